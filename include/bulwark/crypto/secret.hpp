@@ -1,0 +1,63 @@
+// Secret: bytes that are wiped when they go away; constant-time comparison.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace bulwark::crypto {
+
+// Overwrites memory in a way the optimiser may not elide (OPENSSL_cleanse).
+void wipe(std::span<std::uint8_t> bytes) noexcept;
+
+// True when a and b have equal length and contents; the time taken depends only on the length.
+bool constant_time_equal(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) noexcept;
+
+// An owned byte string for keys and secrets, wiped on destruction, on reassignment and on
+// resize. Copying is explicit (copy()), so secrets are not duplicated by accident.
+class Secret {
+ public:
+  Secret() noexcept = default;
+  explicit Secret(std::size_t n) : bytes_(n) {}
+  explicit Secret(std::span<const std::uint8_t> b) : bytes_(b.begin(), b.end()) {}
+  Secret(const Secret&) = delete;
+  Secret& operator=(const Secret&) = delete;
+  Secret(Secret&& o) noexcept : bytes_(std::move(o.bytes_)) {}
+  Secret& operator=(Secret&& o) noexcept {
+    if (this != &o) {
+      clear();
+      bytes_ = std::move(o.bytes_);
+    }
+    return *this;
+  }
+  ~Secret() { clear(); }
+
+  Secret copy() const { return Secret(span()); }
+  void clear() noexcept {
+    wipe(bytes_);
+    bytes_.clear();
+  }
+  // Wipes the old contents before resizing.
+  void resize(std::size_t n) {
+    clear();
+    bytes_.resize(n);
+  }
+
+  std::size_t size() const noexcept { return bytes_.size(); }
+  bool empty() const noexcept { return bytes_.empty(); }
+  std::uint8_t* data() noexcept { return bytes_.data(); }
+  const std::uint8_t* data() const noexcept { return bytes_.data(); }
+  std::span<std::uint8_t> span() noexcept { return bytes_; }
+  std::span<const std::uint8_t> span() const noexcept { return bytes_; }
+  operator std::span<const std::uint8_t>() const noexcept { return bytes_; }  // NOLINT
+
+  friend bool operator==(const Secret& a, const Secret& b) noexcept {
+    return constant_time_equal(a.span(), b.span());
+  }
+
+ private:
+  std::vector<std::uint8_t> bytes_;
+};
+
+}  // namespace bulwark::crypto
