@@ -66,16 +66,16 @@ class [[nodiscard]] Result {
  public:
   using value_type = T;
 
-  Result(const T& v) : v_(std::in_place_index<0>, v) {}       // NOLINT
-  Result(T&& v) : v_(std::in_place_index<0>, std::move(v)) {}  // NOLINT
+  Result(const T& v) : v_(std::in_place_index<0>, v) {}          // NOLINT
+  Result(T&& v) : v_(std::in_place_index<0>, std::move(v)) {}    // NOLINT
   Result(Error e) : v_(std::in_place_index<1>, std::move(e)) {}  // NOLINT
   Result(Errc c) : v_(std::in_place_index<1>, Error(c)) {}       // NOLINT
   template <class U>
-    requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::remove_cvref_t<U>, T> &&
-             !std::is_same_v<std::remove_cvref_t<U>, Error> &&
-             !std::is_same_v<std::remove_cvref_t<U>, Errc> &&
-             !std::is_same_v<std::remove_cvref_t<U>, Result>)
-  Result(U&& u) : v_(std::in_place_index<0>, T(std::forward<U>(u))) {}  // NOLINT
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::remove_cvref_t<U>, T> &&
+           !std::is_same_v<std::remove_cvref_t<U>, Error> &&
+           !std::is_same_v<std::remove_cvref_t<U>, Errc> &&
+           !std::is_same_v<std::remove_cvref_t<U>, Result>) Result(U&& u)
+      : v_(std::in_place_index<0>, T(std::forward<U>(u))) {}  // NOLINT
 
   bool ok() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
@@ -136,14 +136,14 @@ using Status = Result<void>;
 #define BW_CAT(a, b) BW_CAT_INNER(a, b)
 
 // BW_TRY(expr): evaluate a Result<...>; on failure return its error from the enclosing function.
-#define BW_TRY(expr)                                                   \
-  do {                                                                 \
+#define BW_TRY(expr)                                                              \
+  do {                                                                            \
     if (auto bw_try_r_ = (expr); !bw_try_r_) return std::move(bw_try_r_).error(); \
   } while (0)
 
 // BW_ASSIGN(decl, expr): `decl = value of expr`, or return its error.
 #define BW_ASSIGN(decl, expr) BW_ASSIGN_IMPL(BW_CAT(bw_assign_r_, __LINE__), decl, expr)
-#define BW_ASSIGN_IMPL(tmp, decl, expr)         \
-  auto tmp = (expr);                            \
-  if (!tmp) return std::move(tmp).error();      \
+#define BW_ASSIGN_IMPL(tmp, decl, expr)    \
+  auto tmp = (expr);                       \
+  if (!tmp) return std::move(tmp).error(); \
   decl = std::move(tmp).value()

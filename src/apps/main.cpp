@@ -1,5 +1,5 @@
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
 
 int main(int argc, char** argv) {
   CLI::App app{"bulwark: TLS, HTTPS and secure-channel tools"};

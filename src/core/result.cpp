@@ -4,27 +4,48 @@ namespace bulwark {
 
 std::string_view errc_name(Errc code) noexcept {
   switch (code) {
-    case Errc::truncated: return "truncated";
-    case Errc::trailing_data: return "trailing_data";
-    case Errc::length_overflow: return "length_overflow";
-    case Errc::capacity_exceeded: return "capacity_exceeded";
-    case Errc::invalid_argument: return "invalid_argument";
-    case Errc::unsupported: return "unsupported";
-    case Errc::io_error: return "io_error";
-    case Errc::crypto_failure: return "crypto_failure";
-    case Errc::bad_record_mac: return "bad_record_mac";
-    case Errc::invalid_public_value: return "invalid_public_value";
-    case Errc::invalid_key: return "invalid_key";
-    case Errc::bad_passphrase: return "bad_passphrase";
-    case Errc::bad_signature: return "bad_signature";
-    case Errc::decode_failed: return "decode_failed";
-    case Errc::cert_expired: return "cert_expired";
-    case Errc::cert_not_yet_valid: return "cert_not_yet_valid";
-    case Errc::cert_unknown_ca: return "cert_unknown_ca";
-    case Errc::cert_bad_signature: return "cert_bad_signature";
-    case Errc::cert_hostname_mismatch: return "cert_hostname_mismatch";
-    case Errc::cert_wrong_purpose: return "cert_wrong_purpose";
-    case Errc::cert_invalid: return "cert_invalid";
+    case Errc::truncated:
+      return "truncated";
+    case Errc::trailing_data:
+      return "trailing_data";
+    case Errc::length_overflow:
+      return "length_overflow";
+    case Errc::capacity_exceeded:
+      return "capacity_exceeded";
+    case Errc::invalid_argument:
+      return "invalid_argument";
+    case Errc::unsupported:
+      return "unsupported";
+    case Errc::io_error:
+      return "io_error";
+    case Errc::crypto_failure:
+      return "crypto_failure";
+    case Errc::bad_record_mac:
+      return "bad_record_mac";
+    case Errc::invalid_public_value:
+      return "invalid_public_value";
+    case Errc::invalid_key:
+      return "invalid_key";
+    case Errc::bad_passphrase:
+      return "bad_passphrase";
+    case Errc::bad_signature:
+      return "bad_signature";
+    case Errc::decode_failed:
+      return "decode_failed";
+    case Errc::cert_expired:
+      return "cert_expired";
+    case Errc::cert_not_yet_valid:
+      return "cert_not_yet_valid";
+    case Errc::cert_unknown_ca:
+      return "cert_unknown_ca";
+    case Errc::cert_bad_signature:
+      return "cert_bad_signature";
+    case Errc::cert_hostname_mismatch:
+      return "cert_hostname_mismatch";
+    case Errc::cert_wrong_purpose:
+      return "cert_wrong_purpose";
+    case Errc::cert_invalid:
+      return "cert_invalid";
   }
   return "unknown_error";
 }

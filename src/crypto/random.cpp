@@ -43,7 +43,8 @@ Status DeterministicRandom::fill(std::span<std::uint8_t> out) noexcept {
   std::uint8_t block[32];
   while (!out.empty()) {
     std::uint8_t ctr[8];
-    for (int i = 0; i < 8; ++i) ctr[i] = static_cast<std::uint8_t>(counter_ >> (56 - 8 * i));
+    for (int i = 0; i < 8; ++i)
+      ctr[i] = static_cast<std::uint8_t>(counter_ >> (56 - 8 * i));
     ++counter_;
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     bool good = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&

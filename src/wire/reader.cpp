@@ -6,7 +6,8 @@ Result<std::uint64_t> Reader::be(int width) noexcept {
   const auto w = static_cast<std::size_t>(width);
   if (remaining() < w) return Errc::truncated;
   std::uint64_t v = 0;
-  for (std::size_t i = 0; i < w; ++i) v = (v << 8) | data_[pos_ + i];
+  for (std::size_t i = 0; i < w; ++i)
+    v = (v << 8) | data_[pos_ + i];
   pos_ += w;
   return v;
 }
@@ -31,7 +32,9 @@ Result<std::uint32_t> Reader::u32() noexcept {
   return static_cast<std::uint32_t>(v);
 }
 
-Result<std::uint64_t> Reader::u64() noexcept { return be(8); }
+Result<std::uint64_t> Reader::u64() noexcept {
+  return be(8);
+}
 
 Result<Bytes> Reader::bytes(std::size_t n) noexcept {
   if (remaining() < n) return Errc::truncated;

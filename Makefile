@@ -1,0 +1,54 @@
+# bulwark — the two commands a newcomer needs are `make run` and `make test`.
+# Both install what they need first (scripts/bootstrap.sh, Debian packages).
+
+BUILD      ?= build
+JOBS       ?= $(shell nproc)
+CMAKE_GEN  := -G Ninja
+RELEASE    := $(BUILD)/release
+ASAN       := $(BUILD)/asan
+FUZZ       := $(BUILD)/fuzz
+
+.PHONY: all run test build bootstrap sanitize fuzz-build bench format clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+$(RELEASE)/build.ninja: | bootstrap
+	cmake -S . -B $(RELEASE) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
+
+build: bootstrap $(RELEASE)/build.ninja
+	cmake --build $(RELEASE) -j $(JOBS)
+
+# The main job (see README.md).
+run: build
+	@scripts/run.sh $(RELEASE)/bulwark
+
+# The whole test suite; exits non-zero on any failure.
+test: build
+	cd $(RELEASE) && ctest --output-on-failure -j $(JOBS) --timeout 300
+
+# Unit and command tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+sanitize: bootstrap
+	cmake -S . -B $(ASAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DBULWARK_SANITIZE=ON \
+	  -DBULWARK_BENCH=OFF
+	cmake --build $(ASAN) -j $(JOBS)
+	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# libFuzzer targets (clang): the library, the unit tests and fuzz/*.cpp.
+fuzz-build: bootstrap
+	CXX=clang++ cmake -S . -B $(FUZZ) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DBULWARK_FUZZ=ON -DBULWARK_APPS=OFF -DBULWARK_BENCH=OFF -DBULWARK_TESTS=OFF
+	cmake --build $(FUZZ) -j $(JOBS)
+
+# Benchmark programs: they print figures, never fail on them.
+bench: build
+	@for b in $(RELEASE)/bench_*; do echo "== $$b"; $$b --benchmark_min_time=0.2; done
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+clean:
+	rm -rf $(BUILD)
