@@ -29,9 +29,10 @@ run: build
 test: build
 	cd $(RELEASE) && ctest --output-on-failure -j $(JOBS) --timeout 300
 
-# Unit and command tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Unit and command tests under AddressSanitizer + UndefinedBehaviorSanitizer, built with
+# clang (so this also proves that clang builds the library, the tests and the command).
 sanitize: bootstrap
-	cmake -S . -B $(ASAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DBULWARK_SANITIZE=ON \
+	CXX=clang++ cmake -S . -B $(ASAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DBULWARK_SANITIZE=ON \
 	  -DBULWARK_BENCH=OFF
 	cmake --build $(ASAN) -j $(JOBS)
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
