@@ -38,6 +38,20 @@ enum class Errc : std::uint16_t {
   cert_hostname_mismatch,
   cert_wrong_purpose,
   cert_invalid,  // anything else wrong in a chain (basic constraints, extensions, ...)
+  // protocol (TLS, later SSH): the engines map each to the alert / disconnect reason it names
+  illegal_parameter,      // a well-formed field holds a forbidden value (or a duplicate)
+  unexpected_message,     // a message not allowed in this state
+  missing_extension,      // a required extension is absent
+  unsupported_extension,  // an extension where it is not allowed
+  handshake_failure,      // no acceptable set of parameters
+  protocol_version,       // no acceptable protocol version
+  insufficient_security,  // the peer offers only what policy forbids
+  decrypt_error,          // a Finished or signature check in the handshake failed
+  record_overflow,        // a record longer than allowed
+  limit_exceeded,         // a resource limit of ours (counts, sizes, rates) was reached
+  peer_alert,             // the peer sent a fatal alert (detail names it)
+  closed,                 // the connection is closed (close_notify seen or sent)
+  truncated_connection,   // the transport ended without close_notify
 };
 
 // A short, stable, lower-case name for each code ("truncated", "cert_expired", ...).

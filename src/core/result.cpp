@@ -46,6 +46,32 @@ std::string_view errc_name(Errc code) noexcept {
       return "cert_wrong_purpose";
     case Errc::cert_invalid:
       return "cert_invalid";
+    case Errc::illegal_parameter:
+      return "illegal_parameter";
+    case Errc::unexpected_message:
+      return "unexpected_message";
+    case Errc::missing_extension:
+      return "missing_extension";
+    case Errc::unsupported_extension:
+      return "unsupported_extension";
+    case Errc::handshake_failure:
+      return "handshake_failure";
+    case Errc::protocol_version:
+      return "protocol_version";
+    case Errc::insufficient_security:
+      return "insufficient_security";
+    case Errc::decrypt_error:
+      return "decrypt_error";
+    case Errc::record_overflow:
+      return "record_overflow";
+    case Errc::limit_exceeded:
+      return "limit_exceeded";
+    case Errc::peer_alert:
+      return "peer_alert";
+    case Errc::closed:
+      return "closed";
+    case Errc::truncated_connection:
+      return "truncated_connection";
   }
   return "unknown_error";
 }
