@@ -11,7 +11,7 @@ packages=(
   # sanitizer and fuzzer runtimes for clang
   libclang-rt-14-dev
   # test peers and tools the tests drive
-  openssl gnutls-bin curl python3 procps
+  openssl gnutls-bin curl python3 procps ca-certificates
 )
 
 missing=()

@@ -1,11 +1,24 @@
+// The one `bulwark` command. Each subcommand lives in its own file and registers itself here.
 #include <fmt/core.h>
 #include <CLI/CLI.hpp>
 
+#include "apps/common.hpp"
+
 int main(int argc, char** argv) {
-  CLI::App app{"bulwark: TLS, HTTPS and secure-channel tools"};
+  using namespace bulwark::apps;
+  CLI::App app{
+      "bulwark: TLS, HTTPS and secure-channel tools.\n"
+      "Implemented so far: a local CA (ca) and certificate inspection and verification (cert).\n"
+      "Not yet: the TLS tools (listen, connect), get, serve, proxy, scan."};
   app.set_version_flag("--version", std::string("bulwark ") + BULWARK_VERSION);
-  app.require_subcommand(0, 1);
-  CLI11_PARSE(app, argc, argv);
-  if (app.get_subcommands().empty()) fmt::print("{}", app.help());
-  return 0;
+  app.require_subcommand(1);
+  Action run;
+  register_ca(app, run);
+  register_cert(app, run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return run ? run() : exit_usage;
 }
