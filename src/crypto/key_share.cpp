@@ -1,0 +1,289 @@
+#include "bulwark/crypto/key_share.hpp"
+
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/obj_mac.h>
+
+#include <utility>
+
+#include "crypto/ossl.hpp"
+
+// Design: X25519 goes through EVP (libcrypto has no other public X25519 API). P-256 and P-384
+// use EC_GROUP / EC_POINT directly: building an EVP_PKEY from a scalar and a peer point, and
+// EVP's peer validation (which repeats a full scalar multiplication to check the order), cost
+// more than the ECDH itself, and with cofactor-1 curves an on-curve check is the complete
+// validation (SP 800-56A partial validation). Both curves' groups come from
+// EC_GROUP_new_by_curve_name, which selects libcrypto's constant-time implementations.
+
+namespace bulwark::crypto {
+
+namespace {
+
+using BnPtr = std::unique_ptr<BIGNUM, ossl::Deleter<BN_clear_free>>;
+using BnCtxPtr = std::unique_ptr<BN_CTX, ossl::Deleter<BN_CTX_free>>;
+using EcGroupPtr = std::unique_ptr<EC_GROUP, ossl::Deleter<EC_GROUP_free>>;
+using EcPointPtr = std::unique_ptr<EC_POINT, ossl::Deleter<EC_POINT_clear_free>>;
+
+constexpr std::size_t kX25519Size = 32;
+
+// A NIST prime curve, set up once per process and only read afterwards (EC_POINT_mul and
+// friends take the group as const, so sharing it between threads is safe).
+struct Curve {
+  EcGroupPtr group;
+  std::size_t field_len = 0;
+  std::array<std::uint8_t, 48> order{};  // big-endian, field_len bytes
+
+  Curve(int nid, std::size_t len) : group(EC_GROUP_new_by_curve_name(nid)), field_len(len) {
+    if (group && BN_bn2binpad(EC_GROUP_get0_order(group.get()), order.data(),
+                              static_cast<int>(field_len)) != static_cast<int>(field_len)) {
+      group.reset();
+    }
+  }
+  std::span<const std::uint8_t> order_bytes() const { return {order.data(), field_len}; }
+};
+
+const Curve* curve_for(Group group) {
+  switch (group) {
+    case Group::secp256r1: {
+      static const Curve p256(NID_X9_62_prime256v1, 32);
+      return p256.group ? &p256 : nullptr;
+    }
+    case Group::secp384r1: {
+      static const Curve p384(NID_secp384r1, 48);
+      return p384.group ? &p384 : nullptr;
+    }
+    case Group::x25519:
+      break;
+  }
+  return nullptr;
+}
+
+// 0 < scalar < order, for equal-length big-endian strings, in time independent of the values
+// (the accepted scalar becomes a private key, so its comparison must not leak).
+bool scalar_in_range(std::span<const std::uint8_t> scalar,
+                     std::span<const std::uint8_t> order) noexcept {
+  unsigned borrow = 0;
+  unsigned any_bit = 0;
+  for (std::size_t i = scalar.size(); i-- > 0;) {
+    const unsigned diff = unsigned{scalar[i]} - unsigned{order[i]} - borrow;
+    borrow = (diff >> 8) & 1u;
+    any_bit |= scalar[i];
+  }
+  // borrow == 1 exactly when scalar < order.
+  const unsigned nonzero = (0u - any_bit) >> (sizeof(unsigned) * 8 - 1);
+  return (borrow & nonzero) == 1;
+}
+
+bool all_zero(std::span<const std::uint8_t> bytes) noexcept {
+  unsigned acc = 0;
+  for (std::uint8_t b : bytes)
+    acc |= b;
+  return acc == 0;
+}
+
+BnPtr secret_bignum(std::span<const std::uint8_t> bytes) {
+  BnPtr bn(BN_secure_new());
+  if (!bn || BN_bin2bn(bytes.data(), static_cast<int>(bytes.size()), bn.get()) == nullptr) {
+    return nullptr;
+  }
+  BN_set_flags(bn.get(), BN_FLG_CONSTTIME);
+  return bn;
+}
+
+}  // namespace
+
+std::string_view group_name(Group group) noexcept {
+  switch (group) {
+    case Group::secp256r1:
+      return "secp256r1";
+    case Group::secp384r1:
+      return "secp384r1";
+    case Group::x25519:
+      return "x25519";
+  }
+  return "unknown";
+}
+
+bool group_supported(Group group) noexcept {
+  return public_value_size(group) != 0;
+}
+
+std::size_t public_value_size(Group group) noexcept {
+  switch (group) {
+    case Group::secp256r1:
+      return 1 + 2 * 32;
+    case Group::secp384r1:
+      return 1 + 2 * 48;
+    case Group::x25519:
+      return kX25519Size;
+  }
+  return 0;
+}
+
+std::size_t private_value_size(Group group) noexcept {
+  switch (group) {
+    case Group::secp256r1:
+      return 32;
+    case Group::secp384r1:
+      return 48;
+    case Group::x25519:
+      return kX25519Size;
+  }
+  return 0;
+}
+
+void KeyShare::PkeyFree::operator()(EVP_PKEY* p) const noexcept {
+  EVP_PKEY_free(p);
+}
+
+KeyShare::KeyShare(KeyShare&&) noexcept = default;
+KeyShare& KeyShare::operator=(KeyShare&&) noexcept = default;
+KeyShare::~KeyShare() = default;
+
+Result<KeyShare> KeyShare::generate(Group group, Random& rng) {
+  if (!group_supported(group)) return Error(Errc::unsupported, "unsupported key share group");
+  Secret priv(private_value_size(group));
+  if (group == Group::x25519) {
+    BW_TRY(rng.fill(priv.span()));
+    return from_private(group, priv);
+  }
+  const Curve* curve = curve_for(group);
+  if (curve == nullptr) return ossl::failure(Errc::crypto_failure, "EC group setup");
+  // Rejection sampling keeps the scalar uniform in [1, n-1]. For P-256 / P-384 a draw is
+  // rejected with probability < 2^-32, so the bound is only reached by a broken source.
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    BW_TRY(rng.fill(priv.span()));
+    if (scalar_in_range(priv.span(), curve->order_bytes())) return from_private(group, priv);
+  }
+  return Error(Errc::crypto_failure, "the random source never produced a scalar in range");
+}
+
+Result<KeyShare> KeyShare::from_private(Group group, std::span<const std::uint8_t> private_bytes) {
+  if (!group_supported(group)) return Error(Errc::unsupported, "unsupported key share group");
+  if (private_bytes.size() != private_value_size(group)) {
+    return Error(Errc::invalid_argument, "private key share has the wrong size");
+  }
+  KeyShare share(group);
+
+  if (group == Group::x25519) {
+    share.x25519_.reset(EVP_PKEY_new_raw_private_key_ex(nullptr, "X25519", nullptr,
+                                                        private_bytes.data(), kX25519Size));
+    if (!share.x25519_) return ossl::failure(Errc::crypto_failure, "X25519 private key");
+    std::size_t len = share.public_.size();
+    if (EVP_PKEY_get_raw_public_key(share.x25519_.get(), share.public_.data(), &len) != 1 ||
+        len != kX25519Size) {
+      return ossl::failure(Errc::crypto_failure, "X25519 public key");
+    }
+    share.public_len_ = static_cast<std::uint8_t>(len);
+    return share;
+  }
+
+  const Curve* curve = curve_for(group);
+  if (curve == nullptr) return ossl::failure(Errc::crypto_failure, "EC group setup");
+  if (!scalar_in_range(private_bytes, curve->order_bytes())) {
+    return Error(Errc::invalid_key, "EC private scalar is not in [1, n-1]");
+  }
+  BnPtr scalar = secret_bignum(private_bytes);
+  BnCtxPtr ctx(BN_CTX_secure_new());
+  EcPointPtr point(EC_POINT_new(curve->group.get()));
+  if (!scalar || !ctx || !point ||
+      EC_POINT_mul(curve->group.get(), point.get(), scalar.get(), nullptr, nullptr, ctx.get()) !=
+          1) {
+    return ossl::failure(Errc::crypto_failure, "EC public key computation");
+  }
+  const std::size_t want = public_value_size(group);
+  if (EC_POINT_point2oct(curve->group.get(), point.get(), POINT_CONVERSION_UNCOMPRESSED,
+                         share.public_.data(), share.public_.size(), ctx.get()) != want) {
+    return ossl::failure(Errc::crypto_failure, "EC public key encoding");
+  }
+  share.public_len_ = static_cast<std::uint8_t>(want);
+  share.ec_scalar_ = Secret(private_bytes);
+  return share;
+}
+
+Result<Secret> KeyShare::derive(std::span<const std::uint8_t> peer_public) const {
+  if (public_len_ == 0) return Error(Errc::invalid_argument, "empty key share");
+  if (group_ == Group::x25519) return derive_x25519(peer_public);
+  return derive_ec(peer_public);
+}
+
+Result<Secret> KeyShare::derive_x25519(std::span<const std::uint8_t> peer_public) const {
+  // RFC 8446 §4.2.8.2: an X25519 public value is exactly 32 bytes.
+  if (peer_public.size() != kX25519Size) {
+    return Error(Errc::invalid_public_value, "X25519 public value must be 32 bytes");
+  }
+  ossl::PkeyPtr peer(
+      EVP_PKEY_new_raw_public_key_ex(nullptr, "X25519", nullptr, peer_public.data(), kX25519Size));
+  if (!peer) return ossl::failure(Errc::crypto_failure, "X25519 peer key");
+  ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, x25519_.get(), nullptr));
+  // No EVP peer validation: RFC 7748 accepts every u-coordinate, and the check that matters
+  // (the all-zero output below) can only be made on the result.
+  if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 ||
+      EVP_PKEY_derive_set_peer_ex(ctx.get(), peer.get(), 0) != 1) {
+    return ossl::failure(Errc::crypto_failure, "X25519 derive setup");
+  }
+  Secret shared(kX25519Size);
+  std::size_t len = shared.size();
+  // libcrypto itself refuses an all-zero X25519 result; that is the only way this fails once
+  // the keys are set up, so the failure is the peer's.
+  if (EVP_PKEY_derive(ctx.get(), shared.data(), &len) != 1) {
+    return ossl::failure(Errc::invalid_public_value, "X25519 with a low-order peer value");
+  }
+  // RFC 7748 §6.1 / RFC 8446 §7.4.2: an all-zero shared secret MUST be rejected.
+  if (len != kX25519Size || all_zero(shared.span())) {
+    return Error(Errc::invalid_public_value, "X25519 shared secret is all zeros");
+  }
+  return shared;
+}
+
+Result<Secret> KeyShare::derive_ec(std::span<const std::uint8_t> peer_public) const {
+  const Curve* curve = curve_for(group_);
+  if (curve == nullptr) return ossl::failure(Errc::crypto_failure, "EC group setup");
+  const EC_GROUP* group = curve->group.get();
+  // RFC 8446 §4.2.8.2: only the uncompressed form (0x04 || X || Y) is allowed, at the curve's
+  // exact length.
+  if (peer_public.size() != public_value_size(group_)) {
+    return Error(Errc::invalid_public_value, "EC public value has the wrong length");
+  }
+  if (peer_public[0] != POINT_CONVERSION_UNCOMPRESSED) {
+    return Error(Errc::invalid_public_value, "EC public value is not an uncompressed point");
+  }
+  BnCtxPtr ctx(BN_CTX_secure_new());
+  EcPointPtr peer(EC_POINT_new(group));
+  if (!ctx || !peer) return ossl::failure(Errc::crypto_failure, "EC point allocation");
+  // RFC 8446 §4.2.8.2: the peer point MUST be validated. oct2point refuses coordinates >= p and
+  // points off the curve; the explicit checks below keep that independent of its internals.
+  if (EC_POINT_oct2point(group, peer.get(), peer_public.data(), peer_public.size(), ctx.get()) !=
+          1 ||
+      EC_POINT_is_at_infinity(group, peer.get()) == 1 ||
+      EC_POINT_is_on_curve(group, peer.get(), ctx.get()) != 1) {
+    ERR_clear_error();
+    return Error(Errc::invalid_public_value, "EC public value is not a point on the curve");
+  }
+
+  BnPtr scalar = secret_bignum(ec_scalar_.span());
+  EcPointPtr product(EC_POINT_new(group));
+  BnPtr x(BN_secure_new());
+  if (!scalar || !product || !x ||
+      EC_POINT_mul(group, product.get(), nullptr, peer.get(), scalar.get(), ctx.get()) != 1) {
+    return ossl::failure(Errc::crypto_failure, "ECDH scalar multiplication");
+  }
+  // Cannot happen for a valid point on a prime-order curve and a scalar in [1, n-1]; checked
+  // because an infinite result would have no X coordinate to return.
+  if (EC_POINT_is_at_infinity(group, product.get()) == 1) {
+    return Error(Errc::invalid_public_value, "ECDH result is the point at infinity");
+  }
+  if (EC_POINT_get_affine_coordinates(group, product.get(), x.get(), nullptr, ctx.get()) != 1) {
+    return ossl::failure(Errc::crypto_failure, "ECDH result coordinates");
+  }
+  // RFC 8446 §7.4.2: the shared secret is X, left-padded to the field size.
+  Secret shared(curve->field_len);
+  if (BN_bn2binpad(x.get(), shared.data(), static_cast<int>(shared.size())) !=
+      static_cast<int>(shared.size())) {
+    return ossl::failure(Errc::crypto_failure, "ECDH result encoding");
+  }
+  return shared;
+}
+
+}  // namespace bulwark::crypto
