@@ -52,6 +52,8 @@ enum class Errc : std::uint16_t {
   peer_alert,             // the peer sent a fatal alert (detail names it)
   closed,                 // the connection is closed (close_notify seen or sent)
   truncated_connection,   // the transport ended without close_notify
+  certificate_required,   // the peer sent no certificate where one is required
+  no_application_protocol,  // no ALPN protocol in common
 };
 
 // A short, stable, lower-case name for each code ("truncated", "cert_expired", ...).

@@ -72,6 +72,10 @@ std::string_view errc_name(Errc code) noexcept {
       return "closed";
     case Errc::truncated_connection:
       return "truncated_connection";
+    case Errc::certificate_required:
+      return "certificate_required";
+    case Errc::no_application_protocol:
+      return "no_application_protocol";
   }
   return "unknown_error";
 }
