@@ -1,0 +1,317 @@
+#include "bulwark/crypto/hash.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+using bulwark::Errc;
+using bulwark::crypto::Digest;
+using bulwark::crypto::Hash;
+using bulwark::crypto::HashAlg;
+using bulwark::crypto::Transcript;
+
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+Bytes hex(std::string_view s) {
+  Bytes out;
+  int hi = -1;
+  for (char c : s) {
+    int v;
+    if (c >= '0' && c <= '9') {
+      v = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      v = c - 'a' + 10;
+    } else if (c >= 'A' && c <= 'F') {
+      v = c - 'A' + 10;
+    } else {
+      continue;
+    }
+    if (hi < 0) {
+      hi = v;
+    } else {
+      out.push_back(static_cast<std::uint8_t>(hi << 4 | v));
+      hi = -1;
+    }
+  }
+  return out;
+}
+
+Bytes ascii(std::string_view s) {
+  return Bytes(s.begin(), s.end());
+}
+
+Bytes to_bytes(const Digest& d) {
+  return Bytes(d.span().begin(), d.span().end());
+}
+
+Bytes digest_of(HashAlg alg, const Bytes& data) {
+  auto d = bulwark::crypto::hash(alg, data);
+  EXPECT_TRUE(d);
+  return d ? to_bytes(*d) : Bytes{};
+}
+
+Bytes concat(std::initializer_list<Bytes> parts) {
+  Bytes out;
+  for (const Bytes& p : parts)
+    out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+// A handshake message: type, 24-bit length, body.
+Bytes handshake_message(std::uint8_t type, std::string_view body) {
+  Bytes m = {type, 0, 0, static_cast<std::uint8_t>(body.size())};
+  m.insert(m.end(), body.begin(), body.end());
+  return m;
+}
+
+// RFC 8448 §3 (Simple 1-RTT Handshake): the ClientHello and ServerHello messages.
+const Bytes rfc8448_client_hello =
+    hex("01 00 00 c0 03 03 cb 34 ec b1 e7 81 63 ba 1c 38 c6 da cb 19 6a 6d ff a2 1a 8d 99 12"
+        "ec 18 a2 ef 62 83 02 4d ec e7 00 00 06 13 01 13 03 13 02 01 00 00 91 00 00 00 0b 00"
+        "09 00 00 06 73 65 72 76 65 72 ff 01 00 01 00 00 0a 00 14 00 12 00 1d 00 17 00 18 00"
+        "19 01 00 01 01 01 02 01 03 01 04 00 23 00 00 00 33 00 26 00 24 00 1d 00 20 99 38 1d"
+        "e5 60 e4 bd 43 d2 3d 8e 43 5a 7d ba fe b3 c0 6e 51 c1 3c ae 4d 54 13 69 1e 52 9a af"
+        "2c 00 2b 00 03 02 03 04 00 0d 00 20 00 1e 04 03 05 03 06 03 02 03 08 04 08 05 08 06"
+        "04 01 05 01 06 01 02 01 04 02 05 02 06 02 02 02 00 2d 00 02 01 01 00 1c 00 02 40 01");
+const Bytes rfc8448_server_hello =
+    hex("02 00 00 56 03 03 a6 af 06 a4 12 18 60 dc 5e 6e 60 24 9c d3 4c 95 93 0c 8a c5 cb 14"
+        "34 da c1 55 77 2e d3 e2 69 28 00 13 01 00 00 2e 00 33 00 24 00 1d 00 20 c9 82 88 76"
+        "11 20 95 fe 66 76 2b db f7 c6 72 e1 56 d6 cc 25 3b 83 3d f1 dd 69 b1 b0 4e 75 1f 0f"
+        "00 2b 00 02 03 04");
+// RFC 8448 §3: the transcript hash over ClientHello..ServerHello ("c hs traffic" input).
+const Bytes rfc8448_hello_hash =
+    hex("86 0c 06 ed c0 78 58 ee 8e 78 f0 e7 42 8c 58 ed d6 b4 3f 2c a3 e6 e9 5f 02 ed 06 3c f0 "
+        "e1 ca d8");
+
+constexpr HashAlg all_algs[] = {HashAlg::sha256, HashAlg::sha384, HashAlg::sha512, HashAlg::sha1};
+
+}  // namespace
+
+static_assert(bulwark::crypto::digest_length(HashAlg::sha256) == 32);
+static_assert(bulwark::crypto::digest_length(HashAlg::sha384) == 48);
+static_assert(bulwark::crypto::digest_length(HashAlg::sha512) == 64);
+static_assert(bulwark::crypto::digest_length(HashAlg::sha1) == 20);
+static_assert(bulwark::crypto::block_length(HashAlg::sha256) == 64);
+static_assert(bulwark::crypto::block_length(HashAlg::sha384) == 128);
+
+// FIPS 180-4 examples (NIST CSRC "Examples with intermediate values").
+TEST(CryptoHash, KnownAnswers) {
+  const Bytes abc = ascii("abc");
+  const Bytes two_block_256 = ascii("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq");
+  const Bytes two_block_512 = ascii(
+      "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlm"
+      "nopqrsmnopqrstnopqrstu");
+
+  EXPECT_EQ(digest_of(HashAlg::sha256, abc),
+            hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+  EXPECT_EQ(digest_of(HashAlg::sha256, {}),
+            hex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+  EXPECT_EQ(digest_of(HashAlg::sha256, two_block_256),
+            hex("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
+
+  EXPECT_EQ(digest_of(HashAlg::sha384, abc),
+            hex("cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed"
+                "8086072ba1e7cc2358baeca134c825a7"));
+  EXPECT_EQ(digest_of(HashAlg::sha384, {}),
+            hex("38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da"
+                "274edebfe76f65fbd51ad2f14898b95b"));
+  EXPECT_EQ(digest_of(HashAlg::sha384, two_block_512),
+            hex("09330c33f71147e83d192fc782cd1b4753111b173b3b05d22fa08086e3b0f712"
+                "fcc7c71a557e2db966c3e9fa91746039"));
+
+  EXPECT_EQ(digest_of(HashAlg::sha512, abc),
+            hex("ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+                "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"));
+  EXPECT_EQ(digest_of(HashAlg::sha1, abc), hex("a9993e364706816aba3e25717850c26c9cd0d89d"));
+}
+
+TEST(CryptoHash, OneMillionAs) {
+  // FIPS 180-4 long message: one million repetitions of 'a', fed in uneven pieces.
+  const Bytes chunk(999, 'a');
+  auto h = Hash::create(HashAlg::sha256);
+  ASSERT_TRUE(h);
+  std::size_t left = 1000000;
+  while (left > 0) {
+    const std::size_t n = std::min(left, chunk.size());
+    ASSERT_TRUE(h->update(std::span(chunk).first(n)));
+    left -= n;
+  }
+  auto d = h->final();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(to_bytes(*d), hex("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"));
+}
+
+TEST(CryptoHash, IncrementalEqualsOneShot) {
+  Bytes data(1000);
+  for (std::size_t i = 0; i < data.size(); ++i)
+    data[i] = static_cast<std::uint8_t>(i * 7 + 3);
+  for (HashAlg alg : all_algs) {
+    SCOPED_TRACE(bulwark::crypto::hash_name(alg));
+    const Bytes expected = digest_of(alg, data);
+    ASSERT_EQ(expected.size(), bulwark::crypto::digest_length(alg));
+    for (std::size_t step : {1u, 3u, 64u, 127u, 1000u}) {
+      auto h = Hash::create(alg);
+      ASSERT_TRUE(h);
+      for (std::size_t off = 0; off < data.size(); off += step) {
+        ASSERT_TRUE(h->update(std::span(data).subspan(off, std::min(step, data.size() - off))));
+      }
+      Bytes out(h->size());
+      ASSERT_TRUE(h->final(out));
+      EXPECT_EQ(out, expected) << "step " << step;
+    }
+  }
+}
+
+TEST(CryptoHash, SnapshotsAreIndependent) {
+  const Bytes first = ascii("first part, ");
+  const Bytes second = ascii("second part");
+  auto h = Hash::create(HashAlg::sha384);
+  ASSERT_TRUE(h);
+  ASSERT_TRUE(h->update(first));
+
+  auto peeked = h->peek();
+  ASSERT_TRUE(peeked);
+  auto snapshot = h->copy();
+  ASSERT_TRUE(snapshot);
+  ASSERT_TRUE(h->update(second));
+  // Hashing more into the original does not reach the snapshot, and the reverse.
+  ASSERT_TRUE(snapshot->update(ascii("something else")));
+
+  auto whole = h->final();
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(to_bytes(*whole), digest_of(HashAlg::sha384, concat({first, second})));
+  EXPECT_EQ(to_bytes(*peeked), digest_of(HashAlg::sha384, first));
+  auto forked = snapshot->final();
+  ASSERT_TRUE(forked);
+  EXPECT_EQ(to_bytes(*forked),
+            digest_of(HashAlg::sha384, concat({first, ascii("something else")})));
+}
+
+TEST(CryptoHash, FinalOnlyOnceUntilReset) {
+  auto h = Hash::create(HashAlg::sha256);
+  ASSERT_TRUE(h);
+  ASSERT_TRUE(h->update(ascii("abc")));
+  ASSERT_TRUE(h->final());
+  EXPECT_EQ(h->final().error(), Errc::invalid_argument);
+  EXPECT_EQ(h->update(ascii("x")).error(), Errc::invalid_argument);
+  EXPECT_EQ(h->copy().error(), Errc::invalid_argument);
+  ASSERT_TRUE(h->reset());
+  ASSERT_TRUE(h->update(ascii("abc")));
+  auto d = h->final();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(to_bytes(*d), digest_of(HashAlg::sha256, ascii("abc")));
+
+  Bytes too_short(31);
+  ASSERT_TRUE(h->reset());
+  EXPECT_EQ(h->final(too_short).error(), Errc::invalid_argument);
+}
+
+TEST(CryptoHash, DigestComparesByValue) {
+  auto a = bulwark::crypto::hash(HashAlg::sha256, ascii("a"));
+  auto a2 = bulwark::crypto::hash(HashAlg::sha256, ascii("a"));
+  auto b = bulwark::crypto::hash(HashAlg::sha256, ascii("b"));
+  ASSERT_TRUE(a && a2 && b);
+  EXPECT_TRUE(*a == *a2);
+  EXPECT_FALSE(*a == *b);
+  Digest copy = *a;
+  EXPECT_TRUE(copy == *a);
+  EXPECT_EQ(copy.size, 32u);
+}
+
+TEST(CryptoTranscript, RFC8448HelloHash) {
+  auto t = Transcript::create(HashAlg::sha256);
+  ASSERT_TRUE(t);
+  ASSERT_TRUE(t->update(rfc8448_client_hello));
+  ASSERT_TRUE(t->update(rfc8448_server_hello));
+  auto d = t->current();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(to_bytes(*d), rfc8448_hello_hash);
+}
+
+TEST(CryptoTranscript, UnboundBuffersUntilBind) {
+  Transcript t;
+  EXPECT_FALSE(t.bound());
+  EXPECT_FALSE(t.alg().has_value());
+  EXPECT_EQ(t.current().error(), Errc::invalid_argument);
+  ASSERT_TRUE(t.update(rfc8448_client_hello));
+  ASSERT_TRUE(t.bind(HashAlg::sha256));
+  EXPECT_TRUE(t.bound());
+  EXPECT_EQ(t.alg(), HashAlg::sha256);
+  ASSERT_TRUE(t.update(rfc8448_server_hello));
+  auto d = t.current();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(to_bytes(*d), rfc8448_hello_hash);
+  // The hash cannot be changed once chosen.
+  EXPECT_EQ(t.bind(HashAlg::sha384).error(), Errc::invalid_argument);
+  EXPECT_EQ(t.bind(HashAlg::sha256).error(), Errc::invalid_argument);
+}
+
+TEST(CryptoTranscript, CurrentDoesNotFinalise) {
+  auto t = Transcript::create(HashAlg::sha384);
+  ASSERT_TRUE(t);
+  const Bytes m1 = ascii("message one");
+  const Bytes m2 = ascii("message two");
+  ASSERT_TRUE(t->update(m1));
+  auto a = t->current();
+  auto a_again = t->current();
+  ASSERT_TRUE(a && a_again);
+  EXPECT_EQ(to_bytes(*a), digest_of(HashAlg::sha384, m1));
+  EXPECT_EQ(to_bytes(*a_again), to_bytes(*a));
+  ASSERT_TRUE(t->update(m2));
+  auto b = t->current();
+  ASSERT_TRUE(b);
+  EXPECT_EQ(to_bytes(*b), digest_of(HashAlg::sha384, concat({m1, m2})));
+}
+
+// RFC 8446 §4.4.1: after a HelloRetryRequest the transcript starts with
+// message_hash(254) || 00 00 Hash.length || Hash(ClientHello1). Computed here by hand.
+TEST(CryptoTranscript, HelloRetryRequestMessageHash) {
+  const Bytes client_hello1 = handshake_message(1, "first hello");
+  const Bytes hello_retry_request = handshake_message(2, "retry, please");
+  const Bytes client_hello2 = handshake_message(1, "second hello");
+  for (HashAlg alg : {HashAlg::sha256, HashAlg::sha384}) {
+    SCOPED_TRACE(bulwark::crypto::hash_name(alg));
+    const Bytes ch1_hash = digest_of(alg, client_hello1);
+    const Bytes synthetic =
+        concat({Bytes{254, 0, 0, static_cast<std::uint8_t>(ch1_hash.size())}, ch1_hash});
+    const Bytes expected = digest_of(alg, concat({synthetic, hello_retry_request, client_hello2}));
+
+    // A client learns the hash from the HelloRetryRequest: ClientHello1 was buffered.
+    Transcript client;
+    ASSERT_TRUE(client.update(client_hello1));
+    ASSERT_TRUE(client.bind(alg));
+    ASSERT_TRUE(client.replace_with_message_hash());
+    ASSERT_TRUE(client.update(hello_retry_request));
+    ASSERT_TRUE(client.update(client_hello2));
+    auto c = client.current();
+    ASSERT_TRUE(c);
+    EXPECT_EQ(to_bytes(*c), expected);
+
+    // A server knows the hash before it hashes ClientHello1.
+    auto server = Transcript::create(alg);
+    ASSERT_TRUE(server);
+    ASSERT_TRUE(server->update(client_hello1));
+    ASSERT_TRUE(server->replace_with_message_hash());
+    auto after_replace = server->current();
+    ASSERT_TRUE(after_replace);
+    EXPECT_EQ(to_bytes(*after_replace), digest_of(alg, synthetic));
+    ASSERT_TRUE(server->update(hello_retry_request));
+    ASSERT_TRUE(server->update(client_hello2));
+    auto s = server->current();
+    ASSERT_TRUE(s);
+    EXPECT_EQ(to_bytes(*s), expected);
+  }
+  Transcript unbound;
+  EXPECT_EQ(unbound.replace_with_message_hash().error(), Errc::invalid_argument);
+}
+
+TEST(CryptoHash, Names) {
+  EXPECT_EQ(bulwark::crypto::hash_name(HashAlg::sha256), "SHA-256");
+  EXPECT_EQ(bulwark::crypto::hash_name(HashAlg::sha384), "SHA-384");
+  EXPECT_EQ(bulwark::crypto::hash_name(HashAlg::sha512), "SHA-512");
+  EXPECT_EQ(bulwark::crypto::hash_name(HashAlg::sha1), "SHA-1");
+}
