@@ -1,0 +1,308 @@
+#include "bulwark/crypto/hkdf.hpp"
+
+#include <gtest/gtest.h>
+#include <openssl/core_names.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bulwark/crypto/hash.hpp"
+
+using bulwark::Errc;
+using bulwark::crypto::HashAlg;
+using bulwark::crypto::Secret;
+
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+Bytes hex(std::string_view s) {
+  Bytes out;
+  int hi = -1;
+  for (char c : s) {
+    int v;
+    if (c >= '0' && c <= '9') {
+      v = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      v = c - 'a' + 10;
+    } else if (c >= 'A' && c <= 'F') {
+      v = c - 'A' + 10;
+    } else {
+      continue;
+    }
+    if (hi < 0) {
+      hi = v;
+    } else {
+      out.push_back(static_cast<std::uint8_t>(hi << 4 | v));
+      hi = -1;
+    }
+  }
+  return out;
+}
+
+Bytes to_bytes(const Secret& s) {
+  return Bytes(s.span().begin(), s.span().end());
+}
+
+Bytes range(int from, int to_inclusive) {
+  Bytes b;
+  for (int i = from; i <= to_inclusive; ++i)
+    b.push_back(static_cast<std::uint8_t>(i));
+  return b;
+}
+
+Bytes expand_label(const Bytes& secret, std::string_view label, const Bytes& context,
+                   std::size_t length) {
+  auto r = bulwark::crypto::hkdf_expand_label(HashAlg::sha256, secret, label, context, length);
+  EXPECT_TRUE(r) << label;
+  return r ? to_bytes(*r) : Bytes{};
+}
+
+Bytes derive(const Bytes& secret, std::string_view label, const Bytes& transcript_hash) {
+  auto r = bulwark::crypto::derive_secret(HashAlg::sha256, secret, label, transcript_hash);
+  EXPECT_TRUE(r) << label;
+  return r ? to_bytes(*r) : Bytes{};
+}
+
+Bytes extract(const Bytes& salt, const Bytes& ikm) {
+  auto r = bulwark::crypto::hkdf_extract(HashAlg::sha256, salt, ikm);
+  EXPECT_TRUE(r);
+  return r ? to_bytes(*r) : Bytes{};
+}
+
+// libcrypto's TLS13-KDF in EXPAND_ONLY mode, as an independent reference for SHA-384.
+Bytes reference_expand_label(const char* digest, const Bytes& secret, const std::string& label,
+                             const Bytes& context, std::size_t length) {
+  EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "TLS13-KDF", nullptr);
+  EVP_KDF_CTX* ctx = kdf ? EVP_KDF_CTX_new(kdf) : nullptr;
+  int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
+  std::string prefix = "tls13 ";
+  std::string label_copy = label;
+  Bytes secret_copy = secret;
+  Bytes context_copy = context;
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
+      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, const_cast<char*>(digest), 0),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, secret_copy.data(), secret_copy.size()),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PREFIX, prefix.data(), prefix.size()),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_LABEL, label_copy.data(), label_copy.size()),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_DATA, context_copy.data(),
+                                        context_copy.size()),
+      OSSL_PARAM_construct_end()};
+  Bytes out(length);
+  const bool ok = ctx != nullptr && EVP_KDF_derive(ctx, out.data(), out.size(), params) == 1;
+  EVP_KDF_CTX_free(ctx);
+  EVP_KDF_free(kdf);
+  if (!ok) {
+    ADD_FAILURE() << "TLS13-KDF failed";
+    return {};
+  }
+  return out;
+}
+
+}  // namespace
+
+// RFC 5869 Appendix A.1: basic test case with SHA-256.
+TEST(CryptoHkdf, Rfc5869A1) {
+  const Bytes ikm(22, 0x0b);
+  const Bytes salt = range(0x00, 0x0c);
+  const Bytes info = range(0xf0, 0xf9);
+  auto prk = bulwark::crypto::hkdf_extract(HashAlg::sha256, salt, ikm);
+  ASSERT_TRUE(prk);
+  EXPECT_EQ(to_bytes(*prk),
+            hex("077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5"));
+  auto okm = bulwark::crypto::hkdf_expand(HashAlg::sha256, *prk, info, 42);
+  ASSERT_TRUE(okm);
+  EXPECT_EQ(to_bytes(*okm), hex("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
+                                "34007208d5b887185865"));
+}
+
+// RFC 5869 Appendix A.2: longer inputs and outputs.
+TEST(CryptoHkdf, Rfc5869A2) {
+  auto prk = bulwark::crypto::hkdf_extract(HashAlg::sha256, range(0x60, 0xaf), range(0x00, 0x4f));
+  ASSERT_TRUE(prk);
+  EXPECT_EQ(to_bytes(*prk),
+            hex("06a6b88c5853361a06104c9ceb35b45cef760014904671014a193f40c15fc244"));
+  auto okm = bulwark::crypto::hkdf_expand(HashAlg::sha256, *prk, range(0xb0, 0xff), 82);
+  ASSERT_TRUE(okm);
+  EXPECT_EQ(to_bytes(*okm), hex("b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c"
+                                "59045a99cac7827271cb41c65e590e09da3275600c2f09b8367793a9aca3db71"
+                                "cc30c58179ec3e87c14c01d5c1f3434f1d87"));
+}
+
+// RFC 5869 Appendix A.3: zero-length salt and info.
+TEST(CryptoHkdf, Rfc5869A3) {
+  auto prk = bulwark::crypto::hkdf_extract(HashAlg::sha256, {}, Bytes(22, 0x0b));
+  ASSERT_TRUE(prk);
+  EXPECT_EQ(to_bytes(*prk),
+            hex("19ef24a32c717b167f33a91d6f648bdf96596776afdb6377ac434c1c293ccb04"));
+  // RFC 5869 §2.2: an absent salt is HashLen zeros.
+  EXPECT_EQ(to_bytes(*prk), extract(Bytes(32, 0), Bytes(22, 0x0b)));
+  auto okm = bulwark::crypto::hkdf_expand(HashAlg::sha256, *prk, {}, 42);
+  ASSERT_TRUE(okm);
+  EXPECT_EQ(to_bytes(*okm), hex("8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d"
+                                "9d201395faa4b61a96c8"));
+}
+
+TEST(CryptoHkdf, ExpandLengthLimits) {
+  const Bytes prk32(32, 1);
+  const Bytes prk48(48, 1);
+  // RFC 5869 §2.3: L <= 255 * HashLen.
+  auto longest = bulwark::crypto::hkdf_expand(HashAlg::sha256, prk32, {}, 255 * 32);
+  ASSERT_TRUE(longest);
+  EXPECT_EQ(longest->size(), 255u * 32);
+  EXPECT_EQ(bulwark::crypto::hkdf_expand(HashAlg::sha256, prk32, {}, 255 * 32 + 1).error(),
+            Errc::invalid_argument);
+  EXPECT_TRUE(bulwark::crypto::hkdf_expand(HashAlg::sha384, prk48, {}, 255 * 48));
+  EXPECT_EQ(bulwark::crypto::hkdf_expand(HashAlg::sha384, prk48, {}, 255 * 48 + 1).error(),
+            Errc::invalid_argument);
+  // RFC 5869 §2.3: the PRK is at least HashLen octets.
+  EXPECT_EQ(bulwark::crypto::hkdf_expand(HashAlg::sha256, Bytes(31, 1), {}, 16).error(),
+            Errc::invalid_argument);
+  auto empty = bulwark::crypto::hkdf_expand(HashAlg::sha256, prk32, {}, 0);
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->empty());
+  // Shorter outputs are prefixes of longer ones.
+  auto a = bulwark::crypto::hkdf_expand(HashAlg::sha256, prk32, Bytes{1, 2}, 40);
+  auto b = bulwark::crypto::hkdf_expand(HashAlg::sha256, prk32, Bytes{1, 2}, 100);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(to_bytes(*a), Bytes(b->span().begin(), b->span().begin() + 40));
+}
+
+// RFC 8448 §3 ("Simple 1-RTT Handshake", TLS_AES_128_GCM_SHA256): the whole key schedule.
+TEST(CryptoHkdf, Rfc8448KeySchedule) {
+  const Bytes zeros(32, 0);
+  const Bytes empty_hash = hex(
+      "e3 b0 c4 42 98 fc 1c 14 9a fb f4 c8 99 6f b9 24 27 ae 41 e4 64 9b 93 4c a4 95 99 1b 78 52 "
+      "b8 55");
+  // {client} extract secret "early" (no PSK: IKM is 32 zero bytes, salt 0).
+  const Bytes early = extract({}, zeros);
+  EXPECT_EQ(early, hex("33 ad 0a 1c 60 7e c0 3b 09 e6 cd 98 93 68 0c e2 10 ad f3 00 aa 1f 26 60 "
+                       "e1 b2 2e 10 f1 70 f9 2a"));
+  // {server} derive secret for handshake "tls13 derived"
+  const Bytes derived_hs = derive(early, "derived", empty_hash);
+  EXPECT_EQ(derived_hs, hex("6f 26 15 a1 08 c7 02 c5 67 8f 54 fc 9d ba b6 97 16 c0 76 18 9c 48 "
+                            "25 0c eb ea c3 57 6c 36 11 ba"));
+  // {server} extract secret "handshake" with the x25519 shared secret as IKM.
+  const Bytes ecdhe = hex(
+      "8b d4 05 4f b5 5b 9d 63 fd fb ac f9 f0 4b 9f 0d 35 e6 d6 3f 53 75 63 ef d4 62 72 90 0f 89 "
+      "49 2d");
+  const Bytes handshake = extract(derived_hs, ecdhe);
+  EXPECT_EQ(handshake, hex("1d c8 26 e9 36 06 aa 6f dc 0a ad c1 2f 74 1b 01 04 6a a6 b9 9f 69 "
+                           "1e d2 21 a9 f0 ca 04 3f be ac"));
+  // Transcript-Hash(ClientHello, ServerHello)
+  const Bytes hello_hash = hex(
+      "86 0c 06 ed c0 78 58 ee 8e 78 f0 e7 42 8c 58 ed d6 b4 3f 2c a3 e6 e9 5f 02 ed 06 3c f0 e1 "
+      "ca d8");
+  const Bytes c_hs = derive(handshake, "c hs traffic", hello_hash);
+  EXPECT_EQ(c_hs, hex("b3 ed db 12 6e 06 7f 35 a7 80 b3 ab f4 5e 2d 8f 3b 1a 95 07 38 f5 2e 96 "
+                      "00 74 6a 0e 27 a5 5a 21"));
+  const Bytes s_hs = derive(handshake, "s hs traffic", hello_hash);
+  EXPECT_EQ(s_hs, hex("b6 7b 7d 69 0c c1 6c 4e 75 e5 42 13 cb 2d 37 b4 e9 c9 12 bc de d9 10 5d "
+                      "42 be fd 59 d3 91 ad 38"));
+  // {server} derive write traffic keys for handshake data
+  EXPECT_EQ(expand_label(s_hs, "key", {}, 16),
+            hex("3f ce 51 60 09 c2 17 27 d0 f2 e4 e8 6e e4 03 bc"));
+  EXPECT_EQ(expand_label(s_hs, "iv", {}, 12), hex("5d 31 3e b2 67 12 76 ee 13 00 0b 30"));
+  // {server} derive read traffic keys for handshake data (the client's write keys)
+  EXPECT_EQ(expand_label(c_hs, "key", {}, 16),
+            hex("db fa a6 93 d1 76 2c 5b 66 6a f5 d9 50 25 8d 01"));
+  EXPECT_EQ(expand_label(c_hs, "iv", {}, 12), hex("5b d3 c7 1b 83 6e 0b 76 bb 73 26 5f"));
+  // {client} calculate finished "tls13 finished": the client's finished_key.
+  EXPECT_EQ(expand_label(c_hs, "finished", {}, 32),
+            hex("b8 0a d0 10 15 fb 2f 0b d6 5f f7 d4 da 5d 6b f8 3f 84 82 1d 1f 87 fd c7 d3 c7 "
+                "5b 5a 7b 42 d9 c4"));
+  // {server} derive secret for master "tls13 derived"
+  const Bytes derived_ms = derive(handshake, "derived", empty_hash);
+  EXPECT_EQ(derived_ms, hex("43 de 77 e0 c7 77 13 85 9a 94 4d b9 db 25 90 b5 31 90 a6 5b 3e e2 "
+                            "e4 f1 2d d7 a0 bb 7c e2 54 b4"));
+  // {server} extract secret "master"
+  const Bytes master = extract(derived_ms, zeros);
+  EXPECT_EQ(master, hex("18 df 06 84 3d 13 a0 8b f2 a4 49 84 4c 5f 8a 47 80 01 bc 4d 4c 62 79 "
+                        "84 d5 a4 1d a8 d0 40 29 19"));
+  // Transcript-Hash(ClientHello .. server Finished)
+  const Bytes server_finished_hash = hex(
+      "96 08 10 2a 0f 1c cc 6d b6 25 0b 7b 7e 41 7b 1a 00 0e aa da 3d aa e4 77 7a 76 86 c9 ff 83 "
+      "df 13");
+  const Bytes c_ap = derive(master, "c ap traffic", server_finished_hash);
+  EXPECT_EQ(c_ap, hex("9e 40 64 6c e7 9a 7f 9d c0 5a f8 88 9b ce 65 52 87 5a fa 0b 06 df 00 87 "
+                      "f7 92 eb b7 c1 75 04 a5"));
+  const Bytes s_ap = derive(master, "s ap traffic", server_finished_hash);
+  EXPECT_EQ(s_ap, hex("a1 1a f9 f0 55 31 f8 56 ad 47 11 6b 45 a9 50 32 82 04 b4 f4 4b fb 6b 3a "
+                      "4b 4f 1f 3f cb 63 16 43"));
+  EXPECT_EQ(derive(master, "exp master", server_finished_hash),
+            hex("fe 22 f8 81 17 6e da 18 eb 8f 44 52 9e 67 92 c5 0c 9a 3f 89 45 2f 68 d8 ae 31 "
+                "1b 43 09 d3 cf 50"));
+  // {server} derive write traffic keys for application data
+  EXPECT_EQ(expand_label(s_ap, "key", {}, 16),
+            hex("9f 02 28 3b 6c 9c 07 ef c2 6b b9 f2 ac 92 e3 56"));
+  EXPECT_EQ(expand_label(s_ap, "iv", {}, 12), hex("cf 78 2b 88 dd 83 54 9a ad f1 e9 84"));
+  // {client} derive write traffic keys for application data
+  EXPECT_EQ(expand_label(c_ap, "key", {}, 16),
+            hex("17 42 2d da 59 6e d5 d9 ac d8 90 e3 c6 3f 50 51"));
+  EXPECT_EQ(expand_label(c_ap, "iv", {}, 12), hex("5b 78 92 3d ee 08 57 90 33 e5 23 d9"));
+  // {client} derive secret "tls13 res master", over the transcript through client Finished
+  const Bytes res_master = derive(
+      master, "res master",
+      hex("20 91 45 a9 6e e8 e2 a1 22 ff 81 00 47 cc 95 26 84 65 8d 60 49 e8 64 29 42 6d b8 7c "
+          "54 ad 14 3d"));
+  EXPECT_EQ(res_master, hex("7d f2 35 f2 03 1d 2a 05 12 87 d0 2b 02 41 b0 bf da f8 6c c8 56 23 "
+                            "1f 2d 5a ba 46 c4 34 ec 19 6c"));
+  // {server} generate resumption secret "tls13 resumption" with ticket nonce 00 00 (§4.6.1).
+  EXPECT_EQ(expand_label(res_master, "resumption", Bytes{0, 0}, 32),
+            hex("4e cd 0e b6 ec 3b 4d 87 f5 d6 02 8f 92 2c a4 c5 85 1a 27 7f d4 13 11 c9 e6 2d "
+                "2c 94 92 e1 c4 f3"));
+}
+
+TEST(CryptoHkdf, ExpandLabelMatchesLibcryptoForSha384) {
+  const Bytes secret(48, 0x5c);
+  const Bytes context = hex("0102030405060708090a0b0c0d0e0f10111213141516171819");
+  for (std::string label : {"key", "iv", "c hs traffic", "derived", "finished"}) {
+    for (std::size_t length :
+         {std::size_t{12}, std::size_t{32}, std::size_t{48}, std::size_t{100}}) {
+      auto ours =
+          bulwark::crypto::hkdf_expand_label(HashAlg::sha384, secret, label, context, length);
+      ASSERT_TRUE(ours);
+      EXPECT_EQ(to_bytes(*ours), reference_expand_label("SHA2-384", secret, label, context, length))
+          << label << " " << length;
+    }
+  }
+}
+
+TEST(CryptoHkdf, ExpandLabelRefusesMisuse) {
+  const Bytes secret(32, 1);
+  // RFC 8446 §7.1: opaque label<7..255> holds "tls13 " + Label.
+  EXPECT_EQ(bulwark::crypto::hkdf_expand_label(HashAlg::sha256, secret, "", {}, 16).error(),
+            Errc::invalid_argument);
+  const std::string longest(249, 'x');
+  EXPECT_TRUE(bulwark::crypto::hkdf_expand_label(HashAlg::sha256, secret, longest, {}, 16));
+  EXPECT_EQ(
+      bulwark::crypto::hkdf_expand_label(HashAlg::sha256, secret, longest + "x", {}, 16).error(),
+      Errc::invalid_argument);
+  // RFC 8446 §7.1: opaque context<0..255>.
+  EXPECT_TRUE(bulwark::crypto::hkdf_expand_label(HashAlg::sha256, secret, "k", Bytes(255, 0), 16));
+  EXPECT_EQ(
+      bulwark::crypto::hkdf_expand_label(HashAlg::sha256, secret, "k", Bytes(256, 0), 16).error(),
+      Errc::invalid_argument);
+  // uint16 length, and within HKDF-Expand's limit.
+  EXPECT_EQ(
+      bulwark::crypto::hkdf_expand_label(HashAlg::sha256, secret, "k", {}, 255 * 32 + 1).error(),
+      Errc::invalid_argument);
+}
+
+TEST(CryptoHkdf, DeriveSecretNeedsAFullTranscriptHash) {
+  const Bytes secret(32, 1);
+  EXPECT_EQ(
+      bulwark::crypto::derive_secret(HashAlg::sha256, secret, "derived", Bytes(31, 0)).error(),
+      Errc::invalid_argument);
+  EXPECT_EQ(
+      bulwark::crypto::derive_secret(HashAlg::sha256, secret, "derived", Bytes(48, 0)).error(),
+      Errc::invalid_argument);
+  auto d = bulwark::crypto::derive_secret(HashAlg::sha384, Bytes(48, 1), "derived", Bytes(48, 0));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->size(), 48u);
+}
