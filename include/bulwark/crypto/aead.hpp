@@ -1,0 +1,93 @@
+// AEAD ciphers for record protection: AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305.
+#pragma once
+
+#include <openssl/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "bulwark/result.hpp"
+
+namespace bulwark::crypto {
+
+enum class AeadAlg : std::uint8_t { aes_128_gcm, aes_256_gcm, chacha20_poly1305 };
+
+constexpr std::size_t aead_key_length(AeadAlg alg) noexcept {
+  switch (alg) {
+    case AeadAlg::aes_128_gcm:
+      return 16;
+    case AeadAlg::aes_256_gcm:
+      return 32;
+    case AeadAlg::chacha20_poly1305:
+      return 32;
+  }
+  return 0;
+}
+// All three take a 96-bit nonce (RFC 5116 §5.1, RFC 8439 §2.8) and give a 128-bit tag.
+constexpr std::size_t aead_nonce_length(AeadAlg) noexcept {
+  return 12;
+}
+constexpr std::size_t aead_tag_length(AeadAlg) noexcept {
+  return 16;
+}
+
+std::string_view aead_name(AeadAlg alg) noexcept;  // "AES-128-GCM", ...
+
+namespace detail {
+struct CipherCtxFree {
+  void operator()(EVP_CIPHER_CTX* ctx) const noexcept;
+};
+}  // namespace detail
+
+// One key, ready to seal and open. The key schedule is set up once in create(); each
+// operation only installs the nonce, so the per-record path neither fetches nor allocates.
+// Every operation works in place. The same object may both seal and open. Move-only; a
+// moved-from Aead refuses every operation with `invalid_argument`. Not for concurrent use.
+class Aead {
+ public:
+  // `invalid_argument` unless key.size() == aead_key_length(alg).
+  static Result<Aead> create(AeadAlg alg, std::span<const std::uint8_t> key);
+
+  Aead(Aead&&) noexcept = default;
+  Aead& operator=(Aead&&) noexcept = default;
+  Aead(const Aead&) = delete;
+  Aead& operator=(const Aead&) = delete;
+  ~Aead() = default;
+
+  AeadAlg alg() const noexcept { return alg_; }
+  std::size_t key_length() const noexcept { return aead_key_length(alg_); }
+  std::size_t nonce_length() const noexcept { return aead_nonce_length(alg_); }
+  std::size_t tag_length() const noexcept { return aead_tag_length(alg_); }
+
+  // Encrypts `inout` in place and writes the tag. Wrong nonce or tag_out size:
+  // `invalid_argument`.
+  Status seal(std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> aad,
+              std::span<std::uint8_t> inout, std::span<std::uint8_t> tag_out) noexcept;
+  // Decrypts `inout` in place and checks the tag. On authentication failure returns
+  // `bad_record_mac` and wipes `inout`, so no unauthenticated plaintext is left behind.
+  // Wrong nonce or tag size: `invalid_argument`.
+  Status open(std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> aad,
+              std::span<std::uint8_t> inout, std::span<const std::uint8_t> tag) noexcept;
+
+  // For records whose tag follows the text: the last tag_length() bytes of `buf` receive the
+  // tag, the bytes before them are encrypted. `invalid_argument` if buf is shorter than a tag.
+  Status seal_appended(std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> aad,
+                       std::span<std::uint8_t> buf) noexcept;
+  // Opens ciphertext || tag in place and returns the plaintext length (the plaintext is the
+  // start of the buffer). Input shorter than a tag cannot be authentic: `bad_record_mac`. On
+  // `bad_record_mac` the whole buffer is wiped.
+  Result<std::size_t> open_appended(std::span<const std::uint8_t> nonce,
+                                    std::span<const std::uint8_t> aad,
+                                    std::span<std::uint8_t> ciphertext_and_tag) noexcept;
+
+ private:
+  Aead(AeadAlg alg, EVP_CIPHER_CTX* ctx) noexcept : alg_(alg), ctx_(ctx) {}
+
+  AeadAlg alg_;
+  std::unique_ptr<EVP_CIPHER_CTX, detail::CipherCtxFree> ctx_;
+};
+
+}  // namespace bulwark::crypto
