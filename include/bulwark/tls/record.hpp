@@ -1,0 +1,141 @@
+// The TLS record layer (RFC 8446 §5, RFC 5246 §6.2): framing, fragmentation, AEAD protection
+// with per-direction sequence numbers, TLS 1.3 inner content type and padding.
+//
+// Sans-I/O: received bytes are fed in, whole records come out (opened in place in the receive
+// buffer, no per-record allocation); records to send are appended to a caller's buffer.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "bulwark/crypto/aead.hpp"
+#include "bulwark/result.hpp"
+#include "bulwark/tls/cipher_suites.hpp"
+#include "bulwark/tls/types.hpp"
+#include "bulwark/wire.hpp"
+
+namespace bulwark::tls {
+
+inline constexpr std::size_t record_header_size = 5;
+// RFC 8446 §5.2: TLSCiphertext.length MUST NOT exceed 2^14 + 256.
+inline constexpr std::size_t max_ciphertext_tls13 = max_plaintext + 256;
+// RFC 5246 §6.2.3: TLSCiphertext.length MUST NOT exceed 2^14 + 2048.
+inline constexpr std::size_t max_ciphertext_tls12 = max_plaintext + 2048;
+
+// One direction's record protection: AEAD, static IV, sequence number.
+class RecordCipher {
+ public:
+  // TLS 1.3 (RFC 8446 §5.3): per-record nonce = iv XOR padded sequence number.
+  static Result<RecordCipher> tls13(const CipherSuiteInfo& suite, wire::Bytes key, wire::Bytes iv);
+  // TLS 1.2 AEAD: AES-GCM with a 4-byte fixed IV and an explicit 8-byte nonce per record
+  // (RFC 5288), ChaCha20-Poly1305 with a 12-byte IV XOR sequence (RFC 7905).
+  static Result<RecordCipher> tls12(const CipherSuiteInfo& suite, wire::Bytes key, wire::Bytes iv);
+
+  bool tls13_format() const noexcept { return tls13_; }
+  std::size_t explicit_nonce_size() const noexcept { return explicit_nonce_; }
+  std::size_t tag_size() const noexcept { return aead_.tag_length(); }
+  std::uint64_t sequence() const noexcept { return seq_; }
+  // Records protected with this key so far and the suite's limit (RFC 8446 §5.5).
+  bool near_usage_limit() const noexcept { return seq_ >= soft_limit_; }
+  bool at_usage_limit() const noexcept { return seq_ >= hard_limit_; }
+
+  // Seals `record` in place: it is header(5) || [explicit nonce] || plaintext || room for the
+  // tag; the header's length field must already cover everything after the header.
+  // `plaintext_len` is the length of the (inner) plaintext.
+  Status seal(wire::MutableBytes record, std::size_t plaintext_len) noexcept;
+  // Opens a whole record in place; returns the plaintext (a view into `record`).
+  Result<wire::MutableBytes> open(wire::MutableBytes record) noexcept;
+
+ private:
+  RecordCipher(crypto::Aead aead, wire::Bytes iv, bool tls13, std::uint64_t hard_limit);
+  void nonce_for(std::uint64_t seq, std::array<std::uint8_t, 12>& out) const noexcept;
+
+  crypto::Aead aead_;
+  std::array<std::uint8_t, 12> iv_{};
+  std::size_t explicit_nonce_ = 0;
+  bool tls13_ = true;
+  std::uint64_t seq_ = 0;
+  std::uint64_t soft_limit_;
+  std::uint64_t hard_limit_;
+};
+
+// A record as received: its content type and its plaintext fragment (a view into the receive
+// buffer, valid until the next call on the RecordReader).
+struct Record {
+  ContentType type;
+  ProtocolVersion version;  // legacy_record_version as received
+  wire::MutableBytes fragment;
+  bool protected_record;  // it was opened with a RecordCipher
+};
+
+// Receives records. Owns the receive buffer.
+class RecordReader {
+ public:
+  // Appends received transport bytes. Invalidates the views of records returned before.
+  // The caller bounds how much it feeds before draining records.
+  Status feed(wire::Bytes bytes);
+  // The next complete record, or nullopt when more bytes are needed. Checks every record-level
+  // rule of RFC 8446 §5 / RFC 5246 §6 that does not depend on the handshake state.
+  Result<std::optional<Record>> next();
+
+  // Installs (or removes, with nullopt) the cipher for records read from now on.
+  void set_cipher(std::optional<RecordCipher> cipher) noexcept { cipher_ = std::move(cipher); }
+  const std::optional<RecordCipher>& cipher() const noexcept { return cipher_; }
+  // TLS 1.3: protected records carry an inner content type and padding.
+  void set_tls13(bool v) noexcept { tls13_ = v; }
+  // RFC 8449: the largest plaintext we told the peer we accept.
+  void set_max_plaintext(std::size_t n) noexcept { max_plaintext_ = n; }
+  std::size_t buffered() const noexcept { return buf_.size() - start_; }
+  // Releases buffer memory while nothing is buffered or held (idle connections).
+  void shrink_if_idle();
+
+  // Keeps part of the last record returned by next() (application data the user has not
+  // read yet) valid across feed(): compaction will not discard it; held() finds it again
+  // wherever the buffer moved. consume_held(n) releases the first n bytes.
+  void hold(wire::MutableBytes fragment) noexcept;
+  wire::MutableBytes held() noexcept;
+  void consume_held(std::size_t n) noexcept;
+
+ private:
+  std::vector<std::uint8_t> buf_;
+  std::size_t start_ = 0;    // first unread byte in buf_
+  std::size_t held_at_ = 0;  // offset of held bytes in buf_
+  std::size_t held_len_ = 0;
+  std::optional<RecordCipher> cipher_;
+  bool tls13_ = true;
+  std::size_t max_plaintext_ = max_plaintext;
+};
+
+// Builds records into an output buffer.
+class RecordWriter {
+ public:
+  void set_cipher(std::optional<RecordCipher> cipher) noexcept { cipher_ = std::move(cipher); }
+  const std::optional<RecordCipher>& cipher() const noexcept { return cipher_; }
+  void set_tls13(bool v) noexcept { tls13_ = v; }
+  // The legacy_record_version written in headers (0x0301 for a first ClientHello, else 0x0303).
+  void set_version(ProtocolVersion v) noexcept { version_ = v; }
+  // RFC 8449: the largest plaintext the peer accepts (<= 2^14).
+  void set_max_plaintext(std::size_t n) noexcept { max_fragment_ = n; }
+  std::size_t max_fragment() const noexcept { return max_fragment_; }
+
+  // Appends `data` as one or more records of `type` to `out` (fragmenting at max_fragment),
+  // protected when a cipher is installed. Empty data writes one empty record (used only for
+  // application data). Fails when the cipher is at its usage limit.
+  Status write(ContentType type, wire::Bytes data, std::vector<std::uint8_t>& out);
+  // One cleartext record whatever cipher is installed (the TLS 1.3 compatibility CCS).
+  Status write_unprotected(ContentType type, wire::Bytes data, std::vector<std::uint8_t>& out);
+
+ private:
+  Status write_one(ContentType type, wire::Bytes data, std::vector<std::uint8_t>& out,
+                   bool protect);
+
+  std::optional<RecordCipher> cipher_;
+  bool tls13_ = true;
+  ProtocolVersion version_ = ProtocolVersion::tls12;
+  std::size_t max_fragment_ = max_plaintext;
+};
+
+}  // namespace bulwark::tls

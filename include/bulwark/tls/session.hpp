@@ -1,0 +1,99 @@
+// Session resumption state: the client's cache of tickets and the server's rotating ticket
+// keys (stateless, encrypted tickets: the server keeps no per-session state).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "bulwark/crypto/aead.hpp"
+#include "bulwark/crypto/random.hpp"
+#include "bulwark/crypto/secret.hpp"
+#include "bulwark/result.hpp"
+#include "bulwark/tls/types.hpp"
+
+namespace bulwark::tls {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+// A TLS 1.3 ticket as the client keeps it (RFC 8446 §4.6.1).
+struct StoredSession {
+  CipherSuite cipher_suite{};
+  std::vector<std::uint8_t> ticket;
+  crypto::Secret psk;
+  std::uint32_t age_add = 0;
+  std::uint32_t lifetime = 0;  // seconds
+  TimePoint received;
+  std::string alpn;
+};
+
+// Thread-safe, bounded cache of tickets per server name. Tickets are single-use: take()
+// removes the one it returns (RFC 8446 §C.4: reuse lets observers link connections).
+class SessionCache {
+ public:
+  explicit SessionCache(std::size_t max_servers = 256, std::size_t per_server = 4)
+      : max_servers_(max_servers), per_server_(per_server) {}
+  void put(const std::string& server_name, StoredSession session);
+  // The newest unexpired ticket for the server, removed from the cache.
+  std::optional<StoredSession> take(const std::string& server_name, TimePoint now);
+  std::size_t size() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::size_t max_servers_;
+  std::size_t per_server_;
+  std::list<std::string> lru_;  // most recently used first
+  std::unordered_map<std::string, std::deque<StoredSession>> sessions_;
+};
+
+// What a server seals into a ticket.
+struct TicketState {
+  CipherSuite cipher_suite{};
+  crypto::Secret psk;
+  std::uint32_t age_add = 0;
+  std::uint32_t lifetime = 0;
+  TimePoint issued;
+  std::string alpn;
+  std::string server_name;
+};
+
+// The server's ticket encryption keys: AES-256-GCM, a new key every `rotation`; tickets
+// sealed under the previous key are still accepted, older ones are not (so a stolen key
+// decrypts at most two periods of tickets). Thread-safe; share one among a server's threads.
+class TicketKeys {
+ public:
+  static Result<std::shared_ptr<TicketKeys>> create(
+      crypto::Random& random = crypto::SystemRandom::instance(),
+      std::chrono::seconds rotation = std::chrono::hours(1));
+
+  // key_name(16) || nonce(12) || AES-256-GCM(state) || tag(16).
+  Result<std::vector<std::uint8_t>> seal(const TicketState& state, TimePoint now);
+  // The state in a ticket we issued, if its key is still current or previous and it decrypts;
+  // nullopt for anything else (a foreign, old or tampered ticket is simply not resumable).
+  std::optional<TicketState> open(wire::Bytes ticket, TimePoint now);
+
+ private:
+  struct Key {
+    std::array<std::uint8_t, 16> name{};
+    crypto::Secret secret;
+    TimePoint created;
+  };
+  TicketKeys(crypto::Random& random, std::chrono::seconds rotation)
+      : random_(random), rotation_(rotation) {}
+  Status rotate_locked(TimePoint now);
+
+  std::mutex mu_;
+  crypto::Random& random_;
+  std::chrono::seconds rotation_;
+  std::optional<Key> current_;
+  std::optional<Key> previous_;
+};
+
+}  // namespace bulwark::tls

@@ -1,0 +1,148 @@
+// Checks and helpers shared by the TLS 1.3 client and server handshakes.
+#include <algorithm>
+#include <cstring>
+
+#include "bulwark/crypto/hostname.hpp"
+#include "bulwark/crypto/secret.hpp"
+#include "tls/handshake.hpp"
+
+namespace bulwark::tls {
+
+bool scheme_allowed_in_tls13(SignatureScheme s) noexcept {
+  // RFC 8446 §4.2.3: RSASSA-PKCS1-v1_5 and SHA-1 schemes are not for CertificateVerify.
+  switch (s) {
+    case SignatureScheme::ecdsa_secp256r1_sha256:
+    case SignatureScheme::ecdsa_secp384r1_sha384:
+    case SignatureScheme::rsa_pss_rsae_sha256:
+    case SignatureScheme::rsa_pss_rsae_sha384:
+    case SignatureScheme::rsa_pss_rsae_sha512:
+    case SignatureScheme::ed25519:
+    case SignatureScheme::rsa_pss_pss_sha256:
+    case SignatureScheme::rsa_pss_pss_sha384:
+    case SignatureScheme::rsa_pss_pss_sha512:
+      return true;
+    default:
+      return false;
+  }
+}
+
+crypto::SignatureScheme to_crypto(SignatureScheme s) noexcept {
+  // Both enums carry the IANA code points.
+  return static_cast<crypto::SignatureScheme>(static_cast<std::uint16_t>(s));
+}
+
+std::optional<crypto::Group> to_crypto(NamedGroup g) noexcept {
+  switch (g) {
+    case NamedGroup::x25519:
+      return crypto::Group::x25519;
+    case NamedGroup::secp256r1:
+      return crypto::Group::secp256r1;
+    case NamedGroup::secp384r1:
+      return crypto::Group::secp384r1;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::vector<std::uint8_t> certificate_verify_input(Role signer, wire::Bytes transcript_hash) {
+  static constexpr std::string_view server_ctx = "TLS 1.3, server CertificateVerify";
+  static constexpr std::string_view client_ctx = "TLS 1.3, client CertificateVerify";
+  const std::string_view ctx = signer == Role::server ? server_ctx : client_ctx;
+  std::vector<std::uint8_t> in(64 + ctx.size() + 1 + transcript_hash.size(), 0x20);
+  std::memcpy(in.data() + 64, ctx.data(), ctx.size());
+  in[64 + ctx.size()] = 0;
+  if (!transcript_hash.empty()) {
+    std::memcpy(in.data() + 64 + ctx.size() + 1, transcript_hash.data(), transcript_hash.size());
+  }
+  return in;
+}
+
+Result<PeerAuthenticated> verify_certificate_verify(const crypto::PublicKey& key,
+                                                    SignatureScheme scheme, wire::Bytes signature,
+                                                    std::span<const SignatureScheme> offered,
+                                                    Role signer, wire::Bytes transcript_hash) {
+  // RFC 8446 §4.4.3: the scheme must be one offered in signature_algorithms and fit the key.
+  if (std::find(offered.begin(), offered.end(), scheme) == offered.end() ||
+      !scheme_allowed_in_tls13(scheme)) {
+    return Error(Errc::illegal_parameter, "CertificateVerify uses a scheme that was not offered");
+  }
+  if (!crypto::scheme_fits_key(to_crypto(scheme), key)) {
+    return Error(Errc::illegal_parameter, "CertificateVerify scheme does not fit the key");
+  }
+  const auto input = certificate_verify_input(signer, transcript_hash);
+  // RFC 8446 §4.4.3: a signature that does not verify is decrypt_error.
+  if (auto s = crypto::verify(key, to_crypto(scheme), input, signature); !s) {
+    return Error(Errc::decrypt_error, "CertificateVerify signature does not verify");
+  }
+  return PeerAuthenticated(PeerAuthenticated::How::certificate);
+}
+
+Result<FinishedVerified> verify_finished(crypto::HashAlg alg, wire::Bytes base_key,
+                                         wire::Bytes transcript_hash, wire::Bytes received) {
+  BW_ASSIGN(crypto::Digest expect, KeySchedule::finished_mac(alg, base_key, transcript_hash));
+  // RFC 8446 §4.4.4: a wrong verify_data is decrypt_error. Compared in constant time.
+  if (!crypto::constant_time_equal(expect.span(), received)) {
+    return Error(Errc::decrypt_error, "Finished does not verify");
+  }
+  return FinishedVerified();
+}
+
+Result<BinderVerified> verify_binder(crypto::HashAlg alg, wire::Bytes binder_key,
+                                     wire::Bytes transcript_hash, wire::Bytes received) {
+  BW_ASSIGN(crypto::Digest expect, KeySchedule::finished_mac(alg, binder_key, transcript_hash));
+  // RFC 8446 §4.2.11: a binder that does not validate is decrypt_error.
+  if (!crypto::constant_time_equal(expect.span(), received)) {
+    return Error(Errc::decrypt_error, "PSK binder does not verify");
+  }
+  return BinderVerified();
+}
+
+PeerAuthenticated psk_authenticated(const BinderVerified&) noexcept {
+  return PeerAuthenticated(PeerAuthenticated::How::psk);
+}
+
+PeerAuthenticated server_psk_authenticated(const FinishedVerified&) noexcept {
+  return PeerAuthenticated(PeerAuthenticated::How::psk);
+}
+
+PeerAuthenticated client_not_authenticated(ClientAuth) noexcept {
+  return PeerAuthenticated(PeerAuthenticated::How::none);
+}
+
+std::optional<SignatureScheme> choose_signature_scheme(const crypto::PrivateKey& key,
+                                                       std::span<const SignatureScheme> ours,
+                                                       const ValueList<SignatureScheme>& peer) {
+  for (SignatureScheme s : ours) {
+    if (!scheme_allowed_in_tls13(s) || !peer.contains(s)) continue;
+    if (crypto::scheme_fits_key(to_crypto(s), key)) return s;
+  }
+  return std::nullopt;
+}
+
+void write_certificate13(wire::Writer& w, wire::Bytes context,
+                         std::span<const crypto::Certificate> chain) {
+  w.prefixed_bytes<1>(context);
+  auto list = w.prefixed<3>();
+  for (const auto& c : chain) {
+    w.prefixed_bytes<3>(c.der(), 1);
+    w.u16(0);  // no per-certificate extensions
+  }
+}
+
+Result<std::vector<crypto::Certificate>> parse_certificate_chain(const Certificate13& msg) {
+  std::vector<crypto::Certificate> chain;
+  for (const auto& entry : msg.certificate_list) {
+    auto c = crypto::Certificate::from_der(entry.cert_data);
+    if (!c)
+      return Error(Errc::decode_failed, "a certificate does not parse: " + c.error().message());
+    chain.push_back(std::move(c).value());
+  }
+  return chain;
+}
+
+bool sni_applies(std::string_view server_name) noexcept {
+  // RFC 6066 §3: literal IPv4 and IPv6 addresses are not permitted in server_name.
+  return !server_name.empty() && !crypto::parse_ip_literal(server_name).has_value();
+}
+
+}  // namespace bulwark::tls

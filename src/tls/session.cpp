@@ -1,0 +1,163 @@
+#include "bulwark/tls/session.hpp"
+
+#include <algorithm>
+
+#include "bulwark/wire.hpp"
+
+namespace bulwark::tls {
+
+// ---- SessionCache --------------------------------------------------------------------------
+
+void SessionCache::put(const std::string& server_name, StoredSession session) {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(server_name);
+  if (it == sessions_.end()) {
+    if (sessions_.size() >= max_servers_ && !lru_.empty()) {
+      sessions_.erase(lru_.back());
+      lru_.pop_back();
+    }
+    it = sessions_.emplace(server_name, std::deque<StoredSession>{}).first;
+  } else {
+    lru_.remove(server_name);
+  }
+  lru_.push_front(server_name);
+  it->second.push_back(std::move(session));
+  while (it->second.size() > per_server_)
+    it->second.pop_front();
+}
+
+std::optional<StoredSession> SessionCache::take(const std::string& server_name, TimePoint now) {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(server_name);
+  if (it == sessions_.end()) return std::nullopt;
+  auto& q = it->second;
+  while (!q.empty()) {
+    StoredSession s = std::move(q.back());
+    q.pop_back();
+    if (now < s.received + std::chrono::seconds(s.lifetime)) return s;
+  }
+  return std::nullopt;
+}
+
+std::size_t SessionCache::size() const {
+  std::lock_guard lock(mu_);
+  std::size_t n = 0;
+  for (const auto& [_, q] : sessions_)
+    n += q.size();
+  return n;
+}
+
+// ---- TicketKeys ----------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::uint16_t ticket_format = 1;
+
+std::uint64_t to_ms(TimePoint t) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+}
+
+}  // namespace
+
+Result<std::shared_ptr<TicketKeys>> TicketKeys::create(crypto::Random& random,
+                                                       std::chrono::seconds rotation) {
+  std::shared_ptr<TicketKeys> k(new TicketKeys(random, rotation));
+  return k;
+}
+
+Status TicketKeys::rotate_locked(TimePoint now) {
+  if (current_ && now < current_->created + rotation_) return {};
+  Key k;
+  BW_TRY(random_.fill(k.name));
+  k.secret.resize(32);
+  BW_TRY(random_.fill(k.secret.span()));
+  k.created = now;
+  previous_ = std::move(current_);
+  current_ = std::move(k);
+  return {};
+}
+
+Result<std::vector<std::uint8_t>> TicketKeys::seal(const TicketState& st, TimePoint now) {
+  wire::Writer plain;
+  plain.u16(ticket_format);
+  plain.u16(static_cast<std::uint16_t>(st.cipher_suite));
+  plain.u64(to_ms(st.issued));
+  plain.u32(st.age_add);
+  plain.u32(st.lifetime);
+  plain.prefixed_bytes<1>(st.psk.span());
+  plain.prefixed_bytes<1>(
+      wire::Bytes(reinterpret_cast<const std::uint8_t*>(st.alpn.data()), st.alpn.size()));
+  plain.prefixed_bytes<1>(wire::Bytes(reinterpret_cast<const std::uint8_t*>(st.server_name.data()),
+                                      st.server_name.size()));
+  BW_TRY(plain.status());
+  crypto::Secret text(plain.data());
+  crypto::wipe(plain.mutable_data());
+
+  std::lock_guard lock(mu_);
+  BW_TRY(rotate_locked(now));
+  std::vector<std::uint8_t> out(16 + 12 + text.size() + 16);
+  std::copy(current_->name.begin(), current_->name.end(), out.begin());
+  auto nonce = std::span(out).subspan(16, 12);
+  BW_TRY(random_.fill(nonce));
+  std::copy(text.span().begin(), text.span().end(), out.begin() + 28);
+  BW_ASSIGN(auto aead, crypto::Aead::create(crypto::AeadAlg::aes_256_gcm, current_->secret.span()));
+  auto body = std::span(out).subspan(28, text.size());
+  auto tag = std::span(out).subspan(28 + text.size(), 16);
+  // The key name is authenticated too.
+  BW_TRY(aead.seal(nonce, std::span(out).first(16), body, tag));
+  return out;
+}
+
+std::optional<TicketState> TicketKeys::open(wire::Bytes ticket, TimePoint now) {
+  if (ticket.size() < 16 + 12 + 16) return std::nullopt;
+  std::vector<std::uint8_t> buf(ticket.begin(), ticket.end());
+  crypto::Secret key;
+  {
+    std::lock_guard lock(mu_);
+    if (!rotate_locked(now)) return std::nullopt;
+    for (const auto* k : {&current_, &previous_}) {
+      if (*k && std::equal((*k)->name.begin(), (*k)->name.end(), buf.begin())) {
+        key = (*k)->secret.copy();
+      }
+    }
+  }
+  if (key.empty()) return std::nullopt;
+  auto aead = crypto::Aead::create(crypto::AeadAlg::aes_256_gcm, key.span());
+  if (!aead) return std::nullopt;
+  auto body = std::span(buf).subspan(28, buf.size() - 28 - 16);
+  if (!aead->open(std::span(buf).subspan(16, 12), std::span(buf).first(16), body,
+                  std::span(buf).last(16))) {
+    return std::nullopt;
+  }
+  TicketState st;
+  wire::Reader r(body);
+  auto format = r.u16();
+  auto suite = r.u16();
+  auto issued = r.u64();
+  auto age_add = r.u32();
+  auto lifetime = r.u32();
+  auto psk = r.prefixed_bytes<1>();
+  auto alpn = r.prefixed_bytes<1>();
+  auto sni = r.prefixed_bytes<1>();
+  const bool good = format && *format == ticket_format && suite && issued && age_add && lifetime &&
+                    psk && alpn && sni && r.expect_end().ok();
+  if (good) {
+    st.cipher_suite = static_cast<CipherSuite>(*suite);
+    st.issued = TimePoint(std::chrono::milliseconds(*issued));
+    st.age_add = *age_add;
+    st.lifetime = *lifetime;
+    st.psk = crypto::Secret(*psk);
+    st.alpn.assign(alpn->begin(), alpn->end());
+    st.server_name.assign(sni->begin(), sni->end());
+  }
+  crypto::wipe(buf);
+  if (!good) return std::nullopt;
+  // Expired tickets are not resumable (RFC 8446 §4.6.1: at most `lifetime` seconds).
+  if (now >= st.issued + std::chrono::seconds(st.lifetime) || now < st.issued) {
+    return std::nullopt;
+  }
+  return st;
+}
+
+}  // namespace bulwark::tls

@@ -1,0 +1,401 @@
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "bulwark/tls/cipher_suites.hpp"
+#include "bulwark/tls/record.hpp"
+
+using namespace bulwark;
+using namespace bulwark::tls;
+using V = std::vector<std::uint8_t>;
+
+namespace {
+
+const CipherSuiteInfo& suite(CipherSuite id) {
+  const CipherSuiteInfo* s = find_cipher_suite(id);
+  if (s == nullptr) std::abort();
+  return *s;
+}
+
+V filled(std::size_t n, std::uint8_t start = 1) {
+  V v(n);
+  for (std::size_t i = 0; i < n; ++i)
+    v[i] = static_cast<std::uint8_t>(start + i);
+  return v;
+}
+
+RecordCipher make13(const CipherSuiteInfo& s) {
+  const V key = filled(s.key_length, 7);
+  const V iv = filled(12, 99);
+  return std::move(RecordCipher::tls13(s, key, iv)).value();
+}
+
+RecordCipher make12(const CipherSuiteInfo& s) {
+  const V key = filled(s.key_length, 7);
+  const V iv = filled(s.iv_length, 99);
+  return std::move(RecordCipher::tls12(s, key, iv)).value();
+}
+
+// Reads every complete record out of `r`, failing the test on an error.
+std::vector<std::pair<ContentType, V>> drain(RecordReader& r) {
+  std::vector<std::pair<ContentType, V>> out;
+  for (;;) {
+    auto rec = r.next();
+    EXPECT_TRUE(rec) << rec.error().message();
+    if (!rec || !rec->has_value()) break;
+    out.emplace_back((*rec)->type, V((*rec)->fragment.begin(), (*rec)->fragment.end()));
+  }
+  return out;
+}
+
+// The first error reading `r`; invalid_argument when it simply needs more bytes and closed
+// when it returned a record (which the negative tests must never see).
+Errc read_error(RecordReader& r) {
+  auto rec = r.next();
+  if (!rec) return rec.error().code();
+  return rec->has_value() ? Errc::closed : Errc::invalid_argument;
+}
+
+}  // namespace
+
+TEST(TlsRecord, PlaintextRoundTripAndFragmentation) {
+  RecordWriter w;
+  V out;
+  const V data = filled(max_plaintext * 2 + 10);
+  ASSERT_TRUE(w.write(ContentType::handshake, data, out));
+  // Three records: 2^14, 2^14, 10 bytes (RFC 8446 §5.1).
+  EXPECT_EQ(out.size(), 3 * record_header_size + data.size());
+  EXPECT_EQ(out[0], 22);
+  EXPECT_EQ(out[1], 0x03);
+  EXPECT_EQ(out[2], 0x03);
+  EXPECT_EQ((out[3] << 8) | out[4], 1 << 14);
+
+  RecordReader r;
+  ASSERT_TRUE(r.feed(out));
+  auto recs = drain(r);
+  ASSERT_EQ(recs.size(), 3u);
+  V joined;
+  for (auto& [t, f] : recs) {
+    EXPECT_EQ(t, ContentType::handshake);
+    joined.insert(joined.end(), f.begin(), f.end());
+  }
+  EXPECT_EQ(joined, data);
+}
+
+TEST(TlsRecord, PartialRecordsWaitForMoreBytes) {
+  RecordWriter w;
+  V out;
+  ASSERT_TRUE(w.write(ContentType::alert, V{2, 40}, out));
+  ASSERT_TRUE(w.write(ContentType::handshake, filled(300), out));
+  RecordReader r;
+  // Feed one byte at a time: a record appears only once complete.
+  std::size_t seen = 0;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    ASSERT_TRUE(r.feed(wire::Bytes(&out[i], 1)));
+    auto rec = r.next();
+    ASSERT_TRUE(rec);
+    if (rec->has_value()) {
+      ++seen;
+      if (seen == 1) {
+        EXPECT_EQ(i, record_header_size + 2 - 1);
+      }
+    }
+  }
+  EXPECT_EQ(seen, 2u);
+}
+
+TEST(TlsRecord, RecordSizeLimitFragmentsSmaller) {
+  RecordWriter w;
+  w.set_max_plaintext(100);  // RFC 8449
+  V out;
+  ASSERT_TRUE(w.write(ContentType::application_data, filled(250), out));
+  RecordReader r;
+  ASSERT_TRUE(r.feed(out));
+  auto recs = drain(r);
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_EQ(recs[0].second.size(), 100u);
+  EXPECT_EQ(recs[2].second.size(), 50u);
+}
+
+// RFC 8446 §5.1: plaintext records longer than 2^14 are record_overflow.
+TEST(TlsRecord, OverlongPlaintextRecordIsRecordOverflow) {
+  V rec = {22, 3, 3, 0x40, 0x01};  // length 2^14 + 1
+  rec.resize(rec.size() + (1 << 14) + 1);
+  RecordReader r;
+  ASSERT_TRUE(r.feed(rec));
+  EXPECT_EQ(read_error(r), Errc::record_overflow);
+  // Detected from the header alone, before the body arrives.
+  RecordReader r2;
+  ASSERT_TRUE(r2.feed(wire::Bytes(rec).first(5)));
+  EXPECT_EQ(read_error(r2), Errc::record_overflow);
+}
+
+// RFC 8446 §5: unknown record types are unexpected_message.
+TEST(TlsRecord, UnknownContentTypeIsUnexpectedMessage) {
+  for (std::uint8_t t : {0, 19, 25, 0x80, 0xff}) {
+    RecordReader r;
+    const V rec = {t, 3, 3, 0, 1, 0};
+    ASSERT_TRUE(r.feed(rec));
+    EXPECT_EQ(read_error(r), Errc::unexpected_message) << int(t);
+  }
+}
+
+TEST(TlsRecord, NonTlsVersionIsRejected) {
+  RecordReader r;
+  const V rec = {22, 2, 0, 0, 1, 0};
+  ASSERT_TRUE(r.feed(rec));
+  EXPECT_EQ(read_error(r), Errc::protocol_version);
+}
+
+// RFC 8446 §5.1 / RFC 5246 §6.2.1: no zero-length handshake, alert or CCS fragments.
+TEST(TlsRecord, EmptyHandshakeRecordIsUnexpectedMessage) {
+  for (std::uint8_t t : {20, 21, 22}) {
+    RecordReader r;
+    const V rec = {t, 3, 3, 0, 0};
+    ASSERT_TRUE(r.feed(rec));
+    EXPECT_EQ(read_error(r), Errc::unexpected_message) << int(t);
+  }
+  RecordReader ok;
+  const V empty_app = {23, 3, 3, 0, 0};
+  ASSERT_TRUE(ok.feed(empty_app));
+  EXPECT_EQ(drain(ok).size(), 1u);
+}
+
+class TlsRecordProtected13 : public ::testing::TestWithParam<CipherSuite> {};
+
+TEST_P(TlsRecordProtected13, RoundTripHidesTheContentType) {
+  const auto& s = suite(GetParam());
+  RecordWriter w;
+  w.set_cipher(make13(s));
+  RecordReader r;
+  r.set_cipher(make13(s));
+  V out;
+  const V hs = filled(1000);
+  const V app = filled(max_plaintext + 5);
+  ASSERT_TRUE(w.write(ContentType::handshake, hs, out));
+  ASSERT_TRUE(w.write(ContentType::application_data, app, out));
+  ASSERT_TRUE(w.write(ContentType::alert, V{1, 0}, out));
+  // RFC 8446 §5.2: every protected record goes out as application_data, version 0x0303.
+  EXPECT_EQ(out[0], 23);
+  EXPECT_EQ(out[1], 3);
+  EXPECT_EQ(out[2], 3);
+  ASSERT_TRUE(r.feed(out));
+  auto recs = drain(r);
+  ASSERT_EQ(recs.size(), 4u);
+  EXPECT_EQ(recs[0].first, ContentType::handshake);
+  EXPECT_EQ(recs[0].second, hs);
+  EXPECT_EQ(recs[1].first, ContentType::application_data);
+  EXPECT_EQ(recs[1].second.size(), max_plaintext);
+  EXPECT_EQ(recs[2].second.size(), 5u);
+  EXPECT_EQ(recs[3].first, ContentType::alert);
+  EXPECT_EQ(w.cipher()->sequence(), 4u);
+  EXPECT_EQ(r.cipher()->sequence(), 4u);
+}
+
+// Any change to any byte of a protected record is bad_record_mac (header bytes included:
+// they are the additional data), never accepted.
+TEST_P(TlsRecordProtected13, EveryFlippedByteIsDetected) {
+  const auto& s = suite(GetParam());
+  RecordWriter w;
+  w.set_cipher(make13(s));
+  V out;
+  ASSERT_TRUE(w.write(ContentType::application_data, filled(64), out));
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    V bad = out;
+    bad[i] ^= 0x01;
+    RecordReader r;
+    r.set_cipher(make13(s));
+    ASSERT_TRUE(r.feed(bad));
+    const Errc e = read_error(r);
+    // Flipping the type or version byte trips the cleartext checks first.
+    if (i == 0) {
+      EXPECT_EQ(e, Errc::unexpected_message) << i;
+    } else if (i == 1) {
+      EXPECT_EQ(e, Errc::protocol_version) << i;
+    } else if (i == 3 || i == 4) {
+      // A longer length waits for bytes that never come; a shorter one fails to open.
+      // Either way no record is accepted (read_error's invalid_argument means "none").
+      EXPECT_TRUE(e == Errc::invalid_argument || e == Errc::bad_record_mac) << i;
+    } else {
+      EXPECT_EQ(e, Errc::bad_record_mac) << i;
+    }
+  }
+}
+
+TEST_P(TlsRecordProtected13, WrongKeyOrSequenceFails) {
+  const auto& s = suite(GetParam());
+  RecordWriter w;
+  w.set_cipher(make13(s));
+  V first, second;
+  ASSERT_TRUE(w.write(ContentType::application_data, filled(10), first));
+  ASSERT_TRUE(w.write(ContentType::application_data, filled(10), second));
+  // Replaying the second record as the first: the nonce differs, so it cannot open.
+  RecordReader r;
+  r.set_cipher(make13(s));
+  ASSERT_TRUE(r.feed(second));
+  EXPECT_EQ(read_error(r), Errc::bad_record_mac);
+}
+
+INSTANTIATE_TEST_SUITE_P(Suites, TlsRecordProtected13,
+                         ::testing::Values(CipherSuite::tls_aes_128_gcm_sha256,
+                                           CipherSuite::tls_aes_256_gcm_sha384,
+                                           CipherSuite::tls_chacha20_poly1305_sha256));
+
+// RFC 8446 §5.4: a protected record whose plaintext is all zeros has no content type.
+TEST(TlsRecord, AllPaddingRecordIsUnexpectedMessage) {
+  const auto& s = suite(CipherSuite::tls_aes_128_gcm_sha256);
+  RecordCipher c = make13(s);
+  V rec = {23, 3, 3, 0, 4 + 16};
+  rec.resize(5 + 4 + 16, 0);
+  ASSERT_TRUE(c.seal(rec, 4));
+  RecordReader r;
+  r.set_cipher(make13(s));
+  ASSERT_TRUE(r.feed(rec));
+  EXPECT_EQ(read_error(r), Errc::unexpected_message);
+}
+
+// RFC 8446 §5.4: padding is stripped; the type is the last non-zero byte.
+TEST(TlsRecord, PaddedRecordOpens) {
+  const auto& s = suite(CipherSuite::tls_aes_128_gcm_sha256);
+  RecordCipher c = make13(s);
+  const std::size_t text = 3 + 1 + 100;  // "abc", type, 100 zeros
+  V rec = {23, 3, 3, 0, static_cast<std::uint8_t>(text + 16)};
+  rec.resize(5 + text + 16, 0);
+  rec[5] = 'a';
+  rec[6] = 'b';
+  rec[7] = 'c';
+  rec[8] = 23;
+  ASSERT_TRUE(c.seal(rec, text));
+  RecordReader r;
+  r.set_cipher(make13(s));
+  ASSERT_TRUE(r.feed(rec));
+  auto recs = drain(r);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].second, (V{'a', 'b', 'c'}));
+}
+
+// RFC 8446 §5.2: TLSCiphertext longer than 2^14 + 256 is record_overflow; §5.4: so is an
+// inner plaintext over 2^14 even when the record itself fits.
+TEST(TlsRecord, ProtectedOverflow) {
+  const auto& s = suite(CipherSuite::tls_aes_128_gcm_sha256);
+  {
+    const V hdr = {23, 3, 3, 0x41, 0x01};  // 2^14 + 257
+    RecordReader r;
+    r.set_cipher(make13(s));
+    ASSERT_TRUE(r.feed(hdr));
+    EXPECT_EQ(read_error(r), Errc::record_overflow);
+  }
+  {
+    RecordCipher c = make13(s);
+    const std::size_t text = max_plaintext + 2;  // 2^14 + 1 bytes of content, then the type
+    V rec(5 + text + 16, 0x41);
+    rec[0] = 23;
+    rec[1] = 3;
+    rec[2] = 3;
+    rec[3] = static_cast<std::uint8_t>((text + 16) >> 8);
+    rec[4] = static_cast<std::uint8_t>(text + 16);
+    rec[5 + text - 1] = 23;
+    ASSERT_TRUE(c.seal(rec, text));
+    RecordReader r;
+    r.set_cipher(make13(s));
+    ASSERT_TRUE(r.feed(rec));
+    EXPECT_EQ(read_error(r), Errc::record_overflow);
+  }
+}
+
+TEST(TlsRecord, ProtectedCleartextTypeIsUnexpected) {
+  const auto& s = suite(CipherSuite::tls_aes_128_gcm_sha256);
+  RecordReader r;
+  r.set_cipher(make13(s));
+  const V hs = {22, 3, 3, 0, 1, 1};
+  ASSERT_TRUE(r.feed(hs));
+  EXPECT_EQ(read_error(r), Errc::unexpected_message);
+  // A cleartext change_cipher_spec passes through for the handshake layer to judge.
+  RecordReader r2;
+  r2.set_cipher(make13(s));
+  const V ccs = {20, 3, 3, 0, 1, 1};
+  ASSERT_TRUE(r2.feed(ccs));
+  auto recs = drain(r2);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].first, ContentType::change_cipher_spec);
+}
+
+TEST(TlsRecord, ShortProtectedRecordIsBadRecordMac) {
+  const auto& s = suite(CipherSuite::tls_aes_128_gcm_sha256);
+  RecordReader r;
+  r.set_cipher(make13(s));
+  const V rec = {23, 3, 3, 0, 3, 1, 2, 3};
+  ASSERT_TRUE(r.feed(rec));
+  EXPECT_EQ(read_error(r), Errc::bad_record_mac);
+}
+
+// RFC 8446 §5.5: a key is never used past its limit.
+TEST(TlsRecord, UsageLimitStopsSealing) {
+  CipherSuiteInfo tiny = suite(CipherSuite::tls_aes_128_gcm_sha256);
+  tiny.record_limit = 8;
+  RecordWriter w;
+  w.set_cipher(make13(tiny));
+  V out;
+  for (int i = 0; i < 8; ++i)
+    ASSERT_TRUE(w.write(ContentType::application_data, V{1}, out));
+  EXPECT_TRUE(w.cipher()->near_usage_limit());
+  const std::size_t before = out.size();
+  auto s = w.write(ContentType::application_data, V{1}, out);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error(), Errc::limit_exceeded);
+  EXPECT_EQ(out.size(), before) << "a refused record must leave nothing behind";
+}
+
+class TlsRecordProtected12 : public ::testing::TestWithParam<CipherSuite> {};
+
+TEST_P(TlsRecordProtected12, RoundTripAndTamper) {
+  const auto& s = suite(GetParam());
+  RecordWriter w;
+  w.set_tls13(false);
+  w.set_cipher(make12(s));
+  V out;
+  const V data = filled(3000);
+  ASSERT_TRUE(w.write(ContentType::application_data, data, out));
+  ASSERT_TRUE(w.write(ContentType::alert, V{1, 0}, out));
+  // TLS 1.2 keeps the real content type outside.
+  EXPECT_EQ(out[0], 23);
+  const bool gcm = s.aead != crypto::AeadAlg::chacha20_poly1305;
+  const std::size_t first_len = (out[3] << 8) | out[4];
+  EXPECT_EQ(first_len, data.size() + (gcm ? 8u : 0u) + 16u);
+  EXPECT_EQ(out[5 + first_len], 21);
+  if (gcm) {
+    // RFC 5288 §3: the explicit nonce of the second record is its sequence number, 1.
+    const V seq1 = {0, 0, 0, 0, 0, 0, 0, 1};
+    EXPECT_EQ(V(out.begin() + 5 + first_len + 5, out.begin() + 5 + first_len + 13), seq1);
+  }
+  RecordReader r;
+  r.set_tls13(false);
+  r.set_cipher(make12(s));
+  ASSERT_TRUE(r.feed(out));
+  auto recs = drain(r);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].second, data);
+  EXPECT_EQ(recs[1].first, ContentType::alert);
+
+  for (std::size_t i : {std::size_t{0}, std::size_t{5}, std::size_t{20}, first_len + 4}) {
+    V bad = out;
+    bad[i] ^= 0x80;
+    RecordReader rb;
+    rb.set_tls13(false);
+    rb.set_cipher(make12(s));
+    ASSERT_TRUE(rb.feed(bad));
+    const Errc e = read_error(rb);
+    if (i == 0) {
+      EXPECT_NE(e, Errc::invalid_argument);  // type 0x97: unknown type
+    } else {
+      EXPECT_EQ(e, Errc::bad_record_mac) << i;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Suites, TlsRecordProtected12,
+    ::testing::Values(CipherSuite::tls_ecdhe_ecdsa_with_aes_128_gcm_sha256,
+                      CipherSuite::tls_ecdhe_rsa_with_aes_256_gcm_sha384,
+                      CipherSuite::tls_ecdhe_ecdsa_with_chacha20_poly1305_sha256));
