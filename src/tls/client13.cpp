@@ -318,6 +318,8 @@ Status Client13::on_server_hello(const HandshakeMessage& m) {
   conn_.key_log("CLIENT_HANDSHAKE_TRAFFIC_SECRET", random_, client_hs_.span());
   conn_.key_log("SERVER_HANDSHAKE_TRAFFIC_SECRET", random_, server_hs_.span());
   BW_TRY(conn_.install_read_secret(*suite, server_hs_.copy()));
+  // From here on everything we send, alerts included, is under the handshake key.
+  BW_TRY(conn_.install_write_secret(*suite, client_hs_.copy()));
 
   auto& info = conn_.info;
   info.version = ProtocolVersion::tls13;
@@ -489,6 +491,8 @@ Status Client13::on_finished(WaitFinished& st, const HandshakeMessage& m) {
   server_hs_.clear();
   state_ = Connected{};
   conn_.established(peer, verified);
+  // A chain nobody checked proves nothing about who the server is.
+  if (cfg_->insecure_skip_verification) conn_.info.peer_verified = false;
   return {};
 }
 
@@ -497,7 +501,6 @@ Status Client13::send_second_flight() {
     BW_TRY(conn_.send_change_cipher_spec());
     ccs_sent_ = true;
   }
-  BW_TRY(conn_.install_write_secret(*suite_, client_hs_.copy()));
   if (cert_requested_) {
     // Our certificate, if we have one whose key can sign with a scheme the server accepts;
     // else an empty Certificate (RFC 8446 §4.4.2.3) and the server decides.

@@ -87,6 +87,7 @@ Connection::Impl::Impl(Role r, std::shared_ptr<const Config> c) : role(r), confi
   // RFC 8446 §5.1: legacy_record_version 0x0301 in an initial ClientHello is the most
   // compatible choice; everything else says 0x0303.
   tx.set_version(role == Role::client ? ProtocolVersion::tls10 : ProtocolVersion::tls12);
+  rx.set_accept_cleartext_alerts(true);
   if (cfg().record_size_limit != 0) {
     // RFC 8449 §4: in TLS 1.3 the limit counts the inner content type too.
     rx.set_max_plaintext(std::min<std::size_t>(cfg().record_size_limit - 1u, max_plaintext));
@@ -180,6 +181,7 @@ Status Connection::Impl::install_write_secret(const CipherSuiteInfo& s, Secret s
 void Connection::Impl::established(const PeerAuthenticated& peer,
                                    const FinishedVerified&) noexcept {
   state = State::established;
+  rx.set_accept_cleartext_alerts(false);
   info.peer_verified = peer.how() == PeerAuthenticated::How::certificate ||
                        peer.how() == PeerAuthenticated::How::psk;
   handshake_bytes = 0;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <map>
 #include <numeric>
 
 #include "bulwark/tls/connection.hpp"
@@ -69,4 +70,398 @@ TEST(TlsConnection, DefaultHandshakeAndData) {
   EXPECT_EQ(p.server.info().server_name, "leaf.example.com");
   EXPECT_EQ(transfer(p.client, p.server, pattern(100)), pattern(100));
   EXPECT_EQ(transfer(p.server, p.client, pattern(70000)), pattern(70000));
+}
+
+namespace {
+
+std::string why(const Pair& p) {
+  std::string s;
+  if (auto* f = p.client.failure()) s += "client: " + f->error.message() + " ";
+  if (auto* f = p.server.failure()) s += "server: " + f->error.message();
+  return s;
+}
+
+struct KeyCase {
+  crypto::KeyType type;
+  SignatureScheme expect;
+};
+
+const test::Pki& pki_for(crypto::KeyType t) {
+  static std::map<crypto::KeyType, test::Pki> cache;
+  auto it = cache.find(t);
+  if (it == cache.end()) {
+    test::PkiOptions o;
+    o.leaf.key_type = t;
+    it = cache.emplace(t, test::make_pki(o)).first;
+  }
+  return it->second;
+}
+
+}  // namespace
+
+// Every suite x group x signature scheme completes and carries data both ways.
+class TlsMatrix : public ::testing::TestWithParam<std::tuple<CipherSuite, NamedGroup, KeyCase>> {};
+
+TEST_P(TlsMatrix, HandshakeAndData) {
+  const auto [suite, group, key] = GetParam();
+  const auto& pki = pki_for(key.type);
+  auto c = test::client_config(pki);
+  auto s = test::server_config(pki);
+  c->cipher_suites = {suite};
+  c->groups = {group};
+  auto p = connect(c, s);
+  ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+  ASSERT_TRUE(p.client.handshake_done()) << why(p);
+  EXPECT_EQ(p.client.info().cipher_suite, suite);
+  EXPECT_EQ(p.server.info().cipher_suite, suite);
+  EXPECT_EQ(p.client.info().group, group);
+  EXPECT_EQ(p.client.info().peer_signature_scheme, key.expect);
+  EXPECT_FALSE(p.client.info().hello_retry);
+  EXPECT_EQ(transfer(p.client, p.server, pattern(20000)), pattern(20000));
+  EXPECT_EQ(transfer(p.server, p.client, pattern(3)), pattern(3));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, TlsMatrix,
+    ::testing::Combine(
+        ::testing::Values(CipherSuite::tls_aes_128_gcm_sha256, CipherSuite::tls_aes_256_gcm_sha384,
+                          CipherSuite::tls_chacha20_poly1305_sha256),
+        ::testing::Values(NamedGroup::x25519, NamedGroup::secp256r1, NamedGroup::secp384r1),
+        ::testing::Values(
+            KeyCase{crypto::KeyType::ec_p256, SignatureScheme::ecdsa_secp256r1_sha256},
+            KeyCase{crypto::KeyType::ec_p384, SignatureScheme::ecdsa_secp384r1_sha384},
+            KeyCase{crypto::KeyType::rsa, SignatureScheme::rsa_pss_rsae_sha256},
+            KeyCase{crypto::KeyType::ed25519, SignatureScheme::ed25519})));
+
+// RFC 8446 §4.1.4: the server asks for another group with a HelloRetryRequest.
+TEST(TlsConnection, HelloRetryRequestForAnotherGroup) {
+  auto c = test::client_config(ecdsa_pki());
+  auto s = test::server_config(ecdsa_pki());
+  c->groups = {NamedGroup::x25519, NamedGroup::secp384r1};  // share only for x25519
+  s->groups = {NamedGroup::secp384r1};
+  auto p = connect(c, s);
+  ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+  ASSERT_TRUE(p.client.handshake_done());
+  EXPECT_TRUE(p.client.info().hello_retry);
+  EXPECT_TRUE(p.server.info().hello_retry);
+  EXPECT_EQ(p.client.info().group, NamedGroup::secp384r1);
+  EXPECT_EQ(transfer(p.client, p.server, pattern(10)), pattern(10));
+}
+
+TEST(TlsConnection, HelloRetryRequestWithCookie) {
+  auto c = test::client_config(ecdsa_pki());
+  auto s = test::server_config(ecdsa_pki());
+  s->require_cookie = true;
+  auto p = connect(c, s);
+  ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+  ASSERT_TRUE(p.client.handshake_done());
+  EXPECT_TRUE(p.client.info().hello_retry);
+  EXPECT_EQ(p.client.info().group, NamedGroup::x25519);
+}
+
+TEST(TlsConnection, NoCommonGroupIsHandshakeFailure) {
+  auto c = test::client_config(ecdsa_pki());
+  auto s = test::server_config(ecdsa_pki());
+  c->groups = {NamedGroup::x25519};
+  s->groups = {NamedGroup::secp256r1};
+  auto p = connect(c, s);
+  EXPECT_FALSE(pump(p.client, p.server));
+  ASSERT_NE(p.server.failure(), nullptr);
+  EXPECT_EQ(p.server.failure()->alert, AlertDescription::handshake_failure);
+  ASSERT_NE(p.client.failure(), nullptr);
+  EXPECT_EQ(p.client.failure()->kind, Failure::Kind::received_alert);
+  EXPECT_EQ(p.client.failure()->alert, AlertDescription::handshake_failure);
+}
+
+TEST(TlsConnection, ResumptionWithTickets) {
+  auto c = test::client_config(ecdsa_pki());
+  auto s = test::server_config(ecdsa_pki());
+  c->sessions = std::make_shared<SessionCache>();
+  s->tickets = TicketKeys::create().value();
+  {
+    auto p = connect(c, s);
+    ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+    EXPECT_FALSE(p.client.info().resumed);
+    // Tickets arrive after the handshake, with data.
+    EXPECT_EQ(transfer(p.server, p.client, pattern(5)), pattern(5));
+    EXPECT_EQ(c->sessions->size(), 2u);
+  }
+  auto p = connect(c, s);
+  ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+  ASSERT_TRUE(p.client.handshake_done());
+  EXPECT_TRUE(p.client.info().resumed);
+  EXPECT_TRUE(p.server.info().resumed);
+  EXPECT_TRUE(p.client.info().peer_certificates.empty());
+  EXPECT_EQ(transfer(p.client, p.server, pattern(1000)), pattern(1000));
+  EXPECT_EQ(transfer(p.server, p.client, pattern(1000)), pattern(1000));
+}
+
+TEST(TlsConnection, TicketFromAnotherServerIsIgnored) {
+  auto c = test::client_config(ecdsa_pki());
+  c->sessions = std::make_shared<SessionCache>();
+  auto s1 = test::server_config(ecdsa_pki());
+  s1->tickets = TicketKeys::create().value();
+  auto s2 = test::server_config(ecdsa_pki());
+  s2->tickets = TicketKeys::create().value();
+  {
+    auto p = connect(c, s1);
+    ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+    EXPECT_EQ(transfer(p.server, p.client, pattern(5)), pattern(5));
+  }
+  auto p = connect(c, s2);
+  ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+  ASSERT_TRUE(p.client.handshake_done());
+  EXPECT_FALSE(p.client.info().resumed) << "a foreign ticket must fall back to a full handshake";
+}
+
+TEST(TlsConnection, ResumptionAfterHelloRetryRequest) {
+  auto c = test::client_config(ecdsa_pki());
+  auto s = test::server_config(ecdsa_pki());
+  c->sessions = std::make_shared<SessionCache>();
+  s->tickets = TicketKeys::create().value();
+  {
+    auto p = connect(c, s);
+    ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+    EXPECT_EQ(transfer(p.server, p.client, pattern(5)), pattern(5));
+  }
+  s->require_cookie = true;  // the second ClientHello needs a recomputed binder
+  auto p = connect(c, s);
+  ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+  EXPECT_TRUE(p.client.info().hello_retry);
+  EXPECT_TRUE(p.client.info().resumed);
+}
+
+TEST(TlsConnection, ClientAuthentication) {
+  const auto& pki = ecdsa_pki();
+  test::LeafOptions lo;
+  lo.common_name = "alice";
+  lo.dns_names = {};
+  lo.usage = crypto::CertificateSpec::Usage::client;
+  const auto alice = test::make_leaf(pki.root, lo);
+  auto s = test::server_config(pki);
+  s->client_auth = ClientAuth::required;
+  s->client_trust = pki.trust_store();
+  {
+    auto c = test::client_config(pki);
+    c->certificate = CertifiedKey{{alice.cert}, alice.key};
+    auto p = connect(c, s);
+    ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+    ASSERT_TRUE(p.server.handshake_done());
+    EXPECT_TRUE(p.server.info().peer_verified);
+    ASSERT_EQ(p.server.info().peer_certificates.size(), 1u);
+    EXPECT_EQ(p.server.info().peer_certificates[0].common_name(), "alice");
+    EXPECT_EQ(transfer(p.client, p.server, pattern(10)), pattern(10));
+  }
+  {
+    // RFC 8446 §4.4.2.4: no certificate where one is required is certificate_required.
+    auto p = connect(test::client_config(pki), s);
+    EXPECT_FALSE(pump(p.client, p.server));
+    ASSERT_NE(p.server.failure(), nullptr);
+    EXPECT_EQ(p.server.failure()->alert, AlertDescription::certificate_required);
+    ASSERT_NE(p.client.failure(), nullptr);
+    EXPECT_EQ(p.client.failure()->alert, AlertDescription::certificate_required);
+  }
+  {
+    s->client_auth = ClientAuth::optional;
+    auto p = connect(test::client_config(pki), s);
+    ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+    EXPECT_TRUE(p.server.handshake_done());
+    EXPECT_FALSE(p.server.info().peer_verified);
+  }
+  {
+    // A client certificate from an unknown CA.
+    const auto other = test::make_pki();
+    auto c = test::client_config(pki);
+    c->certificate = CertifiedKey{{other.leaf.cert}, other.leaf.key};
+    s->client_auth = ClientAuth::required;
+    auto p = connect(c, s);
+    EXPECT_FALSE(pump(p.client, p.server));
+    ASSERT_NE(p.server.failure(), nullptr);
+    EXPECT_EQ(p.server.failure()->alert, AlertDescription::unknown_ca);
+  }
+}
+
+TEST(TlsConnection, Alpn) {
+  auto c = test::client_config(ecdsa_pki());
+  auto s = test::server_config(ecdsa_pki());
+  c->alpn = {"h2", "http/1.1"};
+  s->alpn = {"http/1.1", "h2"};
+  {
+    auto p = connect(c, s);
+    ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+    EXPECT_EQ(p.client.info().alpn, "http/1.1");  // the server's preference
+    EXPECT_EQ(p.server.info().alpn, "http/1.1");
+  }
+  s->alpn = {"imap"};
+  auto p = connect(c, s);
+  EXPECT_FALSE(pump(p.client, p.server));
+  ASSERT_NE(p.server.failure(), nullptr);
+  EXPECT_EQ(p.server.failure()->alert, AlertDescription::no_application_protocol);
+}
+
+TEST(TlsConnection, KeyUpdateBothWays) {
+  auto p = connect(test::client_config(ecdsa_pki()), test::server_config(ecdsa_pki()));
+  ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(p.client.update_keys(i % 2 == 0));
+    EXPECT_EQ(transfer(p.client, p.server, pattern(100 + i)), pattern(100 + i));
+    EXPECT_EQ(transfer(p.server, p.client, pattern(50 + i)), pattern(50 + i));
+    ASSERT_TRUE(p.server.update_keys(true));
+    EXPECT_EQ(transfer(p.server, p.client, pattern(60)), pattern(60));
+    EXPECT_EQ(transfer(p.client, p.server, pattern(70)), pattern(70));
+  }
+}
+
+TEST(TlsConnection, KeyUpdateFloodIsLimited) {
+  auto p = connect(test::client_config(ecdsa_pki()), test::server_config(ecdsa_pki()));
+  ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+  for (int i = 0; i < 40; ++i)
+    ASSERT_TRUE(p.client.update_keys(false));
+  EXPECT_FALSE(pump(p.client, p.server));
+  ASSERT_NE(p.server.failure(), nullptr);
+  EXPECT_EQ(p.server.failure()->error.code(), Errc::limit_exceeded);
+}
+
+TEST(TlsConnection, CloseNotifyAndTruncation) {
+  {
+    auto p = connect(test::client_config(ecdsa_pki()), test::server_config(ecdsa_pki()));
+    ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+    ASSERT_TRUE(p.client.send(pattern(10)));
+    ASSERT_TRUE(p.client.close());
+    EXPECT_FALSE(p.client.send(pattern(1)));
+    ASSERT_TRUE(pump(p.client, p.server));
+    V got(32);
+    EXPECT_EQ(p.server.read(got), 10u) << "data before close_notify is delivered";
+    EXPECT_EQ(p.server.state(), State::peer_closed);
+    EXPECT_TRUE(p.server.transport_eof()) << "EOF after close_notify is a clean close";
+    ASSERT_TRUE(p.server.close());
+    EXPECT_EQ(p.server.state(), State::closed);
+  }
+  {
+    auto p = connect(test::client_config(ecdsa_pki()), test::server_config(ecdsa_pki()));
+    ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+    // The transport ends without close_notify: truncation, not a clean end of stream.
+    auto s = p.client.transport_eof();
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.error(), Errc::truncated_connection);
+    EXPECT_EQ(p.client.failure()->kind, Failure::Kind::transport);
+    EXPECT_TRUE(p.client.pending_output().empty()) << "no alert on a dead transport";
+  }
+}
+
+TEST(TlsConnection, VerificationFailuresHaveTheirAlerts) {
+  const auto& pki = ecdsa_pki();
+  struct Case {
+    std::string host;
+    std::shared_ptr<ClientConfig> cfg;
+    Errc error;
+    AlertDescription alert;
+  };
+  auto other_root = test::client_config(test::make_pki());
+  auto expired_cfg = test::client_config(pki);
+  expired_cfg->clock = [] {
+    return std::chrono::system_clock::now() + std::chrono::hours(24 * 400);
+  };
+  std::vector<Case> cases = {
+      {"www.example.org", test::client_config(pki), Errc::cert_hostname_mismatch,
+       AlertDescription::bad_certificate},
+      {"leaf.example.com", other_root, Errc::cert_unknown_ca, AlertDescription::unknown_ca},
+      {"leaf.example.com", expired_cfg, Errc::cert_expired, AlertDescription::certificate_expired},
+  };
+  for (const auto& c : cases) {
+    auto p = connect(c.cfg, test::server_config(pki), c.host);
+    EXPECT_FALSE(pump(p.client, p.server));
+    ASSERT_NE(p.client.failure(), nullptr) << c.host;
+    EXPECT_EQ(p.client.failure()->error.code(), c.error) << p.client.failure()->error.message();
+    EXPECT_EQ(p.client.failure()->alert, c.alert);
+    ASSERT_NE(p.server.failure(), nullptr);
+    EXPECT_EQ(p.server.failure()->kind, Failure::Kind::received_alert);
+    EXPECT_EQ(p.server.failure()->alert, c.alert);
+  }
+  // Turning verification off is explicit, and then the wrong name passes.
+  auto insecure = test::client_config(test::make_pki());
+  insecure->insecure_skip_verification = true;
+  auto p = connect(insecure, test::server_config(pki), "www.example.org");
+  ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+  EXPECT_TRUE(p.client.handshake_done());
+  EXPECT_FALSE(p.client.info().peer_verified);
+}
+
+TEST(TlsConnection, ClientNeedsANameToVerify) {
+  auto c = Connection::client(test::client_config(ecdsa_pki()), "");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error(), Errc::invalid_argument);
+}
+
+// Any flipped byte in the server's encrypted flight is caught (bad_record_mac).
+TEST(TlsConnection, TamperedServerFlightIsBadRecordMac) {
+  for (std::size_t offset : {std::size_t{10}, std::size_t{200}, std::size_t{400}}) {
+    auto p = connect(test::client_config(ecdsa_pki()), test::server_config(ecdsa_pki()));
+    auto ch = p.client.pending_output();
+    V chv(ch.begin(), ch.end());
+    p.client.consume_output(chv.size());
+    ASSERT_TRUE(p.server.feed(chv));
+    auto flight = p.server.pending_output();
+    V f(flight.begin(), flight.end());
+    // Skip the cleartext ServerHello and CCS records: tamper inside the encrypted part.
+    const std::size_t sh_len = 5 + ((f[3] << 8) | f[4]);
+    const std::size_t enc = sh_len + 6;
+    ASSERT_LT(enc + offset, f.size());
+    f[enc + offset] ^= 0x40;
+    auto s = p.client.feed(f);
+    ASSERT_FALSE(s);
+    EXPECT_EQ(p.client.failure()->alert, AlertDescription::bad_record_mac) << offset;
+  }
+}
+
+TEST(TlsConnection, RecordSizeLimitIsHonoured) {
+  auto c = test::client_config(ecdsa_pki());
+  c->record_size_limit = 1000;
+  auto p = connect(c, test::server_config(ecdsa_pki()));
+  ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+  ASSERT_TRUE(p.server.send(pattern(5000)));
+  // Every record the server sends now is at most 999 bytes of content + type + tag.
+  auto out = p.server.pending_output();
+  std::size_t i = 0, records = 0;
+  while (i + 5 <= out.size()) {
+    const std::size_t len = (out[i + 3] << 8) | out[i + 4];
+    EXPECT_LE(len, 1000u + 16u);
+    i += 5 + len;
+    ++records;
+  }
+  EXPECT_GE(records, 6u);
+  ASSERT_TRUE(pump(p.server, p.client));
+  V got(6000);
+  got.resize(p.client.read(got));
+  EXPECT_EQ(got, pattern(5000));
+}
+
+TEST(TlsConnection, TraceAndKeyLog) {
+  auto c = test::client_config(ecdsa_pki());
+  std::vector<TraceEvent> events;
+  std::vector<std::string> labels;
+  c->trace = [&](const TraceEvent& e) { events.push_back(e); };
+  c->key_log = [&](std::string_view label, wire::Bytes random, wire::Bytes secret) {
+    EXPECT_EQ(random.size(), 32u);
+    EXPECT_EQ(secret.size(), 32u);
+    labels.emplace_back(label);
+  };
+  auto p = connect(c, test::server_config(ecdsa_pki()));
+  ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+  const std::vector<std::string> expect_labels = {
+      "CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+      "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0", "EXPORTER_SECRET"};
+  EXPECT_EQ(labels, expect_labels);
+  std::vector<HandshakeType> types;
+  for (const auto& e : events)
+    types.push_back(e.type);
+  const std::vector<HandshakeType> expect_types = {HandshakeType::client_hello,
+                                                   HandshakeType::server_hello,
+                                                   HandshakeType::encrypted_extensions,
+                                                   HandshakeType::certificate,
+                                                   HandshakeType::certificate_verify,
+                                                   HandshakeType::finished,
+                                                   HandshakeType::finished};
+  EXPECT_EQ(types, expect_types);
+  EXPECT_NE(events[1].detail.find("TLS_AES_128_GCM_SHA256"), std::string::npos);
 }

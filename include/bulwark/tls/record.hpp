@@ -86,6 +86,9 @@ class RecordReader {
   const std::optional<RecordCipher>& cipher() const noexcept { return cipher_; }
   // TLS 1.3: protected records carry an inner content type and padding.
   void set_tls13(bool v) noexcept { tls13_ = v; }
+  // During a TLS 1.3 handshake, a peer that failed before it could derive keys sends its
+  // alert in the clear; accepting it lets us report why the handshake failed.
+  void set_accept_cleartext_alerts(bool v) noexcept { cleartext_alerts_ = v; }
   // RFC 8449: the largest plaintext we told the peer we accept.
   void set_max_plaintext(std::size_t n) noexcept { max_plaintext_ = n; }
   std::size_t buffered() const noexcept { return buf_.size() - start_; }
@@ -106,6 +109,7 @@ class RecordReader {
   std::size_t held_len_ = 0;
   std::optional<RecordCipher> cipher_;
   bool tls13_ = true;
+  bool cleartext_alerts_ = false;
   std::size_t max_plaintext_ = max_plaintext;
 };
 
