@@ -114,6 +114,7 @@ Error Connection::Impl::fail(Error e) {
   if (e.code() == Errc::truncated_connection) {
     f.kind = Failure::Kind::transport;
   } else {
+    hs_out.clear();  // an unfinished flight is worthless now; the alert is what matters
     send_alert(AlertLevel::fatal, d);
   }
   failure = std::move(f);
@@ -142,7 +143,9 @@ void Connection::Impl::key_log(std::string_view label, wire::Bytes client_random
 }
 
 Status Connection::Impl::send_handshake(wire::Bytes message, std::string detail) {
-  BW_TRY(tx.write(ContentType::handshake, message, out));
+  // Messages of one flight are coalesced and sealed together at the next flush point (a
+  // key change, a CCS, or the end of the call): fewer records, fewer AEAD calls.
+  hs_out.insert(hs_out.end(), message.begin(), message.end());
   if (!message.empty()) {
     trace(TraceEvent::Direction::sent, static_cast<HandshakeType>(message[0]), message.size(),
           std::move(detail));
@@ -150,7 +153,15 @@ Status Connection::Impl::send_handshake(wire::Bytes message, std::string detail)
   return {};
 }
 
+Status Connection::Impl::flush() {
+  if (hs_out.empty()) return {};
+  auto s = tx.write(ContentType::handshake, hs_out, out);
+  hs_out.clear();
+  return s;
+}
+
 Status Connection::Impl::send_change_cipher_spec() {
+  BW_TRY(flush());
   const std::uint8_t one = 1;
   // RFC 8446 §5: the compatibility change_cipher_spec is never protected.
   return tx.write_unprotected(ContentType::change_cipher_spec, wire::Bytes(&one, 1), out);
@@ -168,6 +179,7 @@ Status Connection::Impl::install_read_secret(const CipherSuiteInfo& s, Secret se
 }
 
 Status Connection::Impl::install_write_secret(const CipherSuiteInfo& s, Secret secret) {
+  BW_TRY(flush());  // what was queued goes out under the old key
   BW_ASSIGN(TrafficKeys k, KeySchedule::traffic_keys(s, secret.span()));
   BW_ASSIGN(RecordCipher c, RecordCipher::tls13(s, k.key.span(), k.iv.span()));
   tx.set_cipher(std::move(c));
@@ -342,6 +354,7 @@ Result<Connection> Connection::client(std::shared_ptr<const ClientConfig> config
   impl->handshaker = make_client13(*impl, std::move(config), std::move(server_name));
   Connection c(std::move(impl));
   BW_TRY(c.impl_->handshaker->start());
+  BW_TRY(c.impl_->flush());
   return c;
 }
 
@@ -377,7 +390,9 @@ const SessionInfo& Connection::info() const noexcept {
 Status Connection::feed(wire::Bytes received) {
   BW_TRY(impl_->check_failed());
   BW_TRY(impl_->rx.feed(received));
-  return impl_->process();
+  BW_TRY(impl_->process());
+  if (auto s = impl_->flush(); !s) return impl_->fail(std::move(s).error());
+  return {};
 }
 
 Status Connection::transport_eof() {
@@ -405,6 +420,7 @@ Status Connection::send(wire::Bytes data) {
     return Error(Errc::invalid_argument, "send() before the handshake is done");
   }
   if (impl_->close_notify_sent) return Error(Errc::closed, "send() after close()");
+  if (auto s = impl_->flush(); !s) return impl_->fail(std::move(s).error());
   // RFC 8446 §5.5: update keys before the AEAD usage limit is reached.
   if (impl_->tx.cipher() && impl_->tx.cipher()->near_usage_limit()) {
     if (auto s = impl_->send_key_update(false); !s) return impl_->fail(std::move(s).error());
@@ -441,6 +457,7 @@ std::size_t Connection::read(std::span<std::uint8_t> out) noexcept {
 Status Connection::close() {
   BW_TRY(impl_->check_failed());
   if (impl_->close_notify_sent) return {};
+  (void)impl_->flush();
   impl_->send_alert(AlertLevel::warning, AlertDescription::close_notify);
   impl_->close_notify_sent = true;
   if (impl_->close_notify_received) impl_->state = State::closed;
@@ -453,6 +470,7 @@ Status Connection::update_keys(bool request_peer) {
     return Error(Errc::invalid_argument, "update_keys() needs an established connection");
   }
   if (auto s = impl_->send_key_update(request_peer); !s) return impl_->fail(std::move(s).error());
+  if (auto s = impl_->flush(); !s) return impl_->fail(std::move(s).error());
   return {};
 }
 

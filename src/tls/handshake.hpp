@@ -117,10 +117,11 @@ class Connection::Impl {
 
   RecordReader rx;
   RecordWriter tx;
-  std::vector<std::uint8_t> out;    // records waiting for the transport
-  std::size_t out_pos = 0;          // how much of `out` was consumed
-  std::vector<std::uint8_t> hs_in;  // handshake bytes received, not yet whole messages
-  std::size_t handshake_bytes = 0;  // all handshake bytes received in this handshake
+  std::vector<std::uint8_t> out;     // records waiting for the transport
+  std::size_t out_pos = 0;           // how much of `out` was consumed
+  std::vector<std::uint8_t> hs_in;   // handshake bytes received, not yet whole messages
+  std::vector<std::uint8_t> hs_out;  // handshake messages queued for the next flush
+  std::size_t handshake_bytes = 0;   // all handshake bytes received in this handshake
 
   std::unique_ptr<Handshaker> handshaker;
 
@@ -138,6 +139,8 @@ class Connection::Impl {
   // Frames and sends one handshake message (header included), to the trace observer too.
   Status send_handshake(wire::Bytes message, std::string detail = {});
   Status send_change_cipher_spec();
+  // Seals queued handshake messages into records.
+  Status flush();
   // Installs record protection from a TLS 1.3 traffic secret. For the read side, RFC 8446
   // §5.1: a key change must fall on a record boundary: buffered handshake bytes left over
   // are unexpected_message.
