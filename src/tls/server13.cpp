@@ -392,8 +392,9 @@ Status Server13::send_server_flight(const ClientHello& ch, const HandshakeMessag
   wire::Writer w;
   write_handshake(w, HandshakeType::server_hello, [&](wire::Writer& body) {
     sh.encode(body, [&](ExtensionsWriter& ext) {
-      ext.add(SupportedVersionsServerHello{ProtocolVersion::tls13});
+      // The order RFC 8448's transcripts show, so they can be compared byte for byte.
       ext.add(KeyShareServerHello{KeyShareEntry{choice_.group, share.public_value()}});
+      ext.add(SupportedVersionsServerHello{ProtocolVersion::tls13});
       if (binder) ext.add(PreSharedKeyServerHello{selected_identity_});
     });
   });
