@@ -38,5 +38,7 @@ Status write_file(const std::filesystem::path& path, std::string_view contents,
 using Action = std::function<int()>;
 void register_ca(CLI::App& app, Action& run);
 void register_cert(CLI::App& app, Action& run);
+void register_connect(CLI::App& app, Action& run);
+void register_listen(CLI::App& app, Action& run);
 
 }  // namespace bulwark::apps

@@ -8,13 +8,16 @@ int main(int argc, char** argv) {
   using namespace bulwark::apps;
   CLI::App app{
       "bulwark: TLS, HTTPS and secure-channel tools.\n"
-      "Implemented so far: a local CA (ca) and certificate inspection and verification (cert).\n"
-      "Not yet: the TLS tools (listen, connect), get, serve, proxy, scan."};
+      "Implemented so far: a local CA (ca), certificate inspection and verification (cert), and\n"
+      "the TLS 1.3 client and server tools (connect, listen).\n"
+      "Not yet: TLS 1.2, get, serve, proxy, scan."};
   app.set_version_flag("--version", std::string("bulwark ") + BULWARK_VERSION);
   app.require_subcommand(1);
   Action run;
   register_ca(app, run);
   register_cert(app, run);
+  register_connect(app, run);
+  register_listen(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,273 @@
+// `bulwark listen ADDR:PORT`: a TLS server for tests and debugging, in the manner of
+// `openssl s_server`. Each connection's data goes to stdout, back to the client (--echo), or
+// is answered with a canned response (--respond FILE). One thread per connection.
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <list>
+#include <memory>
+#include <thread>
+
+#include "apps/common.hpp"
+#include "apps/tls_io.hpp"
+#include "bulwark/tls/session.hpp"
+
+namespace bulwark::apps {
+
+namespace {
+
+constexpr const char* cmd = "listen";
+
+struct ListenOptions {
+  std::string address;
+  std::string cert;
+  std::string key;
+  std::string chain;
+  bool echo = false;
+  std::string respond;
+  PolicyOptions policy;
+  std::string client_ca;
+  std::string verify_client;
+  bool once = false;
+  int max_connections = 64;
+  double timeout = 0;
+  bool verbose = false;
+  bool trace = false;
+};
+
+// Everything a connection thread needs; shared, immutable once the server runs.
+struct Server {
+  const ListenOptions& options;
+  std::shared_ptr<const tls::ServerConfig> config;
+  std::vector<std::uint8_t> response;  // --respond
+  int stop_fd = -1;
+};
+
+// One line per connection once its handshake is done.
+void print_connection(const std::string& peer, const tls::Connection& conn) {
+  const tls::SessionInfo& info = conn.info();
+  const std::string client_cert =
+      info.peer_certificates.empty() ? "none" : info.peer_certificates.front().subject();
+  std::lock_guard lock(output_mutex());
+  fmt::print(stderr, "bulwark listen: {} {} sni={} alpn={} resumed={} hello_retry={} client={}\n",
+             peer, describe_parameters(info), info.server_name.empty() ? "none" : info.server_name,
+             info.alpn.empty() ? "none" : info.alpn, info.resumed ? "yes" : "no",
+             info.hello_retry ? "yes" : "no", client_cert);
+}
+
+// Serves one accepted connection; true when it ended cleanly.
+bool serve(const Server& server, Fd socket, const std::string& peer, std::uint64_t number) {
+  const ListenOptions& o = server.options;
+  std::shared_ptr<const tls::ServerConfig> config = server.config;
+  if (o.trace) {
+    // A copy per connection, so that trace lines say which connection they belong to.
+    auto traced = std::make_shared<tls::ServerConfig>(*config);
+    install_trace(*traced, fmt::format("[#{} {}]", number, peer));
+    config = std::move(traced);
+  }
+  auto conn = tls::Connection::server(config);
+  if (!conn) {
+    fail(cmd, fmt::format("{}: {}", peer, conn.error().message()));
+    return false;
+  }
+  DriveOptions d;
+  d.echo = o.echo;
+  d.output_fd = o.echo ? -1 : STDOUT_FILENO;
+  d.respond = o.respond.empty() ? nullptr : &server.response;
+  d.close_at_input_end = false;
+  const auto timeout = std::chrono::milliseconds(static_cast<long long>(o.timeout * 1000));
+  d.idle_timeout = timeout;
+  if (timeout.count() > 0) d.handshake_timeout = timeout;
+  d.stop_fd = server.stop_fd;
+  d.on_handshake = [&peer](tls::Connection& c) -> Status {
+    print_connection(peer, c);
+    return {};
+  };
+  const DriveResult r = drive(socket.get(), *conn, d);
+  std::lock_guard lock(output_mutex());
+  switch (r.end) {
+    case DriveEnd::clean:
+      if (o.verbose) fmt::print(stderr, "bulwark listen: {} closed cleanly\n", peer);
+      return true;
+    case DriveEnd::stopped:
+      if (o.verbose) fmt::print(stderr, "bulwark listen: {} closed: stopping\n", peer);
+      return true;
+    case DriveEnd::tls_error: {
+      const FailureText t = describe_failure(*conn);
+      fail(cmd, fmt::format("{}: {}", peer, t.cause), t.remedy);
+      return false;
+    }
+    case DriveEnd::timeout:
+      fail(cmd, fmt::format("{}: timed out: {}", peer, r.detail));
+      return false;
+    case DriveEnd::io_error:
+      fail(cmd, fmt::format("{}: {}", peer, r.detail));
+      return false;
+  }
+  return false;
+}
+
+Result<std::shared_ptr<tls::ServerConfig>> make_config(const ListenOptions& o) {
+  auto cfg = std::make_shared<tls::ServerConfig>();
+  BW_TRY(apply_policy(o.policy, *cfg));
+  BW_ASSIGN(tls::CertifiedKey ck, load_certified_key(o.cert, o.key, o.chain));
+  cfg->certificates.push_back(std::move(ck));
+  if (!o.client_ca.empty()) {
+    BW_ASSIGN(cfg->client_trust, load_trust(o.client_ca));
+    cfg->client_auth =
+        o.verify_client == "optional" ? tls::ClientAuth::optional : tls::ClientAuth::required;
+  }
+  // One set of ticket keys for every connection, so that any of them can resume.
+  BW_ASSIGN(cfg->tickets, tls::TicketKeys::create());
+  return cfg;
+}
+
+int run_listen(const ListenOptions& o) {
+  ignore_sigpipe();
+  auto where = parse_host_port(o.address);
+  if (!where) {
+    fail(cmd, where.error().detail(), "give ADDR:PORT, e.g. 127.0.0.1:4433 or [::1]:0");
+    return exit_usage;
+  }
+  if (!o.verify_client.empty() && o.client_ca.empty()) {
+    fail(cmd, "--verify-client needs --client-ca", "give the CA that issues client certificates");
+    return exit_usage;
+  }
+  auto cfg = make_config(o);
+  if (!cfg) {
+    const Errc c = cfg.error().code();
+    if (c == Errc::invalid_argument || c == Errc::unsupported) {
+      fail(cmd, cfg.error().detail());
+      return exit_usage;
+    }
+    return fail(cmd, cfg.error());
+  }
+  if (auto s = install_key_log_from_environment(**cfg, cmd); !s) return fail(cmd, s.error());
+  Server server{o, *cfg, {}, stop_signal_fd()};
+  if (!o.respond.empty()) {
+    auto body = read_file(o.respond);
+    if (!body) return fail(cmd, body.error());
+    server.response.assign(body->begin(), body->end());
+  }
+
+  auto listener = tcp_listen(*where);
+  if (!listener) return fail(cmd, listener.error().detail(), "is the port already in use?");
+  fmt::print(stderr, "listening on {}\n", listener->address);
+  std::fflush(stderr);
+
+  if (o.once) {
+    std::string peer;
+    auto socket = tcp_accept(*listener, server.stop_fd, peer);
+    if (!socket) return socket.error() == Errc::closed ? exit_ok : fail(cmd, socket.error());
+    listener->fd = Fd();  // nobody else is served: refuse further connections
+    return serve(server, std::move(socket).value(), peer, 1) ? exit_ok : exit_failure;
+  }
+
+  // One thread per connection, at most --max-connections at a time.
+  struct Worker {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::list<Worker> workers;
+  std::mutex mu;
+  std::condition_variable finished;
+  std::size_t active = 0;
+  auto reap = [&workers] {
+    for (auto it = workers.begin(); it != workers.end();) {
+      if (it->done->load()) {
+        it->thread.join();
+        it = workers.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  };
+  std::uint64_t number = 0;
+  int status = exit_ok;
+  for (;;) {
+    {
+      std::unique_lock lock(mu);
+      while (active >= static_cast<std::size_t>(o.max_connections) && !stop_requested()) {
+        finished.wait_for(lock, std::chrono::milliseconds(200));
+      }
+    }
+    reap();
+    if (stop_requested()) break;
+    std::string peer;
+    auto socket = tcp_accept(*listener, server.stop_fd, peer);
+    if (!socket) {
+      if (socket.error() != Errc::closed) status = fail(cmd, socket.error());
+      break;
+    }
+    ++number;
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    {
+      std::lock_guard lock(mu);
+      ++active;
+    }
+    workers.push_back(
+        Worker{std::thread([&server, &mu, &active, &finished, done, number, peer,
+                            fd = std::make_shared<Fd>(std::move(socket).value())]() mutable {
+                 (void)serve(server, std::move(*fd), peer, number);
+                 {
+                   std::lock_guard lock(mu);
+                   --active;
+                 }
+                 done->store(true);
+                 finished.notify_all();
+               }),
+               done});
+  }
+  // SIGINT / SIGTERM: every live connection sends close_notify (it watches stop_fd) and ends.
+  for (auto& w : workers)
+    w.thread.join();
+  return status;
+}
+
+}  // namespace
+
+void register_listen(CLI::App& app, Action& run) {
+  auto o = std::make_shared<ListenOptions>();
+  auto* l = app.add_subcommand(
+      "listen", "TLS server: accept connections on ADDR:PORT and print, echo or answer their data");
+  l->add_option("ADDR:PORT", o->address,
+                "Address to listen on: 127.0.0.1:4433, [::1]:4433, localhost:0 (0: a free port, "
+                "printed on stderr)")
+      ->required();
+  l->add_option("--cert", o->cert, "Server certificate (PEM; more certificates follow the leaf)")
+      ->required();
+  l->add_option("--key", o->key, "Private key of --cert (PEM)")->required();
+  l->add_option("--chain", o->chain, "Intermediate certificates to send after --cert (PEM)");
+  auto* echo = l->add_flag("--echo", o->echo, "Send each client's data back to it");
+  l->add_option("--respond", o->respond,
+                "After a client's first data, send it FILE's bytes and close (e.g. a canned "
+                "HTTP response for curl)")
+      ->excludes(echo);
+  l->add_option("--alpn", o->policy.alpn, "ALPN protocols we accept, in preference order");
+  l->add_option("--client-ca", o->client_ca,
+                "Ask clients for a certificate issued by these CAs (PEM file or directory)");
+  l->add_option("--verify-client", o->verify_client,
+                "With --client-ca: require a client certificate, or accept its absence "
+                "(default: require)")
+      ->check(CLI::IsMember({"optional", "require"}));
+  l->add_option("--ciphers", o->policy.ciphers, "TLS 1.3 cipher suites in preference order");
+  l->add_option("--groups", o->policy.groups,
+                "Key exchange groups in preference order: x25519,secp256r1,secp384r1");
+  l->add_option("--tls-min", o->policy.tls_min, "Lowest TLS version (only 1.3 today)");
+  l->add_option("--tls-max", o->policy.tls_max, "Highest TLS version (only 1.3 today)");
+  l->add_flag("--once", o->once, "Exit after the first connection ends (status: its outcome)");
+  l->add_option("--max-connections", o->max_connections, "Connections served at the same time")
+      ->check(CLI::Range(1, 10000))
+      ->default_val(o->max_connections);
+  l->add_option("--timeout", o->timeout,
+                "Drop a connection after S seconds without progress (default: 30 s for the "
+                "handshake, no limit after it)")
+      ->check(CLI::Range(0.0, 86400.0));
+  l->add_flag("-v,--verbose", o->verbose, "Also say how each connection ended");
+  l->add_flag("--trace", o->trace, "Print every handshake message to stderr");
+  l->callback([o, &run] { run = [o] { return run_listen(*o); }; });
+}
+
+}  // namespace bulwark::apps
