@@ -155,7 +155,7 @@ int run_connect(const ConnectOptions& o) {
         if (o.verbose) fmt::print(stderr, "closed: cleanly (close_notify both ways)\n");
         break;
       case DriveEnd::tls_error: {
-        const FailureText t = describe_failure(*conn);
+        const FailureText t = describe_failure(*conn, r.handshake_completed);
         return fail(cmd, t.cause, t.remedy);
       }
       case DriveEnd::timeout:

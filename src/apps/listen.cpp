@@ -95,7 +95,7 @@ bool serve(const Server& server, Fd socket, const std::string& peer, std::uint64
       if (o.verbose) fmt::print(stderr, "bulwark listen: {} closed: stopping\n", peer);
       return true;
     case DriveEnd::tls_error: {
-      const FailureText t = describe_failure(*conn);
+      const FailureText t = describe_failure(*conn, r.handshake_completed);
       fail(cmd, fmt::format("{}: {}", peer, t.cause), t.remedy);
       return false;
     }

@@ -518,11 +518,11 @@ std::string received_alert_remedy(tls::AlertDescription a, bool client) {
 
 }  // namespace
 
-FailureText describe_failure(const tls::Connection& conn) {
+FailureText describe_failure(const tls::Connection& conn, bool handshake_completed) {
   const tls::Failure* f = conn.failure();
   const bool client = conn.role() == tls::Role::client;
   const std::string peer = client ? "server" : "client";
-  const std::string stage = conn.handshake_done() ? "connection failed" : "handshake failed";
+  const std::string stage = handshake_completed ? "connection failed" : "handshake failed";
   if (f == nullptr) return {"the connection ended unexpectedly", ""};
   switch (f->kind) {
     case tls::Failure::Kind::sent_alert:
@@ -536,7 +536,7 @@ FailureText describe_failure(const tls::Connection& conn) {
       return {fmt::format("{}: the {} sent alert {}", stage, peer, name(f->alert)),
               received_alert_remedy(f->alert, client)};
     case tls::Failure::Kind::transport:
-      if (!conn.handshake_done()) {
+      if (!handshake_completed) {
         return {fmt::format("handshake failed: the {} closed the connection during the handshake",
                             peer),
                 ""};
@@ -819,6 +819,7 @@ class Driver {
   // our side and reads until the peer closes: closing with unread data would make the kernel
   // reset the connection and could destroy the alert before the peer reads it.
   DriveResult finish(DriveResult r) {
+    r.handshake_completed = handshake_reported_;
     const auto until = SteadyClock::now() + std::chrono::seconds(1);
     while (!conn_.pending_output().empty() && SteadyClock::now() < until) {
       pollfd p{fd_, POLLOUT, 0};

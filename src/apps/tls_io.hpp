@@ -122,7 +122,8 @@ struct FailureText {
   std::string remedy;
 };
 // For a failed connection: which check failed, which alert went which way, or truncation.
-FailureText describe_failure(const tls::Connection& conn);
+// (A failed connection no longer says whether its handshake had completed: the caller does.)
+FailureText describe_failure(const tls::Connection& conn, bool handshake_completed);
 
 // ---- driving a connection ------------------------------------------------------------------
 
@@ -160,6 +161,7 @@ enum class DriveEnd : std::uint8_t {
 struct DriveResult {
   DriveEnd end = DriveEnd::clean;
   std::string detail;  // for timeout / io_error
+  bool handshake_completed = false;
 };
 
 // Runs the connection on a connected socket until it ends. Does not close the socket.

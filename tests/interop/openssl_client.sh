@@ -31,6 +31,21 @@ else
     "$tmp/l.err" "$tmp/s.err"
 fi
 
+# SSLKEYLOGFILE: our lines are exactly the ones s_client writes for the same connection (so
+# Wireshark can decrypt with either), and the file is private (mode 0600).
+SSLKEYLOGFILE=$tmp/ours.keys start_listen l "${ecdsa[@]}" --once
+s_client s -no_ign_eof -keylogfile "$tmp/theirs.keys" <"$tmp/hello"
+wait_exit "$listen_pid" 10
+if [[ $src -eq 0 && $exit_status -eq 0 ]] && [[ $(stat -c %a "$tmp/ours.keys") == 600 ]] &&
+  [[ $(grep -c '^[A-Z_0]* [0-9a-f]\{64\} [0-9a-f]\{64,96\}$' "$tmp/ours.keys") -eq 5 ]] &&
+  diff <(grep -v '^#' "$tmp/theirs.keys" | sort) <(sort "$tmp/ours.keys") >/dev/null &&
+  grep -q 'WARNING: writing TLS secrets' "$tmp/l.err"; then
+  pass basic "SSLKEYLOGFILE equals s_client's -keylogfile"
+else
+  failed basic "SSLKEYLOGFILE equals s_client's -keylogfile" "s_client=$src listen=$exit_status" \
+    "$tmp/ours.keys" "$tmp/theirs.keys" "$tmp/l.err"
+fi
+
 # IPv6 loopback.
 start "l6" 30 "$bulwark" listen '[::1]:0' "${ecdsa[@]}" --once
 pid6=$last_pid
@@ -141,7 +156,7 @@ fi
 
 # KeyUpdate: s_client's K command asks for our update too; data flows after it.
 start_listen l "${ecdsa[@]}" --once --trace
-{ echo before; sleep 0.3; echo K; sleep 0.3; echo after; sleep 0.3; } | s_client s -no_ign_eof
+{ echo before; sleep 1; echo K; sleep 1; echo after; sleep 0.5; } | s_client s -no_ign_eof
 wait_exit "$listen_pid" 10
 if [[ $src -eq 0 && $exit_status -eq 0 ]] && grep -q 'KEYUPDATE' "$tmp/s.err" "$tmp/s.out" &&
   grep -q '^trace\[#1 .*\]: <- key_update' "$tmp/l.err" &&
