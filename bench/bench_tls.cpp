@@ -1,0 +1,1030 @@
+// bench_tls: bulwark's TLS 1.3 engine against OpenSSL's libssl, side by side in one process,
+// on one thread, with the same certificates, keys, suite and group (see bench/README.md).
+//
+//   1. full handshakes per CPU-second, server side and client side apart (ECDSA P-256 and
+//      RSA-2048 certificates, x25519, TLS_AES_128_GCM_SHA256, no tickets), with the client
+//      verifying the chain and host name, and with verification skipped;
+//   2. the crypto floor of a server handshake (one signature, one X25519 keygen + derive);
+//   3. resumed handshakes (psk_dhe_ke, one single-use ticket per connection);
+//   4. bulk client->server throughput at 16 KiB and 1 KiB writes for the three suites, with
+//      the raw EVP AEAD speed as the ceiling;
+//   5. heap per established idle connection.
+//
+// Each side's CPU time is the thread CPU clock summed around that side's own calls only.
+// Work is split in rounds that alternate bulwark and libssl, so drifts in machine speed hit
+// both alike. libssl is the anchor here and only here: the library never links it.
+#include <malloc.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/opensslv.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <time.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "bulwark/crypto/key_share.hpp"
+#include "bulwark/crypto/random.hpp"
+#include "bulwark/crypto/signature.hpp"
+#include "bulwark/tls/connection.hpp"
+#include "bulwark/tls/session.hpp"
+#include "support/pki.hpp"
+
+// Under AddressSanitizer the heap is ASan's, and glibc's mallinfo2() does not see it.
+#if defined(__SANITIZE_ADDRESS__)
+#define BENCH_TLS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BENCH_TLS_ASAN 1
+#endif
+#endif
+#ifdef BENCH_TLS_ASAN
+// From the sanitizer runtime's allocator interface (GCC ships no header for it).
+extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
+constexpr const char* kHeapCounter = "ASan allocator";
+#else
+constexpr const char* kHeapCounter = "glibc mallinfo2";
+#endif
+
+namespace {
+
+using namespace bulwark;
+using test::must;
+
+constexpr const char* kHost = "leaf.example.com";
+
+[[noreturn]] void fail(const std::string& what) {
+  throw std::runtime_error(what);
+}
+
+// ---- options -------------------------------------------------------------------------------
+
+struct Options {
+  int handshakes = 2500;                    // per implementation, per full-handshake series
+  int resumptions = 5000;                   // per implementation
+  std::size_t bulk_bytes_16k = 384u << 20;  // application bytes per implementation, 16 KiB writes
+  std::size_t bulk_bytes_1k = 72u << 20;    // and 1 KiB writes
+  int connections = 1000;                   // idle connections held for the memory figure
+  int rounds = 4;                           // bulwark / libssl alternations per figure
+};
+
+Options quick_options() {
+  Options o;
+  o.handshakes = 60;
+  o.resumptions = 100;
+  o.bulk_bytes_16k = 4u << 20;
+  o.bulk_bytes_1k = 1u << 20;
+  o.connections = 100;
+  o.rounds = 2;
+  return o;
+}
+
+void usage(std::FILE* to) {
+  std::fprintf(to,
+               "usage: bench_tls [--quick] [--handshakes N] [--resumptions N] [--bulk-mib N]\n"
+               "                 [--connections N]\n"
+               "  --quick          a smoke run (a few seconds): every figure, low precision\n"
+               "  --handshakes N   full handshakes per implementation and series (2500)\n"
+               "  --resumptions N  resumed handshakes per implementation (5000)\n"
+               "  --bulk-mib N     MiB sent per implementation at 16 KiB writes (384);\n"
+               "                   3/16 of it at 1 KiB writes\n"
+               "  --connections N  idle connections held for the memory figure (1000)\n");
+}
+
+Options parse_options(int argc, char** argv) {
+  Options o;
+  auto count = [&](int& i) -> long {
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "bench_tls: %s needs a number (see --help)\n", argv[i]);
+      std::exit(2);
+    }
+    char* end = nullptr;
+    const long v = std::strtol(argv[++i], &end, 10);
+    if (end == argv[i] || *end != '\0' || v <= 0 || v > 10'000'000) {
+      std::fprintf(stderr, "bench_tls: %s wants a positive number, not '%s'\n", argv[i - 1],
+                   argv[i]);
+      std::exit(2);
+    }
+    return v;
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--quick") {
+      o = quick_options();
+    } else if (arg == "--handshakes") {
+      o.handshakes = static_cast<int>(count(i));
+    } else if (arg == "--resumptions") {
+      o.resumptions = static_cast<int>(count(i));
+    } else if (arg == "--bulk-mib") {
+      o.bulk_bytes_16k = static_cast<std::size_t>(count(i)) << 20;
+      o.bulk_bytes_1k = o.bulk_bytes_16k * 3 / 16;
+    } else if (arg == "--connections") {
+      o.connections = static_cast<int>(count(i));
+    } else if (arg == "--help" || arg == "-h") {
+      usage(stdout);
+      std::exit(0);
+    } else {
+      std::fprintf(stderr, "bench_tls: unknown option '%s' (see --help)\n", argv[i]);
+      std::exit(2);
+    }
+  }
+  return o;
+}
+
+// ---- measuring -----------------------------------------------------------------------------
+
+std::int64_t cpu_now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// Runs f() and adds the thread CPU time it took to `account`.
+template <class F>
+decltype(auto) charge(std::int64_t& account, F&& f) {
+  const std::int64_t start = cpu_now_ns();
+  if constexpr (std::is_void_v<std::invoke_result_t<F>>) {
+    f();
+    account += cpu_now_ns() - start;
+  } else {
+    auto result = f();
+    account += cpu_now_ns() - start;
+    return result;
+  }
+}
+
+// Every figure printed is also recorded, so that the run can prove it produced all of them.
+class Figures {
+ public:
+  double add(double value) {
+    ++count_;
+    if (!std::isfinite(value) || value <= 0) ++bad_;
+    return value;
+  }
+  int count() const { return count_; }
+  int bad() const { return bad_; }
+
+ private:
+  int count_ = 0;
+  int bad_ = 0;
+};
+Figures figures;
+
+double per_second(std::int64_t count, std::int64_t ns) {
+  return ns > 0 ? static_cast<double>(count) * 1e9 / static_cast<double>(ns) : 0.0;
+}
+
+double mb_per_second(std::size_t bytes, std::int64_t ns) {
+  return ns > 0 ? static_cast<double>(bytes) * 1e3 / static_cast<double>(ns) : 0.0;
+}
+
+// Bytes the allocator has handed out and not had back (arenas and mmapped chunks).
+std::size_t heap_in_use() {
+#ifdef BENCH_TLS_ASAN
+  return __sanitizer_get_current_allocated_bytes();
+#else
+  const struct mallinfo2 info = mallinfo2();
+  return info.uordblks + info.hblkhd;
+#endif
+}
+
+// ---- what the two implementations are configured with -------------------------------------
+
+struct Suite {
+  tls::CipherSuite bulwark;
+  const char* openssl;  // libssl's name for it
+  const char* evp;      // the AEAD, as EVP_CIPHER_fetch names it
+  std::size_t key_length;
+};
+
+constexpr std::array<Suite, 3> kSuites = {{
+    {tls::CipherSuite::tls_aes_128_gcm_sha256, "TLS_AES_128_GCM_SHA256", "AES-128-GCM", 16},
+    {tls::CipherSuite::tls_aes_256_gcm_sha384, "TLS_AES_256_GCM_SHA384", "AES-256-GCM", 32},
+    {tls::CipherSuite::tls_chacha20_poly1305_sha256, "TLS_CHACHA20_POLY1305_SHA256",
+     "ChaCha20-Poly1305", 32},
+}};
+
+struct Scenario {
+  const test::Pki* pki;
+  const Suite* suite = &kSuites[0];
+  bool verify = true;            // the client checks the chain and the host name
+  bool tickets = false;          // the server issues one ticket per handshake; the client keeps it
+  bool release_buffers = false;  // libssl: SSL_MODE_RELEASE_BUFFERS on the server
+};
+
+// A P-256 or RSA-2048 chain: root -> intermediate -> leaf for kHost, all of one key type, as
+// a public CA's chain is. The server sends leaf + intermediate; the client trusts the root.
+test::Pki make_chain(crypto::KeyType type) {
+  test::PkiOptions options;
+  options.root_key = type;
+  options.with_intermediate = true;
+  options.intermediate_key = type;
+  options.leaf.key_type = type;
+  return test::make_pki(options);
+}
+
+// ---- bulwark -------------------------------------------------------------------------------
+
+struct BulwarkEndpoints {
+  std::shared_ptr<tls::ClientConfig> client;
+  std::shared_ptr<tls::ServerConfig> server;
+};
+
+BulwarkEndpoints bulwark_endpoints(const Scenario& sc) {
+  BulwarkEndpoints ep;
+  ep.client = std::make_shared<tls::ClientConfig>();
+  ep.client->cipher_suites = {sc.suite->bulwark};
+  ep.client->groups = {tls::NamedGroup::x25519};
+  ep.client->trust = sc.pki->trust_store();
+  ep.client->insecure_skip_verification = !sc.verify;
+  ep.server = std::make_shared<tls::ServerConfig>();
+  ep.server->cipher_suites = {sc.suite->bulwark};
+  ep.server->groups = {tls::NamedGroup::x25519};
+  ep.server->certificates.push_back(tls::CertifiedKey{sc.pki->chain(), sc.pki->leaf.key});
+  if (sc.tickets) {
+    ep.client->sessions = std::make_shared<tls::SessionCache>();
+    ep.server->tickets = must(tls::TicketKeys::create(), "ticket keys");
+    ep.server->tickets_per_handshake = 1;
+  }
+  return ep;
+}
+
+struct Cost {
+  std::int64_t client_ns = 0;
+  std::int64_t server_ns = 0;
+  std::int64_t handshakes = 0;
+};
+
+struct BulwarkPair {
+  std::optional<tls::Connection> client;
+  std::optional<tls::Connection> server;
+};
+
+std::string why(const BulwarkPair& p) {
+  std::string s;
+  if (const auto* f = p.client->failure()) s += " client: " + f->error.message();
+  if (const auto* f = p.server->failure()) s += " server: " + f->error.message();
+  return s;
+}
+
+// Hands `from`'s pending output to `to`, charging `to`'s processing to `to_ns`. False when
+// `from` had nothing to say.
+bool deliver(tls::Connection& from, tls::Connection& to, std::int64_t& to_ns) {
+  const wire::Bytes out = from.pending_output();
+  if (out.empty()) return false;
+  const Status fed = charge(to_ns, [&] { return to.feed(out); });
+  from.consume_output(out.size());
+  if (!fed) fail("bulwark feed: " + fed.error().message());
+  return true;
+}
+
+// One handshake between fresh connections (ticket, if any, delivered to the client). Each
+// side's creation and processing are charged to it.
+BulwarkPair bulwark_connect(const BulwarkEndpoints& ep, Cost& cost, bool expect_resumed) {
+  BulwarkPair p;
+  charge(cost.client_ns,
+         [&] { p.client.emplace(must(tls::Connection::client(ep.client, kHost), "client")); });
+  charge(cost.server_ns,
+         [&] { p.server.emplace(must(tls::Connection::server(ep.server), "server")); });
+  for (int flight = 0; flight < 8; ++flight) {
+    const bool to_server = deliver(*p.client, *p.server, cost.server_ns);
+    const bool to_client = deliver(*p.server, *p.client, cost.client_ns);
+    if (!to_server && !to_client) break;
+  }
+  if (!p.client->handshake_done() || !p.server->handshake_done()) {
+    fail("bulwark handshake did not complete:" + why(p));
+  }
+  if (p.client->info().resumed != expect_resumed || p.server->info().resumed != expect_resumed) {
+    fail(expect_resumed ? "bulwark did not resume" : "bulwark resumed unexpectedly");
+  }
+  ++cost.handshakes;
+  return p;
+}
+
+void bulwark_handshake(const BulwarkEndpoints& ep, Cost& cost, bool expect_resumed) {
+  BulwarkPair p = bulwark_connect(ep, cost, expect_resumed);
+  charge(cost.client_ns, [&] { p.client.reset(); });
+  charge(cost.server_ns, [&] { p.server.reset(); });
+}
+
+// ---- libssl --------------------------------------------------------------------------------
+
+template <auto Fn>
+struct Free {
+  template <class T>
+  void operator()(T* p) const noexcept {
+    Fn(p);
+  }
+};
+using SslCtxPtr = std::unique_ptr<SSL_CTX, Free<SSL_CTX_free>>;
+using SslPtr = std::unique_ptr<SSL, Free<SSL_free>>;
+using SslSessionPtr = std::unique_ptr<SSL_SESSION, Free<SSL_SESSION_free>>;
+using X509Ptr = std::unique_ptr<X509, Free<X509_free>>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, Free<EVP_PKEY_free>>;
+using BioPtr = std::unique_ptr<BIO, Free<BIO_free_all>>;
+using CipherPtr = std::unique_ptr<EVP_CIPHER, Free<EVP_CIPHER_free>>;
+using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, Free<EVP_CIPHER_CTX_free>>;
+
+std::string openssl_errors() {
+  std::string out;
+  while (const unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    out += out.empty() ? " (" : "; ";
+    out += buf;
+  }
+  return out.empty() ? out : out + ")";
+}
+
+void must_ssl(bool ok, const char* what) {
+  if (!ok) fail(std::string("libssl: ") + what + openssl_errors());
+}
+
+// libssl gets its own copies (by DER and PEM), so that nothing parsed by one side is shared.
+X509Ptr x509_copy(const crypto::Certificate& cert) {
+  const auto der = cert.der();
+  const unsigned char* p = der.data();
+  X509Ptr x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  must_ssl(x != nullptr, "d2i_X509");
+  return x;
+}
+
+PkeyPtr key_copy(const crypto::PrivateKey& key) {
+  const std::string pem = must(key.to_pem(), "key to PEM");
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  must_ssl(bio != nullptr, "BIO_new_mem_buf");
+  PkeyPtr k(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  must_ssl(k != nullptr, "PEM_read_bio_PrivateKey");
+  return k;
+}
+
+struct LibsslEndpoints {
+  SslCtxPtr client;
+  SslCtxPtr server;
+  bool verify = true;
+};
+
+void restrict_to(SSL_CTX* ctx, const Suite& suite) {
+  must_ssl(SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) == 1, "min version");
+  must_ssl(SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) == 1, "max version");
+  must_ssl(SSL_CTX_set_ciphersuites(ctx, suite.openssl) == 1, "SSL_CTX_set_ciphersuites");
+  must_ssl(SSL_CTX_set1_groups_list(ctx, "X25519") == 1, "SSL_CTX_set1_groups_list");
+  // Stateless tickets only, as bulwark: no server-side or internal client session cache.
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+}
+
+LibsslEndpoints libssl_endpoints(const Scenario& sc) {
+  LibsslEndpoints ep;
+  ep.verify = sc.verify;
+  ep.server.reset(SSL_CTX_new(TLS_server_method()));
+  must_ssl(ep.server != nullptr, "SSL_CTX_new (server)");
+  SSL_CTX* s = ep.server.get();
+  restrict_to(s, *sc.suite);
+  const X509Ptr leaf = x509_copy(sc.pki->leaf.cert);
+  must_ssl(SSL_CTX_use_certificate(s, leaf.get()) == 1, "SSL_CTX_use_certificate");
+  for (const crypto::Certificate& c : sc.pki->intermediates()) {
+    const X509Ptr extra = x509_copy(c);
+    must_ssl(SSL_CTX_add1_chain_cert(s, extra.get()) == 1, "SSL_CTX_add1_chain_cert");
+  }
+  const PkeyPtr key = key_copy(sc.pki->leaf.key);
+  must_ssl(SSL_CTX_use_PrivateKey(s, key.get()) == 1, "SSL_CTX_use_PrivateKey");
+  must_ssl(SSL_CTX_check_private_key(s) == 1, "SSL_CTX_check_private_key");
+  must_ssl(SSL_CTX_set_num_tickets(s, sc.tickets ? 1 : 0) == 1, "SSL_CTX_set_num_tickets");
+  if (sc.release_buffers) SSL_CTX_set_mode(s, SSL_MODE_RELEASE_BUFFERS);
+
+  ep.client.reset(SSL_CTX_new(TLS_client_method()));
+  must_ssl(ep.client != nullptr, "SSL_CTX_new (client)");
+  SSL_CTX* c = ep.client.get();
+  restrict_to(c, *sc.suite);
+  if (!sc.tickets) SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
+  // With SSL_VERIFY_NONE libssl still builds and checks the chain; it ignores the outcome.
+  SSL_CTX_set_verify(c, sc.verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
+  const X509Ptr root = x509_copy(sc.pki->root.cert);
+  must_ssl(X509_STORE_add_cert(SSL_CTX_get_cert_store(c), root.get()) == 1, "add root");
+  return ep;
+}
+
+struct LibsslPair {
+  SslPtr client;
+  SslPtr server;
+};
+
+// Large enough for a whole flight and for a 16 KiB record with its overhead.
+constexpr std::size_t kBioPairBuffer = 64 * 1024;
+
+// One SSL_do_handshake step; true once this side is done.
+bool handshake_step(SSL* ssl, std::int64_t& ns) {
+  const int r = charge(ns, [&] { return SSL_do_handshake(ssl); });
+  if (r == 1) return true;
+  const int e = SSL_get_error(ssl, r);
+  if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+    must_ssl(false, "SSL_do_handshake");
+  }
+  return false;
+}
+
+// One handshake over a BIO pair. With `resume`, offers that session; when `next_session` is
+// given, reads the ticket that follows the handshake and keeps the session it makes.
+LibsslPair libssl_connect(const LibsslEndpoints& ep, Cost& cost, SSL_SESSION* resume,
+                          SslSessionPtr* next_session) {
+  LibsslPair p;
+  charge(cost.client_ns, [&] {
+    p.client.reset(SSL_new(ep.client.get()));
+    must_ssl(p.client != nullptr, "SSL_new (client)");
+    SSL_set_connect_state(p.client.get());
+    must_ssl(SSL_set_tlsext_host_name(p.client.get(), kHost) == 1, "SNI");
+    if (ep.verify) must_ssl(SSL_set1_host(p.client.get(), kHost) == 1, "SSL_set1_host");
+    if (resume != nullptr) must_ssl(SSL_set_session(p.client.get(), resume) == 1, "set session");
+  });
+  charge(cost.server_ns, [&] {
+    p.server.reset(SSL_new(ep.server.get()));
+    must_ssl(p.server != nullptr, "SSL_new (server)");
+    SSL_set_accept_state(p.server.get());
+  });
+  // The transport: not charged to either side.
+  BIO* client_bio = nullptr;
+  BIO* server_bio = nullptr;
+  must_ssl(BIO_new_bio_pair(&client_bio, kBioPairBuffer, &server_bio, kBioPairBuffer) == 1,
+           "BIO_new_bio_pair");
+  SSL_set_bio(p.client.get(), client_bio, client_bio);
+  SSL_set_bio(p.server.get(), server_bio, server_bio);
+
+  bool client_done = false;
+  bool server_done = false;
+  for (int flight = 0; flight < 8 && !(client_done && server_done); ++flight) {
+    if (!client_done) client_done = handshake_step(p.client.get(), cost.client_ns);
+    if (!server_done) server_done = handshake_step(p.server.get(), cost.server_ns);
+  }
+  if (!client_done || !server_done) fail("libssl handshake did not complete");
+  if (ep.verify && SSL_get_verify_result(p.client.get()) != X509_V_OK) {
+    fail("libssl client did not verify the server");
+  }
+  if ((SSL_session_reused(p.client.get()) == 1) != (resume != nullptr)) {
+    fail(resume != nullptr ? "libssl did not resume" : "libssl resumed unexpectedly");
+  }
+  if (next_session != nullptr) {
+    // The ticket arrives after the handshake; a read processes it (and finds no data).
+    charge(cost.client_ns, [&] {
+      unsigned char byte = 0;
+      const int r = SSL_read(p.client.get(), &byte, 1);
+      must_ssl(r <= 0 && SSL_get_error(p.client.get(), r) == SSL_ERROR_WANT_READ, "read ticket");
+      next_session->reset(SSL_get1_session(p.client.get()));
+    });
+    if (!*next_session || SSL_SESSION_is_resumable(next_session->get()) != 1) {
+      fail("libssl client got no resumable session");
+    }
+  }
+  ++cost.handshakes;
+  return p;
+}
+
+void libssl_handshake(const LibsslEndpoints& ep, Cost& cost, SSL_SESSION* resume,
+                      SslSessionPtr* next_session) {
+  LibsslPair p = libssl_connect(ep, cost, resume, next_session);
+  // Freed as after a clean close: SSL_free of a connection that was not shut down marks its
+  // session not resumable (bulwark keeps a ticket whatever the ending, so neither sends
+  // close_notify here).
+  charge(cost.client_ns, [&] {
+    SSL_set_shutdown(p.client.get(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    p.client.reset();
+  });
+  charge(cost.server_ns, [&] {
+    SSL_set_shutdown(p.server.get(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    p.server.reset();
+  });
+}
+
+// ---- printing ------------------------------------------------------------------------------
+
+void heading(const char* text) {
+  std::printf("\n%s\n", text);
+}
+
+void print_rates(const char* who, const Cost& cost) {
+  std::printf("  %-34s %12.1f %12.1f\n", who,
+              figures.add(per_second(cost.handshakes, cost.server_ns)),
+              figures.add(per_second(cost.handshakes, cost.client_ns)));
+}
+
+void print_ratio(const Cost& ours, const Cost& anchor) {
+  const double server =
+      per_second(ours.handshakes, ours.server_ns) / per_second(anchor.handshakes, anchor.server_ns);
+  const double client =
+      per_second(ours.handshakes, ours.client_ns) / per_second(anchor.handshakes, anchor.client_ns);
+  std::printf("  %-34s %11.2fx %11.2fx\n", "bulwark/libssl", figures.add(server),
+              figures.add(client));
+}
+
+// ---- 1. full handshakes --------------------------------------------------------------------
+
+struct HandshakeFigures {
+  Cost bulwark;
+  Cost libssl;
+};
+
+void check_negotiated(const BulwarkEndpoints& bw, const LibsslEndpoints& ls,
+                      tls::SignatureScheme scheme, int libssl_sig_type) {
+  Cost scratch;
+  BulwarkPair b = bulwark_connect(bw, scratch, false);
+  if (b.client->info().cipher_suite != bw.client->cipher_suites.front() ||
+      b.client->info().group != tls::NamedGroup::x25519 ||
+      b.client->info().peer_signature_scheme != scheme ||
+      b.client->info().peer_verified == bw.client->insecure_skip_verification) {
+    fail("bulwark negotiated something other than the scenario");
+  }
+  LibsslPair l = libssl_connect(ls, scratch, nullptr, nullptr);
+  int sig_type = 0;
+  must_ssl(SSL_get_peer_signature_type_nid(l.client.get(), &sig_type) == 1, "signature type");
+  if (SSL_version(l.client.get()) != TLS1_3_VERSION ||
+      SSL_get_negotiated_group(l.client.get()) != NID_X25519 || sig_type != libssl_sig_type) {
+    fail("libssl negotiated something other than the scenario");
+  }
+}
+
+HandshakeFigures full_handshakes(const Scenario& sc, tls::SignatureScheme scheme,
+                                 int libssl_sig_type, const Options& o) {
+  const BulwarkEndpoints bw = bulwark_endpoints(sc);
+  const LibsslEndpoints ls = libssl_endpoints(sc);
+  check_negotiated(bw, ls, scheme, libssl_sig_type);
+  HandshakeFigures f;
+  const int per_round = std::max(1, o.handshakes / o.rounds);
+  for (int round = 0; round < o.rounds; ++round) {
+    // Alternate who goes first, so neither always runs on a warmer cache.
+    for (int turn = 0; turn < 2; ++turn) {
+      if ((turn == 0) == (round % 2 == 0)) {
+        for (int i = 0; i < per_round; ++i)
+          bulwark_handshake(bw, f.bulwark, false);
+      } else {
+        for (int i = 0; i < per_round; ++i)
+          libssl_handshake(ls, f.libssl, nullptr, nullptr);
+      }
+    }
+  }
+  return f;
+}
+
+// ---- 2. crypto floor -----------------------------------------------------------------------
+
+// What a TLS 1.3 server signs in CertificateVerify: 64 spaces, the context string, a zero
+// byte and a SHA-256 transcript hash (RFC 8446 §4.4.3).
+std::vector<std::uint8_t> certificate_verify_content() {
+  static constexpr char kContext[] = "TLS 1.3, server CertificateVerify";  // with its 0 byte
+  std::vector<std::uint8_t> m(64 + sizeof kContext + 32, 0xab);
+  std::memset(m.data(), 0x20, 64);
+  std::memcpy(m.data() + 64, kContext, sizeof kContext);
+  return m;
+}
+
+// The public-key work a server cannot avoid per full handshake: one CertificateVerify
+// signature and one X25519 key generation + derivation, through our crypto layer.
+double server_floor_per_second(const crypto::PrivateKey& key, crypto::SignatureScheme scheme,
+                               int iterations) {
+  const auto content = certificate_verify_content();
+  auto peer =
+      must(crypto::KeyShare::generate(crypto::Group::x25519, crypto::SystemRandom::instance()),
+           "peer share");
+  std::int64_t ns = 0;
+  for (int i = 0; i < iterations; ++i) {
+    charge(ns, [&] {
+      auto signature = must(crypto::sign(key, scheme, content), "sign");
+      auto mine =
+          must(crypto::KeyShare::generate(crypto::Group::x25519, crypto::SystemRandom::instance()),
+               "key share");
+      auto secret = must(mine.derive(peer.public_value()), "derive");
+      if (signature.empty() || secret.span().empty()) fail("empty floor output");
+    });
+  }
+  return per_second(iterations, ns);
+}
+
+// ---- 3. resumption -------------------------------------------------------------------------
+
+HandshakeFigures resumed_handshakes(const Scenario& sc, const Options& o) {
+  const BulwarkEndpoints bw = bulwark_endpoints(sc);
+  const LibsslEndpoints ls = libssl_endpoints(sc);
+  // A first full handshake on each side leaves a ticket; every resumed one uses the ticket of
+  // the previous connection and gets a new one (tickets single-use on both sides).
+  Cost scratch;
+  bulwark_handshake(bw, scratch, false);
+  SslSessionPtr session;
+  libssl_handshake(ls, scratch, nullptr, &session);
+  if (bw.client->sessions->size() != 1) fail("bulwark client did not keep exactly one ticket");
+
+  HandshakeFigures f;
+  const int per_round = std::max(1, o.resumptions / o.rounds);
+  for (int round = 0; round < o.rounds; ++round) {
+    for (int turn = 0; turn < 2; ++turn) {
+      if ((turn == 0) == (round % 2 == 0)) {
+        for (int i = 0; i < per_round; ++i)
+          bulwark_handshake(bw, f.bulwark, true);
+      } else {
+        for (int i = 0; i < per_round; ++i) {
+          SslSessionPtr next;
+          libssl_handshake(ls, f.libssl, session.get(), &next);
+          session = std::move(next);
+        }
+      }
+    }
+  }
+  if (bw.client->sessions->size() != 1) fail("bulwark tickets were not one per handshake");
+  return f;
+}
+
+// ---- 4. bulk throughput --------------------------------------------------------------------
+
+// The TLS 1.3 per-record nonce: the static IV with the sequence number XORed into its end.
+std::array<std::uint8_t, 12> record_nonce(const std::array<std::uint8_t, 12>& iv,
+                                          std::uint64_t seq) {
+  std::array<std::uint8_t, 12> nonce = iv;
+  for (int i = 0; i < 8; ++i)
+    nonce[11 - i] ^= static_cast<std::uint8_t>(seq >> (8 * i));
+  return nonce;
+}
+
+const EVP_CIPHER* fetched_cipher(const Suite& suite) {
+  // Fetched once per process, as the engine does.
+  static const std::array<CipherPtr, 3> ciphers = [] {
+    std::array<CipherPtr, 3> out;
+    for (std::size_t i = 0; i < kSuites.size(); ++i)
+      out[i].reset(EVP_CIPHER_fetch(nullptr, kSuites[i].evp, nullptr));
+    return out;
+  }();
+  const auto index = static_cast<std::size_t>(&suite - kSuites.data());
+  must_ssl(ciphers[index] != nullptr, "EVP_CIPHER_fetch");
+  return ciphers[index].get();
+}
+
+// The ceiling: sealing and opening one record's inner plaintext (the data and its content
+// type byte) with a kept EVP_CIPHER_CTX, key set once, only the IV per record.
+class RawAead {
+ public:
+  RawAead(const Suite& suite, std::size_t write_size)
+      : seal_ctx_(EVP_CIPHER_CTX_new()),
+        open_ctx_(EVP_CIPHER_CTX_new()),
+        text_(write_size + 1, 0x5a),
+        sealed_(write_size + 1),
+        opened_(write_size + 1) {
+    const std::vector<std::uint8_t> key(suite.key_length, 0x42);
+    const std::size_t record_length = text_.size() + tag_.size();
+    header_[3] = static_cast<std::uint8_t>(record_length >> 8);
+    header_[4] = static_cast<std::uint8_t>(record_length);
+    must_ssl(seal_ctx_ && open_ctx_, "EVP_CIPHER_CTX_new");
+    must_ssl(EVP_EncryptInit_ex2(seal_ctx_.get(), fetched_cipher(suite), key.data(), nullptr,
+                                 nullptr) == 1,
+             "EVP_EncryptInit_ex2");
+    must_ssl(EVP_DecryptInit_ex2(open_ctx_.get(), fetched_cipher(suite), key.data(), nullptr,
+                                 nullptr) == 1,
+             "EVP_DecryptInit_ex2");
+    std::copy(text_.begin(), text_.end(), sealed_.begin());
+    open_nonce_ = record_nonce(iv_, seq_);
+    seal(sealed_.data(), tag_.data());
+  }
+
+  std::int64_t seal_records(int records) {
+    std::int64_t ns = 0;
+    std::array<std::uint8_t, 16> tag{};
+    charge(ns, [&] {
+      for (int i = 0; i < records; ++i)
+        seal(text_.data(), tag.data());
+    });
+    return ns;
+  }
+
+  std::int64_t open_records(int records) {
+    std::int64_t ns = 0;
+    charge(ns, [&] {
+      for (int i = 0; i < records; ++i)
+        open();
+    });
+    return ns;
+  }
+
+ private:
+  void seal(std::uint8_t* buf, std::uint8_t* tag) {
+    const std::array<std::uint8_t, 12> nonce = record_nonce(iv_, seq_++);
+    int n = 0;
+    const int len = static_cast<int>(text_.size());
+    EVP_CIPHER_CTX* ctx = seal_ctx_.get();
+    if (EVP_EncryptInit_ex2(ctx, nullptr, nullptr, nonce.data(), nullptr) != 1 ||
+        EVP_EncryptUpdate(ctx, nullptr, &n, header_.data(), static_cast<int>(header_.size())) !=
+            1 ||
+        EVP_EncryptUpdate(ctx, buf, &n, buf, len) != 1 ||
+        EVP_EncryptFinal_ex(ctx, buf + n, &n) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, tag) != 1) {
+      must_ssl(false, "raw seal");
+    }
+  }
+
+  void open() {
+    int n = 0;
+    const int len = static_cast<int>(sealed_.size());
+    EVP_CIPHER_CTX* ctx = open_ctx_.get();
+    if (EVP_DecryptInit_ex2(ctx, nullptr, nullptr, open_nonce_.data(), nullptr) != 1 ||
+        EVP_DecryptUpdate(ctx, nullptr, &n, header_.data(), static_cast<int>(header_.size())) !=
+            1 ||
+        EVP_DecryptUpdate(ctx, opened_.data(), &n, sealed_.data(), len) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, 16, tag_.data()) != 1 ||
+        EVP_DecryptFinal_ex(ctx, opened_.data() + n, &n) != 1) {
+      must_ssl(false, "raw open");
+    }
+  }
+
+  CipherCtxPtr seal_ctx_;
+  CipherCtxPtr open_ctx_;
+  std::array<std::uint8_t, 12> iv_{0x24, 0x24, 0x24, 0x24, 0x24, 0x24,
+                                   0x24, 0x24, 0x24, 0x24, 0x24, 0x24};
+  std::array<std::uint8_t, 12> open_nonce_{};  // what sealed_ was sealed under
+  std::array<std::uint8_t, 5> header_{0x17, 0x03, 0x03, 0x00, 0x00};  // the AAD
+  std::uint64_t seq_ = 0;
+  std::vector<std::uint8_t> text_;
+  std::vector<std::uint8_t> sealed_;
+  std::array<std::uint8_t, 16> tag_{};
+  std::vector<std::uint8_t> opened_;
+};
+
+struct BulkFigures {
+  double bulwark_mbps;
+  double libssl_mbps;
+  double seal_mbps;
+  double open_mbps;
+  double ceiling_mbps;  // seal then open of each record: one thread doing both ends
+};
+
+BulkFigures bulk(const test::Pki& pki, const Suite& suite, std::size_t write_size,
+                 std::size_t total_bytes, const Options& o) {
+  const Scenario sc{.pki = &pki, .suite = &suite};
+  const BulwarkEndpoints bw_ep = bulwark_endpoints(sc);
+  const LibsslEndpoints ls_ep = libssl_endpoints(sc);
+  Cost scratch;
+  BulwarkPair bw = bulwark_connect(bw_ep, scratch, false);
+  LibsslPair ls = libssl_connect(ls_ep, scratch, nullptr, nullptr);
+  RawAead raw(suite, write_size);
+
+  const std::vector<std::uint8_t> data(write_size, 0x5a);
+  std::vector<std::uint8_t> sink(write_size);
+  const int writes = static_cast<int>(std::max<std::size_t>(1, total_bytes / write_size));
+  const int per_round = std::max(1, writes / o.rounds);
+  std::int64_t bw_ns = 0;
+  std::int64_t ls_ns = 0;
+  std::int64_t seal_ns = 0;
+  std::int64_t open_ns = 0;
+
+  auto run_bulwark = [&] {
+    tls::Connection& client = *bw.client;
+    tls::Connection& server = *bw.server;
+    charge(bw_ns, [&] {
+      for (int i = 0; i < per_round; ++i) {
+        if (!client.send(data)) fail("bulwark send");
+        const wire::Bytes records = client.pending_output();
+        if (!server.feed(records)) fail("bulwark feed");
+        client.consume_output(records.size());
+        if (server.read(sink) != write_size) fail("bulwark read");
+      }
+    });
+  };
+  auto run_libssl = [&] {
+    SSL* client = ls.client.get();
+    SSL* server = ls.server.get();
+    const int size = static_cast<int>(write_size);
+    charge(ls_ns, [&] {
+      for (int i = 0; i < per_round; ++i) {
+        if (SSL_write(client, data.data(), size) != size) must_ssl(false, "SSL_write");
+        if (SSL_read(server, sink.data(), size) != size) must_ssl(false, "SSL_read");
+      }
+    });
+  };
+  for (int round = 0; round < o.rounds; ++round) {
+    if (round % 2 == 0) {
+      run_bulwark();
+      run_libssl();
+    } else {
+      run_libssl();
+      run_bulwark();
+    }
+    seal_ns += raw.seal_records(per_round);
+    open_ns += raw.open_records(per_round);
+  }
+  const std::size_t moved = static_cast<std::size_t>(per_round) * o.rounds * write_size;
+  return BulkFigures{mb_per_second(moved, bw_ns), mb_per_second(moved, ls_ns),
+                     mb_per_second(moved, seal_ns), mb_per_second(moved, open_ns),
+                     mb_per_second(moved, seal_ns + open_ns)};
+}
+
+// ---- 5. memory per idle connection ---------------------------------------------------------
+
+struct MemoryFigures {
+  double server_kib;
+  double client_kib;
+};
+
+// Heap held per established, idle connection: N pairs are made and kept; then the clients
+// (and, for libssl, the BIO pairs, which stand for sockets) are freed; what stays is the
+// servers'.
+MemoryFigures bulwark_memory(const Scenario& sc, int n) {
+  const BulwarkEndpoints ep = bulwark_endpoints(sc);
+  std::vector<std::optional<tls::Connection>> clients(static_cast<std::size_t>(n));
+  std::vector<std::optional<tls::Connection>> servers(static_cast<std::size_t>(n));
+  Cost scratch;
+  bulwark_handshake(ep, scratch, false);  // lazily made process state, outside the count
+  const std::size_t before = heap_in_use();
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    BulwarkPair p = bulwark_connect(ep, scratch, false);
+    clients[i] = std::move(p.client);
+    servers[i] = std::move(p.server);
+  }
+  const std::size_t with_pairs = heap_in_use();
+  for (auto& c : clients)
+    c.reset();
+  const std::size_t with_servers = heap_in_use();
+  const double per = 1024.0 * n;
+  return MemoryFigures{(static_cast<double>(with_servers) - static_cast<double>(before)) / per,
+                       (static_cast<double>(with_pairs) - static_cast<double>(with_servers)) / per};
+}
+
+MemoryFigures libssl_memory(const Scenario& sc, int n) {
+  const LibsslEndpoints ep = libssl_endpoints(sc);
+  std::vector<SslPtr> clients(static_cast<std::size_t>(n));
+  std::vector<SslPtr> servers(static_cast<std::size_t>(n));
+  Cost scratch;
+  libssl_handshake(ep, scratch, nullptr, nullptr);
+  const std::size_t before = heap_in_use();
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    LibsslPair p = libssl_connect(ep, scratch, nullptr, nullptr);
+    // Drop the transport: a server's socket BIO holds no buffer.
+    SSL_set_bio(p.client.get(), nullptr, nullptr);
+    SSL_set_bio(p.server.get(), nullptr, nullptr);
+    clients[i] = std::move(p.client);
+    servers[i] = std::move(p.server);
+  }
+  const std::size_t with_pairs = heap_in_use();
+  for (auto& c : clients)
+    c.reset();
+  const std::size_t with_servers = heap_in_use();
+  const double per = 1024.0 * n;
+  return MemoryFigures{(static_cast<double>(with_servers) - static_cast<double>(before)) / per,
+                       (static_cast<double>(with_pairs) - static_cast<double>(with_servers)) / per};
+}
+
+// ---- the run -------------------------------------------------------------------------------
+
+int run(const Options& o) {
+  const std::int64_t start = cpu_now_ns();
+  std::printf("bench_tls: bulwark TLS 1.3 engine vs %s libssl; one process, one thread\n",
+              OpenSSL_version(OPENSSL_VERSION));
+  std::printf("(rates are per CPU-second of the side named; %d rounds alternate the two)\n",
+              o.rounds);
+
+  const test::Pki ecdsa = make_chain(crypto::KeyType::ec_p256);
+  const test::Pki rsa = make_chain(crypto::KeyType::rsa);
+
+  struct FullCase {
+    const char* label;
+    const test::Pki* pki;
+    bool verify;
+    tls::SignatureScheme scheme;
+    int libssl_sig_type;
+  };
+  const FullCase cases[] = {
+      {"ECDSA P-256, client verifies", &ecdsa, true, tls::SignatureScheme::ecdsa_secp256r1_sha256,
+       EVP_PKEY_EC},
+      {"ECDSA P-256, verification skipped", &ecdsa, false,
+       tls::SignatureScheme::ecdsa_secp256r1_sha256, EVP_PKEY_EC},
+      {"RSA-2048, client verifies", &rsa, true, tls::SignatureScheme::rsa_pss_rsae_sha256,
+       EVP_PKEY_RSA_PSS},
+      {"RSA-2048, verification skipped", &rsa, false, tls::SignatureScheme::rsa_pss_rsae_sha256,
+       EVP_PKEY_RSA_PSS},
+  };
+
+  std::printf(
+      "\n1. Full handshakes per CPU-second: TLS_AES_128_GCM_SHA256, x25519, no tickets;\n"
+      "   chain root -> intermediate -> leaf; %d handshakes per implementation each\n",
+      std::max(1, o.handshakes / o.rounds) * o.rounds);
+  std::printf("  %-34s %12s %12s\n", "", "server/s", "client/s");
+  double bulwark_ecdsa_server = 0;
+  double bulwark_rsa_server = 0;
+  double libssl_ecdsa_server = 0;
+  double libssl_rsa_server = 0;
+  for (const FullCase& c : cases) {
+    const Scenario sc{.pki = c.pki, .verify = c.verify};
+    const HandshakeFigures f = full_handshakes(sc, c.scheme, c.libssl_sig_type, o);
+    std::printf("%s\n", c.label);
+    print_rates("bulwark", f.bulwark);
+    print_rates(c.verify ? "libssl" : "libssl (SSL_VERIFY_NONE)", f.libssl);
+    print_ratio(f.bulwark, f.libssl);
+    if (c.verify) {
+      const double b = per_second(f.bulwark.handshakes, f.bulwark.server_ns);
+      const double l = per_second(f.libssl.handshakes, f.libssl.server_ns);
+      (c.pki == &ecdsa ? bulwark_ecdsa_server : bulwark_rsa_server) = b;
+      (c.pki == &ecdsa ? libssl_ecdsa_server : libssl_rsa_server) = l;
+    }
+  }
+
+  std::printf(
+      "  (libssl builds and checks the chain even with SSL_VERIFY_NONE; it ignores the"
+      " outcome)\n");
+
+  heading("2. Crypto floor of a server handshake: 1 signature + X25519 keygen + derive");
+  const int floor_iterations = std::max(50, o.handshakes);
+  const double ecdsa_floor = server_floor_per_second(
+      ecdsa.leaf.key, crypto::SignatureScheme::ecdsa_secp256r1_sha256, floor_iterations);
+  const double rsa_floor = server_floor_per_second(
+      rsa.leaf.key, crypto::SignatureScheme::rsa_pss_rsae_sha256, floor_iterations);
+  std::printf("  %-34s %12s %14s %14s\n", "", "floor hs/s", "bulwark srv %", "libssl srv %");
+  std::printf("  %-34s %12.1f %13.1f%% %13.1f%%\n", "ECDSA P-256 (sign) + X25519",
+              figures.add(ecdsa_floor), figures.add(100.0 * bulwark_ecdsa_server / ecdsa_floor),
+              figures.add(100.0 * libssl_ecdsa_server / ecdsa_floor));
+  std::printf("  %-34s %12.1f %13.1f%% %13.1f%%\n", "RSA-2048 PSS (sign) + X25519",
+              figures.add(rsa_floor), figures.add(100.0 * bulwark_rsa_server / rsa_floor),
+              figures.add(100.0 * libssl_rsa_server / rsa_floor));
+
+  std::printf(
+      "\n3. Resumed handshakes per CPU-second: psk_dhe_ke, x25519, ECDSA P-256 server;\n"
+      "   one single-use ticket per connection; %d per implementation\n",
+      std::max(1, o.resumptions / o.rounds) * o.rounds);
+  std::printf("  %-34s %12s %12s\n", "", "server/s", "client/s");
+  {
+    const Scenario sc{.pki = &ecdsa, .tickets = true};
+    const HandshakeFigures f = resumed_handshakes(sc, o);
+    print_rates("bulwark", f.bulwark);
+    print_rates("libssl", f.libssl);
+    print_ratio(f.bulwark, f.libssl);
+  }
+
+  heading(
+      "4. Bulk client->server, MB/s (10^6 bytes of application data per CPU-second;"
+      " both ends on one thread)");
+  std::printf("  %-26s %9s %9s %8s %9s %9s %9s %9s\n", "", "bulwark", "libssl", "ratio", "raw seal",
+              "raw open", "ceiling", "% ceil");
+  for (const std::size_t write_size : {std::size_t{16384}, std::size_t{1024}}) {
+    for (const Suite& suite : kSuites) {
+      const std::size_t total = write_size == 16384 ? o.bulk_bytes_16k : o.bulk_bytes_1k;
+      const BulkFigures b = bulk(ecdsa, suite, write_size, total, o);
+      char label[64];
+      std::snprintf(label, sizeof label, "%s, %zu KiB", suite.evp, write_size / 1024);
+      std::printf("  %-26s %9.1f %9.1f %7.2fx %9.1f %9.1f %9.1f %8.1f%%\n", label,
+                  figures.add(b.bulwark_mbps), figures.add(b.libssl_mbps),
+                  figures.add(b.bulwark_mbps / b.libssl_mbps), figures.add(b.seal_mbps),
+                  figures.add(b.open_mbps), figures.add(b.ceiling_mbps),
+                  figures.add(100.0 * b.bulwark_mbps / b.ceiling_mbps));
+    }
+  }
+
+  std::printf(
+      "\n5. Heap per established idle connection, KiB (%s, %d connections;\n"
+      "   ECDSA P-256, client verifies, no tickets)\n",
+      kHeapCounter, o.connections);
+  std::printf("  %-40s %10s %10s %14s\n", "", "server", "client", "server ratio");
+  {
+    const Scenario sc{.pki = &ecdsa};
+    Scenario released = sc;
+    released.release_buffers = true;
+    const MemoryFigures b = bulwark_memory(sc, o.connections);
+    const MemoryFigures l = libssl_memory(sc, o.connections);
+    const MemoryFigures lr = libssl_memory(released, o.connections);
+    std::printf("  %-40s %10.2f %10.2f\n", "bulwark", figures.add(b.server_kib),
+                figures.add(b.client_kib));
+    std::printf("  %-40s %10.2f %10.2f %13.2fx\n", "libssl (defaults)", figures.add(l.server_kib),
+                figures.add(l.client_kib), figures.add(b.server_kib / l.server_kib));
+    std::printf("  %-40s %10.2f %10s %13.2fx\n", "libssl (SSL_MODE_RELEASE_BUFFERS, as nginx)",
+                figures.add(lr.server_kib), "", figures.add(b.server_kib / lr.server_kib));
+  }
+
+  std::printf("\n%d figures produced", figures.count());
+  if (figures.bad() != 0) {
+    std::printf(", %d of them missing or not positive\n", figures.bad());
+    return 1;
+  }
+  std::printf(", all positive (%.1f CPU-seconds)\n",
+              static_cast<double>(cpu_now_ns() - start) / 1e9);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = parse_options(argc, argv);
+  try {
+    return run(options);
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "bench_tls: %s\n", e.what());
+    return 1;
+  }
+}
