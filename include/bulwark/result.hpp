@@ -54,6 +54,7 @@ enum class Errc : std::uint16_t {
   truncated_connection,   // the transport ended without close_notify
   certificate_required,   // the peer sent no certificate where one is required
   no_application_protocol,  // no ALPN protocol in common
+  inappropriate_fallback,   // RFC 7507: a fallback retry from a client that can do better
 };
 
 // A short, stable, lower-case name for each code ("truncated", "cert_expired", ...).

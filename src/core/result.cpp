@@ -76,6 +76,8 @@ std::string_view errc_name(Errc code) noexcept {
       return "certificate_required";
     case Errc::no_application_protocol:
       return "no_application_protocol";
+    case Errc::inappropriate_fallback:
+      return "inappropriate_fallback";
   }
   return "unknown_error";
 }

@@ -6,6 +6,7 @@
 #include "bulwark/crypto/hkdf.hpp"
 #include "bulwark/tls/session.hpp"
 #include "tls/handshake.hpp"
+#include "tls/tls12.hpp"
 
 namespace bulwark::tls {
 
@@ -81,10 +82,14 @@ class Client13 final : public Handshaker {
   }
   crypto::HashAlg hash() const { return suite_->hash; }
 
+  Status hand_over_to_tls12(const ServerHello& sh, const HandshakeMessage& m);
+
   Connection::Impl& conn_;
   std::shared_ptr<const ClientConfig> cfg_;
   std::string server_name_;
   StateVar state_ = WaitServerHello{};
+  bool offer13_ = true;
+  bool offer12_ = false;
 
   HelloRandom random_{};
   std::vector<std::uint8_t> session_id_;
@@ -115,38 +120,69 @@ Status Client13::start() {
     return Error(Errc::invalid_argument,
                  "a server name is needed to verify the server's certificate");
   }
+  offer13_ = cfg_->max_version >= ProtocolVersion::tls13;
+  offer12_ =
+      cfg_->min_version <= ProtocolVersion::tls12 && cfg_->max_version >= ProtocolVersion::tls12;
+  if (!offer13_ && !offer12_) {
+    return Error(Errc::invalid_argument, "no protocol version enabled (TLS 1.2 and 1.3 exist)");
+  }
   auto& rng = *cfg_->random;
   BW_TRY(rng.fill(random_));
-  if (cfg_->middlebox_compat) {
-    // RFC 8446 §D.4: a non-empty legacy_session_id makes middleboxes see a resumption.
+  if (cfg_->sessions) session_ = cfg_->sessions->take(server_name_, cfg_->clock());
+  if (session_ && (!find_cipher_suite(session_->cipher_suite) ||
+                   (session_->version == ProtocolVersion::tls12 ? !offer12_ : !offer13_))) {
+    session_.reset();
+  }
+  if (session_ && session_->version == ProtocolVersion::tls12 && !session_->session_id.empty()) {
+    // RFC 5246 §7.4.1.2: resuming a TLS 1.2 session by its id.
+    session_id_ = session_->session_id;
+  } else if (cfg_->middlebox_compat || (session_ && session_->version == ProtocolVersion::tls12)) {
+    // RFC 8446 §D.4: a non-empty legacy_session_id makes middleboxes see a resumption; for a
+    // TLS 1.2 ticket it is how we recognise the abbreviated handshake (RFC 5077 §3.4).
     session_id_.resize(32);
     BW_TRY(rng.fill(session_id_));
   }
-  if (cfg_->groups.empty()) return Error(Errc::invalid_argument, "no key exchange groups");
-  auto group = to_crypto(cfg_->groups.front());
-  if (!group) return Error(Errc::unsupported, "the first configured group is not supported");
-  BW_ASSIGN(share_, crypto::KeyShare::generate(*group, rng));
-  if (cfg_->sessions) session_ = cfg_->sessions->take(server_name_, cfg_->clock());
-  if (session_ && !find_cipher_suite(session_->cipher_suite)) session_.reset();
+  if (offer13_) {
+    if (cfg_->groups.empty()) return Error(Errc::invalid_argument, "no key exchange groups");
+    auto group = to_crypto(cfg_->groups.front());
+    if (!group) return Error(Errc::unsupported, "the first configured group is not supported");
+    BW_ASSIGN(share_, crypto::KeyShare::generate(*group, rng));
+  }
   return send_client_hello();
 }
 
 Status Client13::send_client_hello() {
   const auto& cfg = *cfg_;
   offered_.clear();
-  std::vector<KeyShareEntry> shares = {
-      KeyShareEntry{static_cast<NamedGroup>(share_->group()), share_->public_value()}};
+  std::vector<KeyShareEntry> shares;
+  if (share_) {
+    shares.push_back(
+        KeyShareEntry{static_cast<NamedGroup>(share_->group()), share_->public_value()});
+  }
   std::vector<ProtocolName> alpn;
   for (const auto& p : cfg.alpn)
     alpn.push_back(ProtocolName{as_bytes(p)});
-  const ProtocolVersion versions[] = {ProtocolVersion::tls13};
+  std::vector<ProtocolVersion> versions;
+  std::vector<CipherSuite> suites;
+  if (offer13_) versions.push_back(ProtocolVersion::tls13);
+  if (offer12_ && !hrr_) versions.push_back(ProtocolVersion::tls12);
+  for (CipherSuite id : cfg.cipher_suites) {
+    const CipherSuiteInfo* info = find_cipher_suite(id);
+    if (info && ((info->version == ProtocolVersion::tls13 && offer13_) ||
+                 (info->version == ProtocolVersion::tls12 && offer12_ && !hrr_))) {
+      suites.push_back(id);
+    }
+  }
   static constexpr PskKeyExchangeMode modes[] = {PskKeyExchangeMode::psk_dhe_ke};
+  static constexpr EcPointFormat uncompressed[] = {EcPointFormat::uncompressed};
+  const bool session12 = session_ && session_->version == ProtocolVersion::tls12;
 
   // The PSK identity and a placeholder binder, overwritten once the message is built.
   std::vector<PskIdentity> identities;
   std::vector<PskBinderEntry> binders;
   std::vector<std::uint8_t> zero_binder;
-  const CipherSuiteInfo* psk_suite = session_ ? find_cipher_suite(session_->cipher_suite) : nullptr;
+  const CipherSuiteInfo* psk_suite =
+      session_ && !session12 ? find_cipher_suite(session_->cipher_suite) : nullptr;
   if (psk_suite) {
     const auto age =
         std::chrono::duration_cast<std::chrono::milliseconds>(cfg.clock() - session_->received);
@@ -160,7 +196,7 @@ Status Client13::send_client_hello() {
   ClientHello ch;
   ch.random = random_;
   ch.legacy_session_id = session_id_;
-  ch.cipher_suites = ValueList<CipherSuite>(cfg.cipher_suites);
+  ch.cipher_suites = ValueList<CipherSuite>(suites);
   ch.legacy_compression_methods = ValueList<std::uint8_t>(null_compression);
   wire::Writer w;
   write_handshake(w, HandshakeType::client_hello, [&](wire::Writer& body) {
@@ -172,13 +208,26 @@ Status Client13::send_client_hello() {
       if (sni_applies(server_name_)) add(ServerName{server_name_});
       add(SupportedVersionsClientHello{ValueList<ProtocolVersion>(versions)});
       add(SupportedGroups{ValueList<NamedGroup>(cfg.groups)});
-      add(KeyShareClientHello{EntryList<KeyShareEntry>(shares)});
+      if (share_) add(KeyShareClientHello{EntryList<KeyShareEntry>(shares)});
+      if (offer12_ && !hrr_) {
+        // TLS 1.2: uncompressed points (RFC 8422), the extended master secret (RFC 7627),
+        // secure renegotiation signalling (RFC 5746), tickets (RFC 5077), heartbeat.
+        add(EcPointFormats{ValueList<EcPointFormat>(uncompressed)});
+        add(ExtendedMasterSecret{});
+        add(RenegotiationInfo{});
+        if (cfg.sessions) {
+          add(SessionTicketExtension{session12 ? wire::Bytes(session_->ticket) : wire::Bytes()});
+        }
+        if (cfg.heartbeat) add(HeartbeatExtension{HeartbeatMode::peer_allowed_to_send});
+      }
       add(SignatureAlgorithms{ValueList<SignatureScheme>(cfg.signature_schemes)});
       add(SignatureAlgorithmsCert{ValueList<SignatureScheme>(cfg.certificate_signature_schemes)});
       if (!alpn.empty()) add(AlpnProtocols{EntryList<ProtocolName>(alpn)});
       if (cfg.record_size_limit != 0) add(RecordSizeLimit{cfg.record_size_limit});
       if (!cookie_.empty()) add(Cookie{cookie_});
-      if (cfg.sessions) add(PskKeyExchangeModes{ValueList<PskKeyExchangeMode>(modes)});
+      if (cfg.sessions && offer13_) {
+        add(PskKeyExchangeModes{ValueList<PskKeyExchangeMode>(modes)});
+      }
       // RFC 8446 §4.2.11: pre_shared_key MUST be the last extension.
       if (psk_suite)
         add(OfferedPsks{EntryList<PskIdentity>(identities), EntryList<PskBinderEntry>(binders)});
@@ -254,8 +303,15 @@ Status Client13::on_server_hello(const HandshakeMessage& m) {
   BW_ASSIGN(ServerHello sh, decode_body<ServerHello>(m.body));
   BW_ASSIGN(auto sv, sh.extensions.get<SupportedVersionsServerHello>());
   if (!sv) {
-    // No supported_versions: the server speaks TLS 1.2 or older, which this client does not.
-    return Error(Errc::protocol_version, "the server does not speak TLS 1.3");
+    // No supported_versions: the server negotiated TLS 1.2 or older (RFC 8446 §4.2.1).
+    if (sh.legacy_version == ProtocolVersion::tls12 && offer12_ && !hrr_) {
+      return hand_over_to_tls12(sh, m);
+    }
+    return Error(Errc::protocol_version, offer12_ ? "the server speaks neither TLS 1.3 nor TLS 1.2"
+                                                  : "the server does not speak TLS 1.3");
+  }
+  if (!offer13_) {
+    return Error(Errc::illegal_parameter, "the server selected TLS 1.3, which we did not offer");
   }
   // RFC 8446 §4.2.1: a version the client did not offer is illegal_parameter.
   if (sv->selected_version != ProtocolVersion::tls13) {
@@ -330,6 +386,24 @@ Status Client13::on_server_hello(const HandshakeMessage& m) {
   conn_.trace_detail = suite_name(suite->id) + ", " + std::string(name(*info.group)) +
                        (psk_accepted_ ? ", resumed" : "");
   state_ = WaitEncryptedExtensions{};
+  return {};
+}
+
+Status Client13::hand_over_to_tls12(const ServerHello& sh, const HandshakeMessage& m) {
+  // RFC 8446 §4.1.3: a TLS 1.3 server's random says whether it was pushed down to TLS 1.2;
+  // an active attacker's downgrade ends here.
+  if (offer13_ && (sh.has_tls12_downgrade_sentinel() || sh.has_tls11_downgrade_sentinel())) {
+    return Error(Errc::illegal_parameter, "downgrade to TLS 1.2 detected (RFC 8446 sentinel)");
+  }
+  ClientHelloContext ctx;
+  ctx.client_hello = client_hello1_;
+  ctx.random = random_;
+  ctx.session_id = session_id_;
+  ctx.offered = offered_;
+  if (session_ && session_->version == ProtocolVersion::tls12) ctx.session = std::move(session_);
+  auto next = make_client12(conn_, cfg_, server_name_, std::move(ctx));
+  BW_TRY(next->on_message(m));
+  conn_.next_handshaker = std::move(next);
   return {};
 }
 
@@ -434,17 +508,7 @@ Status Client13::on_certificate(const HandshakeMessage& m) {
     return Error(Errc::truncated, "the server sent no certificate");
   }
   BW_ASSIGN(auto chain, parse_certificate_chain(cert));
-  if (!cfg_->insecure_skip_verification) {
-    crypto::VerifyOptions opts;
-    opts.purpose = crypto::Purpose::server;
-    opts.at = cfg_->clock();
-    opts.host = server_name_;
-    Result<crypto::TrustStore> store =
-        cfg_->trust ? Result<crypto::TrustStore>(*cfg_->trust) : crypto::TrustStore::system();
-    if (!store) return std::move(store).error();
-    BW_TRY(
-        store->verify(chain.front(), std::span<const crypto::Certificate>(chain).subspan(1), opts));
-  }
+  BW_TRY(verify_server_chain(*cfg_, chain, server_name_));
   conn_.info.peer_certificates = chain;
   BW_TRY(transcript_.update(m.message));
   state_ = WaitCertificateVerify{std::move(chain)};

@@ -59,6 +59,8 @@ AlertDescription alert_for(Errc code) noexcept {
       return AlertDescription::certificate_required;
     case Errc::no_application_protocol:
       return AlertDescription::no_application_protocol;
+    case Errc::inappropriate_fallback:
+      return AlertDescription::inappropriate_fallback;
     case Errc::capacity_exceeded:
     case Errc::invalid_argument:
     case Errc::io_error:
@@ -223,6 +225,16 @@ Status Connection::Impl::process() {
 Status Connection::Impl::on_record(Record& rec) {
   switch (rec.type) {
     case ContentType::change_cipher_spec:
+      if (tls12) {
+        // RFC 5246 §7.1: one byte, 1; handshake messages never span it; never renegotiated.
+        if (rec.fragment.size() != 1 || rec.fragment[0] != 1) {
+          return Error(Errc::truncated, "malformed change_cipher_spec");
+        }
+        if (!hs_in.empty() || state != State::handshaking) {
+          return Error(Errc::unexpected_message, "unexpected change_cipher_spec");
+        }
+        return handshaker->on_change_cipher_spec();
+      }
       // RFC 8446 §5: a single 0x01 byte, unprotected, between the first ClientHello and the
       // peer's Finished, is dropped; anything else is unexpected_message.
       if (!rec.protected_record && rec.fragment.size() == 1 && rec.fragment[0] == 1 &&
@@ -250,6 +262,7 @@ Status Connection::Impl::on_record(Record& rec) {
       rx.hold(rec.fragment);
       return {};
     case ContentType::heartbeat:
+      if (tls12) return on_heartbeat(rec.fragment);
       // TLS 1.3 has no heartbeat protocol.
       return Error(Errc::unexpected_message, "heartbeat record in TLS 1.3");
   }
@@ -268,6 +281,13 @@ Status Connection::Impl::on_alert(wire::Bytes fragment) {
   // RFC 8446 §6.1: user_canceled is followed by close_notify; everything else is an error
   // alert whatever its level (§6).
   if (d == AlertDescription::user_canceled) return {};
+  // TLS 1.2 (RFC 5246 §7.2): warnings are not fatal; a stream of them is (a cheap DoS).
+  if (tls12 && fragment[0] == static_cast<std::uint8_t>(AlertLevel::warning)) {
+    if (++warning_alerts > cfg().limits.max_warning_alerts) {
+      return Error(Errc::limit_exceeded, "too many warning alerts");
+    }
+    return {};
+  }
   return fail_received_alert(d);
 }
 
@@ -293,6 +313,8 @@ Status Connection::Impl::on_handshake_bytes(wire::Bytes fragment) {
     const std::uint64_t generation = read_key_generation;
     if (state == State::handshaking) {
       BW_TRY(handshaker->on_message(*m));
+      // The version is decided: the TLS 1.2 handshaker takes over from here.
+      if (next_handshaker) handshaker = std::move(next_handshaker);
     } else {
       BW_TRY(on_post_handshake(*m));
     }
@@ -313,8 +335,63 @@ Status Connection::Impl::on_handshake_bytes(wire::Bytes fragment) {
 }
 
 Status Connection::Impl::on_post_handshake(const HandshakeMessage& m) {
-  if (m.type == HandshakeType::key_update) return on_key_update(m);
+  if (m.type == HandshakeType::key_update && !tls12) return on_key_update(m);
   return handshaker->on_post_handshake(m);
+}
+
+void Connection::Impl::install_read_cipher12(RecordCipher c) {
+  rx.set_tls13(false);
+  rx.set_cipher(std::move(c));
+  ++read_key_generation;
+}
+
+void Connection::Impl::install_write_cipher12(RecordCipher c) {
+  (void)flush();
+  tx.set_tls13(false);
+  tx.set_cipher(std::move(c));
+}
+
+Status Connection::Impl::on_heartbeat(wire::Bytes fragment) {
+  // RFC 6520 §3: heartbeats during a handshake are discarded.
+  if (state != State::established) return {};
+  auto hb = HeartbeatMessage::decode(fragment);
+  if (!hb) {
+    // RFC 6520 §4: a payload_length beyond the message (the Heartbleed request) is
+    // discarded silently: never answered, never an over-read.
+    if (hb.error() == Errc::length_overflow) return {};
+    return std::move(hb).error();
+  }
+  if (hb->type == HeartbeatMessageType::heartbeat_response) {
+    // RFC 6520 §4: a response that does not match our request is discarded silently.
+    if (!heartbeat_outstanding.empty() && same_bytes(hb->payload, heartbeat_outstanding)) {
+      heartbeat_responses.emplace_back(hb->payload.begin(), hb->payload.end());
+      heartbeat_outstanding.clear();
+    }
+    return {};
+  }
+  if (hb->type != HeartbeatMessageType::heartbeat_request) return {};
+  // RFC 6520 §2: requests from a peer not allowed to send them are unexpected_message.
+  if (!heartbeat_peer_may_send) {
+    return Error(Errc::unexpected_message, "heartbeat request that was not negotiated");
+  }
+  const auto now = cfg().clock();
+  if (now - heartbeat_window >= std::chrono::minutes(1)) {
+    heartbeat_window = now;
+    heartbeat_count = 0;
+  }
+  if (++heartbeat_count > cfg().limits.max_heartbeats_per_minute) return {};  // rate limit
+  return send_heartbeat_message(HeartbeatMessageType::heartbeat_response, hb->payload);
+}
+
+Status Connection::Impl::send_heartbeat_message(HeartbeatMessageType type, wire::Bytes payload) {
+  std::array<std::uint8_t, heartbeat_min_padding> padding;
+  BW_TRY(cfg().random->fill(padding));
+  HeartbeatMessage msg{type, payload, padding};
+  wire::Writer w;
+  msg.encode(w);
+  BW_TRY(w.status());
+  BW_TRY(flush());
+  return tx.write(ContentType::heartbeat, w.data(), out);
 }
 
 Status Connection::Impl::on_key_update(const HandshakeMessage& m) {
@@ -464,8 +541,33 @@ Status Connection::close() {
   return {};
 }
 
+Status Connection::send_heartbeat(wire::Bytes payload) {
+  BW_TRY(impl_->check_failed());
+  if (impl_->state != State::established || !impl_->tls12 || !impl_->heartbeat_we_may_send) {
+    return Error(Errc::invalid_argument, "heartbeat was not negotiated with this peer");
+  }
+  // RFC 6520 §4: the whole message must fit in a record.
+  if (payload.empty() || payload.size() > max_plaintext - 3 - heartbeat_min_padding) {
+    return Error(Errc::invalid_argument, "heartbeat payload must be 1..16365 bytes");
+  }
+  impl_->heartbeat_outstanding.assign(payload.begin(), payload.end());
+  if (auto s = impl_->send_heartbeat_message(HeartbeatMessageType::heartbeat_request, payload);
+      !s) {
+    return impl_->fail(std::move(s).error());
+  }
+  return {};
+}
+
+std::optional<std::vector<std::uint8_t>> Connection::take_heartbeat_response() {
+  if (impl_->heartbeat_responses.empty()) return std::nullopt;
+  auto r = std::move(impl_->heartbeat_responses.front());
+  impl_->heartbeat_responses.erase(impl_->heartbeat_responses.begin());
+  return r;
+}
+
 Status Connection::update_keys(bool request_peer) {
   BW_TRY(impl_->check_failed());
+  if (impl_->tls12) return Error(Errc::invalid_argument, "KeyUpdate exists only in TLS 1.3");
   if (impl_->state != State::established) {
     return Error(Errc::invalid_argument, "update_keys() needs an established connection");
   }

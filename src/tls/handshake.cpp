@@ -87,6 +87,14 @@ Result<FinishedVerified> verify_finished(crypto::HashAlg alg, wire::Bytes base_k
   return FinishedVerified();
 }
 
+Result<FinishedVerified> verify_finished12(std::span<const std::uint8_t, 12> expected,
+                                           wire::Bytes received) {
+  if (!crypto::constant_time_equal(expected, received)) {
+    return Error(Errc::decrypt_error, "Finished does not verify");
+  }
+  return FinishedVerified();
+}
+
 Result<BinderVerified> verify_binder(crypto::HashAlg alg, wire::Bytes binder_key,
                                      wire::Bytes transcript_hash, wire::Bytes received) {
   BW_ASSIGN(crypto::Digest expect, KeySchedule::finished_mac(alg, binder_key, transcript_hash));
@@ -138,6 +146,19 @@ Result<std::vector<crypto::Certificate>> parse_certificate_chain(const Certifica
     chain.push_back(std::move(c).value());
   }
   return chain;
+}
+
+Status verify_server_chain(const ClientConfig& cfg, std::span<const crypto::Certificate> chain,
+                           const std::string& server_name) {
+  if (cfg.insecure_skip_verification) return {};
+  crypto::VerifyOptions opts;
+  opts.purpose = crypto::Purpose::server;
+  opts.at = cfg.clock();
+  opts.host = server_name;
+  Result<crypto::TrustStore> store =
+      cfg.trust ? Result<crypto::TrustStore>(*cfg.trust) : crypto::TrustStore::system();
+  if (!store) return std::move(store).error();
+  return store->verify(chain.front(), chain.subspan(1), opts);
 }
 
 bool sni_applies(std::string_view server_name) noexcept {

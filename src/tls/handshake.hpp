@@ -2,6 +2,7 @@
 // driver interface, and the proofs that authentication checks ran.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -39,6 +40,9 @@ class PeerAuthenticated {
   friend Result<PeerAuthenticated> verify_certificate_verify(
       const crypto::PublicKey& key, SignatureScheme scheme, wire::Bytes signature,
       std::span<const SignatureScheme> offered, Role signer, wire::Bytes transcript_hash);
+  friend Result<PeerAuthenticated> verify_signature12(
+      const crypto::PublicKey& key, SignatureScheme scheme, wire::Bytes signed_data,
+      wire::Bytes signature, std::span<const SignatureScheme> offered, KeyExchange kx);
   friend PeerAuthenticated psk_authenticated(const class BinderVerified&) noexcept;
   friend PeerAuthenticated client_not_authenticated(ClientAuth policy) noexcept;
   friend PeerAuthenticated server_psk_authenticated(const class FinishedVerified&) noexcept;
@@ -50,6 +54,8 @@ class FinishedVerified {
   friend Result<FinishedVerified> verify_finished(crypto::HashAlg alg, wire::Bytes base_key,
                                                   wire::Bytes transcript_hash,
                                                   wire::Bytes received);
+  friend Result<FinishedVerified> verify_finished12(std::span<const std::uint8_t, 12> expected,
+                                                    wire::Bytes received);
 };
 
 class BinderVerified {
@@ -66,9 +72,24 @@ Result<PeerAuthenticated> verify_certificate_verify(const crypto::PublicKey& key
                                                     SignatureScheme scheme, wire::Bytes signature,
                                                     std::span<const SignatureScheme> offered,
                                                     Role signer, wire::Bytes transcript_hash);
+// TLS 1.2 (RFC 5246 §7.4.3 / §7.4.8): a ServerKeyExchange or CertificateVerify signature
+// over `signed_data`: the scheme must be one we offered, allowed here, fit the suite's key
+// exchange (`any` for CertificateVerify) and the key (illegal_parameter); a signature that
+// does not verify is decrypt_error.
+Result<PeerAuthenticated> verify_signature12(const crypto::PublicKey& key, SignatureScheme scheme,
+                                             wire::Bytes signed_data, wire::Bytes signature,
+                                             std::span<const SignatureScheme> offered,
+                                             KeyExchange kx);
+// The server's chain and name, as the client's configuration says (RFC 5280, RFC 6125);
+// skipped only with insecure_skip_verification.
+Status verify_server_chain(const ClientConfig& cfg, std::span<const crypto::Certificate> chain,
+                           const std::string& server_name);
 // RFC 8446 §4.4.4: the peer's Finished; a mismatch is decrypt_error.
 Result<FinishedVerified> verify_finished(crypto::HashAlg alg, wire::Bytes base_key,
                                          wire::Bytes transcript_hash, wire::Bytes received);
+// RFC 5246 §7.4.9: the peer's TLS 1.2 Finished; a mismatch is decrypt_error.
+Result<FinishedVerified> verify_finished12(std::span<const std::uint8_t, 12> expected,
+                                           wire::Bytes received);
 // RFC 8446 §4.2.11: a PSK binder; a mismatch is decrypt_error.
 Result<BinderVerified> verify_binder(crypto::HashAlg alg, wire::Bytes binder_key,
                                      wire::Bytes transcript_hash, wire::Bytes received);
@@ -165,7 +186,22 @@ class Connection::Impl {
   Status check_failed() const;
   void send_alert(AlertLevel level, AlertDescription d);
   std::uint64_t read_key_generation = 0;  // bumped by install_read_secret
-  std::string trace_detail;               // set by a handshaker for the message being traced
+  // TLS 1.2.
+  bool tls12 = false;
+  std::unique_ptr<Handshaker> next_handshaker;  // replaces `handshaker` after this message
+  std::size_t renegotiation_attempts = 0;
+  std::size_t warning_alerts = 0;
+  bool heartbeat_peer_may_send = false;
+  bool heartbeat_we_may_send = false;
+  std::vector<std::uint8_t> heartbeat_outstanding;  // payload of our unanswered request
+  std::vector<std::vector<std::uint8_t>> heartbeat_responses;
+  std::chrono::system_clock::time_point heartbeat_window;
+  std::size_t heartbeat_count = 0;
+  void install_read_cipher12(RecordCipher c);
+  void install_write_cipher12(RecordCipher c);
+  Status on_heartbeat(wire::Bytes fragment);
+  Status send_heartbeat_message(HeartbeatMessageType type, wire::Bytes payload);
+  std::string trace_detail;  // set by a handshaker for the message being traced
   std::size_t early_data_skipped = 0;
 };
 
@@ -183,6 +219,10 @@ class Handshaker {
   virtual bool accepts_change_cipher_spec() const = 0;
   // Server only: whether refused 0-RTT records may be skipped now (RFC 8446 §4.2.10).
   virtual bool skipping_early_data() const { return false; }
+  // TLS 1.2: a ChangeCipherSpec message arrived (no handshake bytes pending).
+  virtual Status on_change_cipher_spec() {
+    return Error(Errc::unexpected_message, "unexpected change_cipher_spec");
+  }
 };
 
 std::unique_ptr<Handshaker> make_client13(Connection::Impl& conn,

@@ -7,6 +7,7 @@
 #include "bulwark/crypto/hostname.hpp"
 #include "bulwark/tls/session.hpp"
 #include "tls/handshake.hpp"
+#include "tls/tls12.hpp"
 
 namespace bulwark::tls {
 
@@ -216,10 +217,19 @@ Result<Server13::Choice> Server13::negotiate(const ClientHello& ch) {
 
 Status Server13::on_client_hello(const HandshakeMessage& m, bool second) {
   BW_ASSIGN(ClientHello ch, decode_body<ClientHello>(m.body));
-  // Versions: TLS 1.3 only, negotiated by supported_versions (RFC 8446 §4.2.1).
+  // RFC 8446 §4.2.1: with supported_versions, only it counts; without, legacy_version.
   BW_ASSIGN(auto sv, ch.extensions.get<SupportedVersionsClientHello>());
-  if (!ch.has_extensions || !sv || !sv->versions.contains(ProtocolVersion::tls13)) {
-    return Error(Errc::protocol_version, "the client does not offer TLS 1.3");
+  const bool offers13 = ch.has_extensions && sv && sv->versions.contains(ProtocolVersion::tls13);
+  const bool offers12 = sv ? sv->versions.contains(ProtocolVersion::tls12)
+                           : ch.legacy_version >= ProtocolVersion::tls12;
+  if (!offers13 || cfg_->max_version < ProtocolVersion::tls13) {
+    if (!second && offers12 && cfg_->min_version <= ProtocolVersion::tls12) {
+      auto next = make_server12(conn_, cfg_);
+      BW_TRY(next->on_message(m));
+      conn_.next_handshaker = std::move(next);
+      return {};
+    }
+    return Error(Errc::protocol_version, "no protocol version in common with the client");
   }
   // RFC 8446 §4.1.2: exactly the null compression method, else illegal_parameter (CRIME).
   if (ch.legacy_compression_methods.size() != 1 || !ch.legacy_compression_methods.contains(0)) {

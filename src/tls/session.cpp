@@ -47,6 +47,65 @@ std::size_t SessionCache::size() const {
   return n;
 }
 
+// ---- ServerSessionCache --------------------------------------------------------------------
+
+namespace {
+std::string id_key(wire::Bytes id) {
+  return std::string(id.begin(), id.end());
+}
+}  // namespace
+
+void ServerSessionCache::put(const std::vector<std::uint8_t>& session_id,
+                             const TicketState& state) {
+  if (session_id.empty() || capacity_ == 0) return;
+  TicketState copy;
+  copy.version = state.version;
+  copy.cipher_suite = state.cipher_suite;
+  copy.psk = state.psk.copy();
+  copy.lifetime = state.lifetime;
+  copy.issued = state.issued;
+  copy.alpn = state.alpn;
+  copy.server_name = state.server_name;
+  std::lock_guard lock(mu_);
+  const std::string key = id_key(session_id);
+  if (auto it = index_.find(key); it != index_.end()) {
+    lru_.erase(it->second);
+    index_.erase(it);
+  }
+  lru_.push_front(Entry{session_id, std::move(copy)});
+  index_[key] = lru_.begin();
+  while (lru_.size() > capacity_) {
+    index_.erase(id_key(lru_.back().id));
+    lru_.pop_back();
+  }
+}
+
+std::optional<TicketState> ServerSessionCache::get(wire::Bytes session_id, TimePoint now) {
+  std::lock_guard lock(mu_);
+  auto it = index_.find(id_key(session_id));
+  if (it == index_.end()) return std::nullopt;
+  const TicketState& st = it->second->state;
+  if (now >= st.issued + lifetime_ || now < st.issued) {
+    lru_.erase(it->second);
+    index_.erase(it);
+    return std::nullopt;
+  }
+  TicketState out;
+  out.version = st.version;
+  out.cipher_suite = st.cipher_suite;
+  out.psk = st.psk.copy();
+  out.lifetime = st.lifetime;
+  out.issued = st.issued;
+  out.alpn = st.alpn;
+  out.server_name = st.server_name;
+  return out;
+}
+
+std::size_t ServerSessionCache::size() const {
+  std::lock_guard lock(mu_);
+  return lru_.size();
+}
+
 // ---- TicketKeys ----------------------------------------------------------------------------
 
 namespace {
@@ -81,6 +140,7 @@ Status TicketKeys::rotate_locked(TimePoint now) {
 Result<std::vector<std::uint8_t>> TicketKeys::seal(const TicketState& st, TimePoint now) {
   wire::Writer plain;
   plain.u16(ticket_format);
+  plain.u16(static_cast<std::uint16_t>(st.version));
   plain.u16(static_cast<std::uint16_t>(st.cipher_suite));
   plain.u64(to_ms(st.issued));
   plain.u32(st.age_add);
@@ -133,6 +193,7 @@ std::optional<TicketState> TicketKeys::open(wire::Bytes ticket, TimePoint now) {
   TicketState st;
   wire::Reader r(body);
   auto format = r.u16();
+  auto version = r.u16();
   auto suite = r.u16();
   auto issued = r.u64();
   auto age_add = r.u32();
@@ -140,9 +201,10 @@ std::optional<TicketState> TicketKeys::open(wire::Bytes ticket, TimePoint now) {
   auto psk = r.prefixed_bytes<1>();
   auto alpn = r.prefixed_bytes<1>();
   auto sni = r.prefixed_bytes<1>();
-  const bool good = format && *format == ticket_format && suite && issued && age_add && lifetime &&
-                    psk && alpn && sni && r.expect_end().ok();
+  const bool good = format && *format == ticket_format && version && suite && issued && age_add &&
+                    lifetime && psk && alpn && sni && r.expect_end().ok();
   if (good) {
+    st.version = static_cast<ProtocolVersion>(*version);
     st.cipher_suite = static_cast<CipherSuite>(*suite);
     st.issued = TimePoint(std::chrono::milliseconds(*issued));
     st.age_add = *age_add;

@@ -90,8 +90,9 @@ V record(ContentType type, const V& body) {
 }
 
 // Feeds `bytes` to a fresh server; returns the alert it sent (nullopt if it did not fail).
-std::optional<AlertDescription> server_alert(const V& bytes) {
-  auto s = Connection::server(test::server_config(pki())).value();
+std::optional<AlertDescription> server_alert(
+    const V& bytes, std::shared_ptr<ServerConfig> cfg = test::server_config(pki())) {
+  auto s = Connection::server(cfg).value();
   if (s.feed(bytes)) return std::nullopt;
   EXPECT_EQ(s.failure()->kind, Failure::Kind::sent_alert) << s.failure()->error.message();
   // The alert really is on the wire: a cleartext fatal alert record at the end.
@@ -107,8 +108,9 @@ std::optional<AlertDescription> server_alert(const V& bytes) {
   return s.failure()->alert;
 }
 
-std::optional<AlertDescription> hello_alert(const HelloSpec& h) {
-  return server_alert(record(ContentType::handshake, build_client_hello(h)));
+std::optional<AlertDescription> hello_alert(
+    const HelloSpec& h, std::shared_ptr<ServerConfig> cfg = test::server_config(pki())) {
+  return server_alert(record(ContentType::handshake, build_client_hello(h)), cfg);
 }
 
 }  // namespace
@@ -120,12 +122,17 @@ TEST(TlsAlerts, WellFormedHandBuiltHelloIsAccepted) {
   EXPECT_FALSE(s.pending_output().empty());
 }
 
-// RFC 8446 §4.2.1: a client that does not offer TLS 1.3 (and we speak nothing else).
-TEST(TlsAlerts, NoTls13IsProtocolVersion) {
+// RFC 8446 §4.2.1: no version in common is protocol_version.
+TEST(TlsAlerts, NoCommonVersionIsProtocolVersion) {
+  auto only13 = test::server_config(pki());
+  only13->min_version = ProtocolVersion::tls13;
   HelloSpec h;
-  h.versions.reset();
-  EXPECT_EQ(hello_alert(h), AlertDescription::protocol_version);
+  h.versions.reset();  // a TLS 1.2 ClientHello, to a TLS 1.3-only server
+  EXPECT_EQ(hello_alert(h, only13), AlertDescription::protocol_version);
   h.versions = std::vector<ProtocolVersion>{ProtocolVersion::tls12};
+  EXPECT_EQ(hello_alert(h, only13), AlertDescription::protocol_version);
+  // TLS 1.1 and older are never spoken (BEAST, POODLE, Slapper's SSLv2 lineage).
+  h.versions = std::vector<ProtocolVersion>{ProtocolVersion::tls11, ProtocolVersion::tls10};
   EXPECT_EQ(hello_alert(h), AlertDescription::protocol_version);
 }
 
@@ -293,8 +300,10 @@ struct ServerHelloSpec {
 };
 
 // Builds a ServerHello answering the ClientHello the client just sent.
-std::optional<AlertDescription> client_alert(const ServerHelloSpec& h, int repeat = 1) {
-  auto c = Connection::client(test::client_config(pki()), "leaf.example.com").value();
+std::optional<AlertDescription> client_alert(
+    const ServerHelloSpec& h, int repeat = 1,
+    std::shared_ptr<ClientConfig> cfg = test::client_config(pki())) {
+  auto c = Connection::client(cfg, "leaf.example.com").value();
   auto out = c.pending_output();
   V chv(out.begin(), out.end());
   c.consume_output(chv.size());
@@ -346,8 +355,12 @@ TEST(TlsAlerts, ClientChecksTheServerHello) {
   }
   {
     ServerHelloSpec h;
-    h.version.reset();  // a TLS 1.2 ServerHello
-    EXPECT_EQ(client_alert(h), AlertDescription::protocol_version);
+    h.version.reset();  // a TLS 1.2 ServerHello, to a TLS 1.3-only client
+    auto only13 = test::client_config(pki());
+    only13->min_version = ProtocolVersion::tls13;
+    EXPECT_EQ(client_alert(h, 1, only13), AlertDescription::protocol_version);
+    // To a client that also offers TLS 1.2: a TLS 1.3 suite in a TLS 1.2 ServerHello.
+    EXPECT_EQ(client_alert(h), AlertDescription::illegal_parameter);
   }
   {
     ServerHelloSpec h;

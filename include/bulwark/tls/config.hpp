@@ -23,6 +23,7 @@ namespace bulwark::tls {
 
 class TicketKeys;
 class SessionCache;
+class ServerSessionCache;
 
 using Clock = std::function<std::chrono::system_clock::time_point()>;
 
@@ -47,6 +48,8 @@ struct Limits {
   std::size_t max_key_updates = 32;                // KeyUpdates received without application data
   std::size_t max_early_data_skipped = 64 * 1024;  // refused 0-RTT bytes a server skips
   std::size_t max_handshake_bytes = 256 * 1024;    // all handshake messages of one handshake
+  std::size_t max_renegotiation_attempts = 2;      // TLS 1.2: refused with a warning, then fatal
+  std::size_t max_heartbeats_per_minute = 60;      // TLS 1.2 heartbeat requests we answer
 };
 
 // What a trace observer is told about each handshake message (`--trace`).
@@ -60,14 +63,22 @@ struct TraceEvent {
 };
 
 struct Config {
-  // Versions: TLS 1.3 only until TLS 1.2 lands in the engine.
-  ProtocolVersion min_version = ProtocolVersion::tls13;
+  // TLS 1.2 and 1.3; nothing older is implemented (SSLv2/SSLv3/TLS 1.0/1.1: Slapper, BEAST).
+  ProtocolVersion min_version = ProtocolVersion::tls12;
   ProtocolVersion max_version = ProtocolVersion::tls13;
-  // Preference order. Defaults: every TLS 1.3 suite (AES-128-GCM first), x25519 then the
-  // NIST curves, and the signature schemes TLS 1.3 allows.
-  std::vector<CipherSuite> cipher_suites = {CipherSuite::tls_aes_128_gcm_sha256,
-                                            CipherSuite::tls_aes_256_gcm_sha384,
-                                            CipherSuite::tls_chacha20_poly1305_sha256};
+  // Preference order. Defaults: every TLS 1.3 suite (AES-128-GCM first), then the TLS 1.2
+  // ECDHE suites with AEAD ciphers only; x25519 then the NIST curves; the signature schemes
+  // TLS 1.3 allows, then RSA PKCS#1 v1.5 for TLS 1.2 peers (never SHA-1).
+  std::vector<CipherSuite> cipher_suites = {
+      CipherSuite::tls_aes_128_gcm_sha256,
+      CipherSuite::tls_aes_256_gcm_sha384,
+      CipherSuite::tls_chacha20_poly1305_sha256,
+      CipherSuite::tls_ecdhe_ecdsa_with_aes_128_gcm_sha256,
+      CipherSuite::tls_ecdhe_rsa_with_aes_128_gcm_sha256,
+      CipherSuite::tls_ecdhe_ecdsa_with_aes_256_gcm_sha384,
+      CipherSuite::tls_ecdhe_rsa_with_aes_256_gcm_sha384,
+      CipherSuite::tls_ecdhe_ecdsa_with_chacha20_poly1305_sha256,
+      CipherSuite::tls_ecdhe_rsa_with_chacha20_poly1305_sha256};
   std::vector<NamedGroup> groups = {NamedGroup::x25519, NamedGroup::secp256r1,
                                     NamedGroup::secp384r1};
   std::vector<SignatureScheme> signature_schemes = {SignatureScheme::ecdsa_secp256r1_sha256,
@@ -99,6 +110,11 @@ struct Config {
   // RFC 8449: the largest record plaintext we accept (64..16384); 0: do not send the
   // extension.
   std::uint16_t record_size_limit = 0;
+  // TLS 1.2: require the extended master secret (RFC 7627) of every peer.
+  bool require_extended_master_secret = true;
+  // TLS 1.2 heartbeat (RFC 6520): off unless enabled; then negotiated, length-checked,
+  // rate-limited, and answered only after the handshake.
+  bool heartbeat = false;
   Limits limits;
 
   // Injected services. The engine touches no randomness, clock or file it was not given.
@@ -135,8 +151,11 @@ struct ServerConfig : Config {
   ClientAuth client_auth = ClientAuth::none;
   // Anchors for client certificates (required when client_auth is not none).
   std::optional<crypto::TrustStore> client_trust;
-  // Stateless session tickets; null disables them. Shared by every connection of a server.
+  // Stateless session tickets (TLS 1.3, and RFC 5077 in TLS 1.2); null disables them.
+  // Shared by every connection of a server.
   std::shared_ptr<TicketKeys> tickets;
+  // TLS 1.2 session-id resumption; null disables it.
+  std::shared_ptr<ServerSessionCache> session_cache;
   std::uint32_t ticket_lifetime = 2 * 60 * 60;  // seconds (RFC 8446 §4.6.1: at most 7 days)
   std::size_t tickets_per_handshake = 2;
   // Always answer with a HelloRetryRequest carrying a cookie before accepting a ClientHello

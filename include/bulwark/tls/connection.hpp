@@ -57,7 +57,10 @@ struct SessionInfo {
   std::string server_name;  // SNI (sent by a client, received by a server)
   bool resumed = false;
   bool hello_retry = false;
-  bool peer_verified = false;  // chain and host name checked (client) / client cert
+  bool extended_master_secret = false;  // TLS 1.2 (RFC 7627); implied in TLS 1.3
+  bool secure_renegotiation = false;    // TLS 1.2: the peer supports RFC 5746
+  bool heartbeat = false;               // TLS 1.2: the peer may send us heartbeat requests
+  bool peer_verified = false;           // chain and host name checked (client) / client cert
   std::vector<crypto::Certificate> peer_certificates;  // leaf first
 };
 
@@ -107,6 +110,10 @@ class Connection {
   Status close();
   // TLS 1.3 KeyUpdate: renew our sending key; with `request_peer`, ask the peer to renew its.
   Status update_keys(bool request_peer);
+  // TLS 1.2 heartbeat (RFC 6520), when negotiated: sends a request with `payload` (1..2^14-19
+  // bytes); the peer's answer, once it arrives, is returned by take_heartbeat_response().
+  Status send_heartbeat(wire::Bytes payload);
+  std::optional<std::vector<std::uint8_t>> take_heartbeat_response();
 
   class Impl;
 

@@ -23,11 +23,14 @@ namespace bulwark::tls {
 
 using TimePoint = std::chrono::system_clock::time_point;
 
-// A TLS 1.3 ticket as the client keeps it (RFC 8446 §4.6.1).
+// A session as the client keeps it for resumption: a TLS 1.3 ticket (RFC 8446 §4.6.1), or a
+// TLS 1.2 session (RFC 5246 session id and/or RFC 5077 ticket, with its master secret).
 struct StoredSession {
+  ProtocolVersion version = ProtocolVersion::tls13;
   CipherSuite cipher_suite{};
-  std::vector<std::uint8_t> ticket;
-  crypto::Secret psk;
+  std::vector<std::uint8_t> ticket;      // may be empty for a TLS 1.2 session-id session
+  std::vector<std::uint8_t> session_id;  // TLS 1.2
+  crypto::Secret psk;                    // TLS 1.3 PSK, or the TLS 1.2 master secret
   std::uint32_t age_add = 0;
   std::uint32_t lifetime = 0;  // seconds
   TimePoint received;
@@ -53,15 +56,41 @@ class SessionCache {
   std::unordered_map<std::string, std::deque<StoredSession>> sessions_;
 };
 
-// What a server seals into a ticket.
+// What a server seals into a ticket (and keeps in its TLS 1.2 session-id cache).
 struct TicketState {
+  ProtocolVersion version = ProtocolVersion::tls13;
   CipherSuite cipher_suite{};
-  crypto::Secret psk;
+  crypto::Secret psk;  // TLS 1.3 resumption PSK, or the TLS 1.2 master secret
   std::uint32_t age_add = 0;
   std::uint32_t lifetime = 0;
   TimePoint issued;
   std::string alpn;
   std::string server_name;
+};
+
+// The TLS 1.2 server's session-id cache (RFC 5246 §7.4.1.2): bounded, entries expire.
+// Thread-safe; share one among a server's connections.
+class ServerSessionCache {
+ public:
+  explicit ServerSessionCache(std::size_t capacity = 20000,
+                              std::chrono::seconds lifetime = std::chrono::hours(2))
+      : capacity_(capacity), lifetime_(lifetime) {}
+  void put(const std::vector<std::uint8_t>& session_id, const TicketState& state);
+  // The session, if cached and not expired.
+  std::optional<TicketState> get(wire::Bytes session_id, TimePoint now);
+  std::size_t size() const;
+  std::chrono::seconds lifetime() const noexcept { return lifetime_; }
+
+ private:
+  struct Entry {
+    std::vector<std::uint8_t> id;
+    TicketState state;
+  };
+  mutable std::mutex mu_;
+  std::size_t capacity_;
+  std::chrono::seconds lifetime_;
+  std::list<Entry> lru_;  // most recent first
+  std::unordered_map<std::string, std::list<Entry>::iterator> index_;
 };
 
 // The server's ticket encryption keys: AES-256-GCM, a new key every `rotation`; tickets

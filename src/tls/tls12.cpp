@@ -1,0 +1,111 @@
+// TLS 1.2 key derivation, Finished, and signature-scheme rules (RFC 5246, RFC 7627).
+#include "tls/tls12.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "bulwark/crypto/prf.hpp"
+
+namespace bulwark::tls {
+
+using crypto::Secret;
+
+Result<Secret> extended_master_secret(const CipherSuiteInfo& suite, wire::Bytes pms,
+                                      wire::Bytes session_hash) {
+  return crypto::tls12_prf(suite.hash, pms, "extended master secret", session_hash, 48);
+}
+
+Result<RecordCiphers12> key_block12(const CipherSuiteInfo& suite, wire::Bytes master,
+                                    wire::Bytes client_random, wire::Bytes server_random) {
+  std::vector<std::uint8_t> seed(server_random.begin(), server_random.end());
+  seed.insert(seed.end(), client_random.begin(), client_random.end());
+  const std::size_t k = suite.key_length;
+  const std::size_t iv = suite.iv_length;
+  BW_ASSIGN(Secret block,
+            crypto::tls12_prf(suite.hash, master, "key expansion", seed, 2 * k + 2 * iv));
+  const auto b = block.span();
+  BW_ASSIGN(RecordCipher client, RecordCipher::tls12(suite, b.subspan(0, k), b.subspan(2 * k, iv)));
+  BW_ASSIGN(RecordCipher server,
+            RecordCipher::tls12(suite, b.subspan(k, k), b.subspan(2 * k + iv, iv)));
+  return RecordCiphers12{std::move(client), std::move(server)};
+}
+
+Result<std::array<std::uint8_t, 12>> finished12(const CipherSuiteInfo& suite, wire::Bytes master,
+                                                Role sender, wire::Bytes handshake_hash) {
+  const char* label = sender == Role::client ? "client finished" : "server finished";
+  BW_ASSIGN(Secret v, crypto::tls12_prf(suite.hash, master, label, handshake_hash, 12));
+  std::array<std::uint8_t, 12> out;
+  std::memcpy(out.data(), v.data(), 12);
+  return out;
+}
+
+std::vector<std::uint8_t> server_key_exchange_signed_data(wire::Bytes client_random,
+                                                          wire::Bytes server_random,
+                                                          wire::Bytes params) {
+  std::vector<std::uint8_t> d;
+  d.reserve(64 + params.size());
+  d.insert(d.end(), client_random.begin(), client_random.end());
+  d.insert(d.end(), server_random.begin(), server_random.end());
+  d.insert(d.end(), params.begin(), params.end());
+  return d;
+}
+
+bool scheme_allowed_in_tls12(SignatureScheme s) noexcept {
+  switch (s) {
+    case SignatureScheme::rsa_pkcs1_sha256:
+    case SignatureScheme::rsa_pkcs1_sha384:
+    case SignatureScheme::rsa_pkcs1_sha512:
+      return true;
+    default:
+      return scheme_allowed_in_tls13(s);
+  }
+}
+
+bool scheme_fits_kx(SignatureScheme s, KeyExchange kx) noexcept {
+  const bool ecdsa = s == SignatureScheme::ecdsa_secp256r1_sha256 ||
+                     s == SignatureScheme::ecdsa_secp384r1_sha384 || s == SignatureScheme::ed25519;
+  switch (kx) {
+    case KeyExchange::ecdhe_ecdsa:
+      return ecdsa;
+    case KeyExchange::ecdhe_rsa:
+      return !ecdsa;
+    case KeyExchange::any:
+      return true;
+  }
+  return false;
+}
+
+std::optional<SignatureScheme> choose_signature_scheme12(const crypto::PrivateKey& key,
+                                                         std::span<const SignatureScheme> ours,
+                                                         const ValueList<SignatureScheme>& peer) {
+  for (SignatureScheme s : ours) {
+    if (!scheme_allowed_in_tls12(s) || !peer.contains(s)) continue;
+    if (crypto::scheme_fits_key(to_crypto(s), key)) return s;
+  }
+  return std::nullopt;
+}
+
+Result<PeerAuthenticated> verify_signature12(const crypto::PublicKey& key, SignatureScheme scheme,
+                                             wire::Bytes signed_data, wire::Bytes signature,
+                                             std::span<const SignatureScheme> offered,
+                                             KeyExchange kx) {
+  if (std::find(offered.begin(), offered.end(), scheme) == offered.end() ||
+      !scheme_allowed_in_tls12(scheme) || !scheme_fits_kx(scheme, kx)) {
+    return Error(Errc::illegal_parameter, "a handshake signature uses a scheme we did not offer");
+  }
+  // ECDSA schemes are bound to their curve as in TLS 1.3: stricter than TLS 1.2 requires,
+  // and what every current implementation sends anyway.
+  if (!crypto::scheme_fits_key(to_crypto(scheme), key)) {
+    return Error(Errc::illegal_parameter, "a handshake signature scheme does not fit the key");
+  }
+  if (!crypto::verify(key, to_crypto(scheme), signed_data, signature)) {
+    return Error(Errc::decrypt_error, "a handshake signature does not verify");
+  }
+  return PeerAuthenticated(PeerAuthenticated::How::certificate);
+}
+
+void write_downgrade_sentinel(HelloRandom& random) noexcept {
+  std::copy(downgrade_tls12_sentinel.begin(), downgrade_tls12_sentinel.end(), random.end() - 8);
+}
+
+}  // namespace bulwark::tls
