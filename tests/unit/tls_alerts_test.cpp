@@ -36,6 +36,8 @@ struct HelloSpec {
   bool duplicate_extension = false;
   bool psk_not_last = false;
   bool psk_without_modes = false;
+  bool ems = false;  // TLS 1.2 extensions, for ClientHellos that negotiate TLS 1.2
+  bool renegotiation_info = false;
 };
 
 V build_client_hello(const HelloSpec& h) {
@@ -75,6 +77,8 @@ V build_client_hello(const HelloSpec& h) {
       if (h.psk_not_last || h.psk_without_modes) {
         ext.add(OfferedPsks{EntryList<PskIdentity>(ids), EntryList<PskBinderEntry>(binders)});
       }
+      if (h.ems) ext.add(ExtendedMasterSecret{});
+      if (h.renegotiation_info) ext.add(RenegotiationInfo{});
       if (h.psk_not_last) ext.add(Cookie{ticket});
     });
   });
@@ -297,6 +301,7 @@ struct ServerHelloSpec {
   std::uint8_t compression = 0;
   bool extra_alpn = false;
   bool hrr = false;
+  bool downgrade_sentinel = false;
 };
 
 // Builds a ServerHello answering the ClientHello the client just sent.
@@ -322,6 +327,10 @@ std::optional<AlertDescription> client_alert(
     sh.random = hello_retry_request_random;
   } else {
     std::copy(random.begin(), random.end(), sh.random.begin());
+  }
+  if (h.downgrade_sentinel) {
+    std::copy(downgrade_tls12_sentinel.begin(), downgrade_tls12_sentinel.end(),
+              sh.random.end() - 8);
   }
   sh.legacy_session_id_echo = h.echo_session_id ? ch.legacy_session_id : wire::Bytes();
   sh.cipher_suite = h.suite;
@@ -424,4 +433,73 @@ TEST(TlsAlerts, ClientRejectsOutOfOrderMessages) {
   const V ee = {8, 0, 0, 2, 0, 0};
   EXPECT_FALSE(c.feed(record(ContentType::handshake, ee)));
   EXPECT_EQ(c.failure()->alert, AlertDescription::unexpected_message);
+}
+
+// --- TLS 1.2 ClientHellos -----------------------------------------------------------------
+
+namespace {
+
+HelloSpec tls12_hello() {
+  HelloSpec h;
+  h.versions.reset();  // legacy_version 0x0303, no supported_versions: a TLS 1.2 ClientHello
+  h.suites = {CipherSuite::tls_ecdhe_ecdsa_with_aes_128_gcm_sha256};
+  h.share_group.reset();
+  h.ems = true;
+  h.renegotiation_info = true;
+  return h;
+}
+
+}  // namespace
+
+TEST(TlsAlerts, Tls12BaselineIsAccepted) {
+  auto s = Connection::server(test::server_config(pki())).value();
+  ASSERT_TRUE(s.feed(record(ContentType::handshake, build_client_hello(tls12_hello()))));
+  EXPECT_FALSE(s.pending_output().empty());
+}
+
+// CRIME: a ClientHello without the null compression method is refused.
+TEST(TlsAlerts, Tls12CompressionOnlyHelloIsIllegalParameter) {
+  HelloSpec h = tls12_hello();
+  h.compression = {1};
+  EXPECT_EQ(hello_alert(h), AlertDescription::illegal_parameter);
+}
+
+// RFC 7507 §3: TLS_FALLBACK_SCSV from a client we could have served better.
+TEST(TlsAlerts, FallbackScsvIsInappropriateFallback) {
+  HelloSpec h = tls12_hello();
+  h.suites.push_back(CipherSuite::tls_fallback_scsv);
+  EXPECT_EQ(hello_alert(h), AlertDescription::inappropriate_fallback);
+  // A TLS 1.2-only server has nothing better to offer: it carries on.
+  auto s12 = test::server_config(pki());
+  s12->max_version = ProtocolVersion::tls12;
+  EXPECT_EQ(hello_alert(h, s12), std::nullopt);
+}
+
+// RFC 7627: the extended master secret is required by default.
+TEST(TlsAlerts, Tls12WithoutEmsIsHandshakeFailure) {
+  HelloSpec h = tls12_hello();
+  h.ems = false;
+  EXPECT_EQ(hello_alert(h), AlertDescription::handshake_failure);
+}
+
+// RFC 5746 §3.6 / the Slapper worm's overlong session id on the TLS 1.2 path.
+TEST(TlsAlerts, Tls12OverlongSessionIdIsDecodeError) {
+  V ch = build_client_hello(tls12_hello());
+  ASSERT_EQ(ch[38], 32);
+  ch[38] = 33;
+  EXPECT_EQ(server_alert(record(ContentType::handshake, ch)), AlertDescription::decode_error);
+}
+
+// RFC 8446 §4.1.3: a TLS 1.2 ServerHello carrying the downgrade sentinel, received by a
+// client that offered TLS 1.3, is an attack: illegal_parameter.
+TEST(TlsAlerts, DowngradeSentinelIsDetected) {
+  ServerHelloSpec h;
+  h.version.reset();
+  h.suite = CipherSuite::tls_ecdhe_ecdsa_with_aes_128_gcm_sha256;
+  h.share_group.reset();
+  // Without the sentinel the same ServerHello gets further (and fails on the missing
+  // renegotiation_info), so the illegal_parameter below is the sentinel's doing.
+  EXPECT_EQ(client_alert(h), AlertDescription::handshake_failure);
+  h.downgrade_sentinel = true;
+  EXPECT_EQ(client_alert(h), AlertDescription::illegal_parameter);
 }

