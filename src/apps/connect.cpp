@@ -38,6 +38,9 @@ void print_parameters(const tls::Connection& conn, const ConnectOptions& o, int 
   fmt::print(stderr, "connection: {} of {}\n", number, total);
   fmt::print(stderr, "parameters: {}\n", describe_parameters(info));
   fmt::print(stderr, "hello_retry: {}\n", info.hello_retry ? "yes" : "no");
+  if (info.version == tls::ProtocolVersion::tls12) {
+    fmt::print(stderr, "extended_master_secret: {}\n", info.extended_master_secret ? "yes" : "no");
+  }
   fmt::print(stderr, "alpn: {}\n", info.alpn.empty() ? "none" : info.alpn);
   fmt::print(stderr, "resumed: {}\n", info.resumed ? "yes" : "no");
   if (!info.peer_certificates.empty()) {
@@ -104,7 +107,7 @@ int run_connect(const ConnectOptions& o) {
     return exit_usage;
   }
   if (!o.cert.empty()) {
-    auto ck = load_certified_key(o.cert, o.key);
+    auto ck = tls::CertifiedKey::load(o.cert, o.key);
     if (!ck) return fail(cmd, ck.error());
     cfg->certificate = std::move(ck).value();
   }
@@ -143,6 +146,9 @@ int run_connect(const ConnectOptions& o) {
     d.on_handshake = [&](tls::Connection& c) -> Status {
       if (o.verbose) print_parameters(c, o, number, total);
       if (o.key_update && number == 1) {
+        if (c.info().version != tls::ProtocolVersion::tls13) {
+          return Error(Errc::unsupported, "--key-update needs TLS 1.3 (this connection is not)");
+        }
         BW_TRY(c.update_keys(true));
         if (o.verbose) fmt::print(stderr, "key_update: sent, peer asked to update too\n");
       }
@@ -183,12 +189,13 @@ void register_connect(CLI::App& app, Action& run) {
   c->add_option("--key", o->key, "Private key of --cert (PEM)");
   c->add_option("--alpn", o->policy.alpn, "ALPN protocols to offer, comma-separated (h2,http/1.1)");
   c->add_option("--ciphers", o->policy.ciphers,
-                "TLS 1.3 cipher suites in preference order, comma-separated");
+                "Cipher suites in preference order, comma-separated (IANA names, TLS 1.3 and "
+                "1.2)");
   c->add_option("--groups", o->policy.groups,
                 "Key exchange groups in preference order: x25519,secp256r1,secp384r1 "
                 "(P-256, P-384 accepted)");
-  c->add_option("--tls-min", o->policy.tls_min, "Lowest TLS version (only 1.3 today)");
-  c->add_option("--tls-max", o->policy.tls_max, "Highest TLS version (only 1.3 today)");
+  c->add_option("--tls-min", o->policy.tls_min, "Lowest TLS version: 1.2 (default) or 1.3");
+  c->add_option("--tls-max", o->policy.tls_max, "Highest TLS version: 1.2 or 1.3 (default)");
   c->add_flag("--insecure", o->insecure,
               "Do not verify the server's certificate (anyone can impersonate the server)");
   c->add_flag("-v,--verbose", o->verbose, "Print the negotiated parameters to stderr");
@@ -202,7 +209,8 @@ void register_connect(CLI::App& app, Action& run) {
                 "and sent on every connection")
       ->check(CLI::Range(0, 1000));
   c->add_flag("--key-update", o->key_update,
-              "After the handshake, update our keys and ask the server to update its keys");
+              "After the handshake, update our keys and ask the server to update its keys "
+              "(TLS 1.3)");
   c->callback([o, &run] { run = [o] { return run_connect(*o); }; });
 }
 

@@ -112,15 +112,17 @@ bool serve(const Server& server, Fd socket, const std::string& peer, std::uint64
 Result<std::shared_ptr<tls::ServerConfig>> make_config(const ListenOptions& o) {
   auto cfg = std::make_shared<tls::ServerConfig>();
   BW_TRY(apply_policy(o.policy, *cfg));
-  BW_ASSIGN(tls::CertifiedKey ck, load_certified_key(o.cert, o.key, o.chain));
+  BW_ASSIGN(tls::CertifiedKey ck, tls::CertifiedKey::load(o.cert, o.key, o.chain));
   cfg->certificates.push_back(std::move(ck));
   if (!o.client_ca.empty()) {
     BW_ASSIGN(cfg->client_trust, load_trust(o.client_ca));
     cfg->client_auth =
         o.verify_client == "optional" ? tls::ClientAuth::optional : tls::ClientAuth::required;
   }
-  // One set of ticket keys for every connection, so that any of them can resume.
+  // One set of ticket keys (and one TLS 1.2 session-id cache) for every connection, so that
+  // any of them can resume.
   BW_ASSIGN(cfg->tickets, tls::TicketKeys::create());
+  cfg->session_cache = std::make_shared<tls::ServerSessionCache>();
   return cfg;
 }
 
@@ -252,11 +254,12 @@ void register_listen(CLI::App& app, Action& run) {
                 "With --client-ca: require a client certificate, or accept its absence "
                 "(default: require)")
       ->check(CLI::IsMember({"optional", "require"}));
-  l->add_option("--ciphers", o->policy.ciphers, "TLS 1.3 cipher suites in preference order");
+  l->add_option("--ciphers", o->policy.ciphers,
+                "Cipher suites in preference order (IANA names, TLS 1.3 and 1.2)");
   l->add_option("--groups", o->policy.groups,
                 "Key exchange groups in preference order: x25519,secp256r1,secp384r1");
-  l->add_option("--tls-min", o->policy.tls_min, "Lowest TLS version (only 1.3 today)");
-  l->add_option("--tls-max", o->policy.tls_max, "Highest TLS version (only 1.3 today)");
+  l->add_option("--tls-min", o->policy.tls_min, "Lowest TLS version: 1.2 (default) or 1.3");
+  l->add_option("--tls-max", o->policy.tls_max, "Highest TLS version: 1.2 or 1.3 (default)");
   l->add_flag("--once", o->once, "Exit after the first connection ends (status: its outcome)");
   l->add_option("--max-connections", o->max_connections, "Connections served at the same time")
       ->check(CLI::Range(1, 10000))

@@ -9,8 +9,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "bulwark: TLS, HTTPS and secure-channel tools.\n"
       "Implemented so far: a local CA (ca), certificate inspection and verification (cert), and\n"
-      "the TLS 1.3 client and server tools (connect, listen).\n"
-      "Not yet: TLS 1.2, get, serve, proxy, scan."};
+      "the TLS 1.2 / 1.3 client and server tools (connect, listen).\n"
+      "Not yet: get, serve, proxy, scan."};
   app.set_version_flag("--version", std::string("bulwark ") + BULWARK_VERSION);
   app.require_subcommand(1);
   Action run;

@@ -305,13 +305,16 @@ Result<std::vector<tls::CipherSuite>> parse_cipher_suites(std::string_view list)
   for (const std::string& item : split_list(list)) {
     const tls::CipherSuiteInfo* found = nullptr;
     for (const auto& s : tls::supported_cipher_suites()) {
-      if (s.version == tls::ProtocolVersion::tls13 && lower(s.name) == lower(item)) found = &s;
+      if (lower(s.name) == lower(item)) found = &s;
     }
     if (found == nullptr) {
+      std::string known;
+      for (const auto& s : tls::supported_cipher_suites()) {
+        known += known.empty() ? "" : ", ";
+        known += s.name;
+      }
       return Error(Errc::invalid_argument,
-                   fmt::format("unknown cipher suite '{}' (TLS 1.3 suites: TLS_AES_128_GCM_SHA256, "
-                               "TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256)",
-                               item));
+                   fmt::format("unknown cipher suite '{}' (known: {})", item, known));
     }
     if (std::find(out.begin(), out.end(), found->id) == out.end()) out.push_back(found->id);
   }
@@ -356,14 +359,13 @@ Result<std::vector<std::string>> parse_alpn(std::string_view list) {
 
 Result<tls::ProtocolVersion> parse_version(std::string_view text) {
   if (text == "1.3") return tls::ProtocolVersion::tls13;
-  if (text == "1.2") {
-    return Error(Errc::unsupported, "TLS 1.2 is not implemented yet (only 1.3 is)");
-  }
+  if (text == "1.2") return tls::ProtocolVersion::tls12;
   if (text == "1.0" || text == "1.1") {
     return Error(Errc::unsupported,
-                 fmt::format("TLS {} is obsolete (RFC 8996) and will not be implemented", text));
+                 fmt::format("TLS {} is obsolete (RFC 8996) and not implemented", text));
   }
-  return Error(Errc::invalid_argument, fmt::format("unknown TLS version '{}' (use 1.3)", text));
+  return Error(Errc::invalid_argument,
+               fmt::format("unknown TLS version '{}' (use 1.2 or 1.3)", text));
 }
 
 Status apply_policy(const PolicyOptions& o, tls::Config& config) {
@@ -382,27 +384,20 @@ Status apply_policy(const PolicyOptions& o, tls::Config& config) {
   if (!o.tls_max.empty()) {
     BW_ASSIGN(config.max_version, parse_version(o.tls_max));
   }
+  if (config.min_version > config.max_version) {
+    return Error(Errc::invalid_argument, "--tls-min is above --tls-max");
+  }
+  // A version range whose suites were all filtered out would fail every handshake: say so now.
+  const bool any_usable = std::any_of(
+      config.cipher_suites.begin(), config.cipher_suites.end(), [&](tls::CipherSuite id) {
+        const tls::CipherSuiteInfo* s = tls::find_cipher_suite(id);
+        return s != nullptr && s->version >= config.min_version && s->version <= config.max_version;
+      });
+  if (!any_usable) {
+    return Error(Errc::invalid_argument,
+                 "none of the --ciphers suites exists in the --tls-min..--tls-max versions");
+  }
   return {};
-}
-
-Result<tls::CertifiedKey> load_certified_key(const std::string& cert_file,
-                                             const std::string& key_file,
-                                             const std::string& extra_chain) {
-  tls::CertifiedKey ck;
-  BW_ASSIGN(ck.chain, crypto::load_certificates_file(cert_file));
-  if (!extra_chain.empty()) {
-    BW_ASSIGN(std::vector<crypto::Certificate> more, crypto::load_certificates_file(extra_chain));
-    ck.chain.insert(ck.chain.end(), more.begin(), more.end());
-  }
-  BW_ASSIGN(ck.key, crypto::PrivateKey::load_file(key_file));
-  BW_ASSIGN(crypto::PublicKey leaf_key, ck.chain.front().public_key());
-  BW_ASSIGN(std::vector<std::uint8_t> leaf_spki, leaf_key.spki_der());
-  BW_ASSIGN(std::vector<std::uint8_t> key_spki, ck.key.public_key().spki_der());
-  if (leaf_spki != key_spki) {
-    return Error(Errc::invalid_key,
-                 fmt::format("{} is not the key of the certificate in {}", key_file, cert_file));
-  }
-  return ck;
 }
 
 Result<crypto::TrustStore> load_trust(const std::string& path) {
@@ -497,7 +492,7 @@ std::string received_alert_remedy(tls::AlertDescription a, bool client) {
     case A::insufficient_security:
       return "no parameters in common: check --ciphers, --groups and the certificate type";
     case A::protocol_version:
-      return "the peer does not accept TLS 1.3";
+      return "no TLS version in common: check --tls-min / --tls-max";
     case A::certificate_required:
       return client ? "the server requires a client certificate: give --cert and --key" : "";
     case A::unknown_ca:

@@ -71,7 +71,7 @@ struct PolicyOptions {
   std::string ciphers;  // "TLS_AES_128_GCM_SHA256,..."
   std::string groups;   // "x25519,secp256r1,P-384"
   std::string alpn;     // "h2,http/1.1"
-  std::string tls_min;  // "1.3"
+  std::string tls_min;  // "1.2" or "1.3"
   std::string tls_max;
 };
 
@@ -79,14 +79,8 @@ Result<std::vector<tls::CipherSuite>> parse_cipher_suites(std::string_view list)
 Result<std::vector<tls::NamedGroup>> parse_groups(std::string_view list);
 Result<std::vector<std::string>> parse_alpn(std::string_view list);
 Result<tls::ProtocolVersion> parse_version(std::string_view text);
-// Applies the non-empty options over the defaults of `config`.
+// Applies the non-empty options over the defaults of `config` (an empty range is an error).
 Status apply_policy(const PolicyOptions& options, tls::Config& config);
-
-// A certificate chain (leaf first, then `extra_chain`'s certificates) and the leaf's private
-// key, checked to belong together (a mismatch would only show up as a failed handshake).
-Result<tls::CertifiedKey> load_certified_key(const std::string& cert_file,
-                                             const std::string& key_file,
-                                             const std::string& extra_chain = {});
 
 // A PEM file of anchors, or a hashed directory of them.
 Result<crypto::TrustStore> load_trust(const std::string& path);

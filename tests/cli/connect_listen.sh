@@ -91,8 +91,12 @@ done
 grep -q 'connect, listen' "$tmp/out" && ok || bad "top-level help names connect and listen" "$tmp/out"
 
 # --- usage errors: exit 2 (ours) or CLI11's own status, never 0 ------------------------------
-refuse 2 'not implemented yet' "--tls-min 1.2" "$bulwark" connect 127.0.0.1:1 --tls-min 1.2
-refuse 2 'not implemented yet' "--tls-max 1.2" "$bulwark" listen 127.0.0.1:0 "${srv[@]}" --tls-max 1.2
+refuse 2 'TLS 1.0 is obsolete (RFC 8996)' "--tls-min 1.0" "$bulwark" connect 127.0.0.1:1 --tls-min 1.0
+refuse 2 'TLS 1.1 is obsolete' "--tls-min 1.1" "$bulwark" listen 127.0.0.1:0 "${srv[@]}" --tls-min 1.1
+refuse 2 '--tls-min is above --tls-max' "empty version range" \
+  "$bulwark" connect 127.0.0.1:1 --tls-min 1.3 --tls-max 1.2
+refuse 2 'none of the --ciphers suites exists' "TLS 1.3 suites with --tls-max 1.2" \
+  "$bulwark" connect 127.0.0.1:1 --tls-max 1.2 --ciphers TLS_AES_128_GCM_SHA256
 refuse 2 "unknown TLS version '1.4'" "--tls-max 1.4" "$bulwark" connect 127.0.0.1:1 --tls-max 1.4
 refuse 2 "unknown cipher suite 'TLS_RC4'" "bad suite" "$bulwark" connect 127.0.0.1:1 --ciphers TLS_RC4
 refuse 2 "unknown group 'ffdhe2048'" "bad group" "$bulwark" listen 127.0.0.1:0 "${srv[@]}" --groups ffdhe2048
@@ -113,7 +117,7 @@ timeout 10 "$bulwark" listen 127.0.0.1:0 </dev/null >/dev/null 2>"$tmp/err"
 # --- files and sockets: exit 1, one line -----------------------------------------------------
 refuse 1 'io_error' "missing certificate file" \
   "$bulwark" listen 127.0.0.1:0 --cert "$tmp/nope.crt" --key "$tmp/srv.key"
-refuse 1 'is not the key of the certificate' "key of another certificate" \
+refuse 1 'does not belong to the certificate' "key of another certificate" \
   "$bulwark" listen 127.0.0.1:0 --cert "$tmp/srv.crt" --key "$tmp/other.key"
 refuse 1 'io_error' "missing --cacert" "$bulwark" connect 127.0.0.1:1 --cacert "$tmp/nope.pem"
 closed_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -142,6 +146,20 @@ wait_pid "$lpid" 10
 [[ $rc -eq 0 && $st -eq 0 ]] && cmp -s "$tmp/msg" "$tmp/c.out" && [[ ! -s $tmp/c.err ]] &&
   grep -q 'closed cleanly' "$tmp/echo.err" && ok ||
   bad "--echo round trip (exit $rc / $st, quiet stderr)" "$tmp/c.err" "$tmp/echo.err"
+
+# TLS 1.2 when both sides are limited to it; --key-update is refused there, in one line.
+listen_bg v12 "${srv[@]}" --echo --once --tls-max 1.2
+timeout 20 "$bulwark" connect "127.0.0.1:$lport" --cacert "$CA" -v --tls-max 1.2 <"$tmp/msg" \
+  >"$tmp/c.out" 2>"$tmp/c.err"
+rc=$?
+wait_pid "$lpid" 10
+[[ $rc -eq 0 && $st -eq 0 ]] && cmp -s "$tmp/msg" "$tmp/c.out" &&
+  grep -q '^parameters: TLSv1.2 TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 x25519$' "$tmp/c.err" &&
+  grep -q '^extended_master_secret: yes' "$tmp/c.err" && ok || bad "TLS 1.2 echo" "$tmp/c.err" "$tmp/v12.err"
+listen_bg v12 "${srv[@]}" --echo --once --tls-max 1.2
+refuse 1 '--key-update needs TLS 1.3' "--key-update over TLS 1.2" \
+  "$bulwark" connect "127.0.0.1:$lport" --cacert "$CA" --key-update
+wait_pid "$lpid" 10
 
 # IPv6.
 rm -f "$tmp/v6.err"

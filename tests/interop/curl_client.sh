@@ -142,4 +142,32 @@ else
     "$tmp/c.err"
 fi
 
+# TLS 1.2: ECDSA and RSA certificates, resumption across two URLs.
+conn_line12() { grep '^bulwark listen: 127.0.0.1:[0-9]* TLSv1.2' "$tmp/l.err" | tail -1; }
+for c in server:TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 server-rsa:TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256; do
+  cert=${c%%:*} ours=${c##*:}
+  start_listen l --cert "$P/$cert.crt" --key "$P/$cert.key" --once --respond "$tmp/resp"
+  timeout 30 curl -sS --tlsv1.2 --tls-max 1.2 --cacert "$CA" -o "$tmp/c.body" \
+    "https://localhost:$lport/" >"$tmp/c.out" 2>"$tmp/c.err"
+  crc=$?
+  wait_exit "$listen_pid" 10
+  if [[ $crc -eq 0 && $exit_status -eq 0 ]] && conn_line12 | grep -q " TLSv1.2 $ours " &&
+    cmp -s "$tmp/body" "$tmp/c.body"; then
+    pass tls1.2 "$ours"
+  else
+    failed tls1.2 "$ours" "curl=$crc listen=$exit_status" "$tmp/l.err" "$tmp/c.err"
+  fi
+done
+start_listen l "${ecdsa[@]}" --respond "$tmp/resp"
+timeout 30 curl -sS --tlsv1.2 --tls-max 1.2 --cacert "$CA" -o /dev/null -o /dev/null \
+  "https://localhost:$lport/1" "https://localhost:$lport/2" >"$tmp/c.out" 2>"$tmp/c.err"
+crc=$?
+sleep 0.2
+stop "$listen_pid"
+if [[ $crc -eq 0 ]] && [[ $(grep -c 'TLSv1.2 .*resumed=yes' "$tmp/l.err") -eq 1 ]]; then
+  pass tls1.2 "resumption"
+else
+  failed tls1.2 "resumption" "curl=$crc" "$tmp/l.err" "$tmp/c.err"
+fi
+
 interop_finish

@@ -154,4 +154,38 @@ else
     "gnutls-cli=$gsrc listen=$exit_status" "$tmp/l.err" "$tmp/g.log"
 fi
 
+# TLS 1.2: ECDSA and RSA certificates, resumption, a client certificate.
+tls12='NORMAL:-VERS-ALL:+VERS-TLS1.2'
+conn_line12() { grep '^bulwark listen: 127.0.0.1:[0-9]* TLSv1.2' "$tmp/l.err" | tail -1; }
+for c in server:TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 server-rsa:TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256; do
+  cert=${c%%:*} ours=${c##*:}
+  start_listen l --cert "$P/$cert.crt" --key "$P/$cert.key" --once
+  g_cli g --priority "$tls12" <"$tmp/hello"
+  wait_exit "$listen_pid" 10
+  if [[ $gsrc -eq 0 && $exit_status -eq 0 ]] && conn_line12 | grep -q " TLSv1.2 $ours " &&
+    cmp -s "$tmp/hello" "$tmp/l.out"; then
+    pass tls1.2 "$ours"
+  else
+    failed tls1.2 "$ours" "gnutls-cli=$gsrc listen=$exit_status" "$tmp/l.err" "$tmp/g.out"
+  fi
+done
+start_listen l "${ecdsa[@]}"
+g_cli g --priority "$tls12" --resume <"$tmp/hello"
+sleep 0.2
+stop "$listen_pid"
+if [[ $gsrc -eq 0 ]] && grep -q '^\*\*\* This is a resumed session' "$tmp/g.out" &&
+  [[ $(grep -c 'TLSv1.2 .*resumed=yes' "$tmp/l.err") -eq 1 ]]; then
+  pass tls1.2 "resumption"
+else
+  failed tls1.2 "resumption" "gnutls-cli=$gsrc" "$tmp/l.err" "$tmp/g.out"
+fi
+start_listen l "${ecdsa[@]}" --once --client-ca "$CA"
+g_cli g --priority "$tls12" --x509certfile "$P/alice.crt" --x509keyfile "$P/alice.key" <"$tmp/hello"
+wait_exit "$listen_pid" 10
+if [[ $gsrc -eq 0 && $exit_status -eq 0 ]] && conn_line12 | grep -q ' client=CN=alice$'; then
+  pass tls1.2 "client certificate"
+else
+  failed tls1.2 "client certificate" "gnutls-cli=$gsrc listen=$exit_status" "$tmp/l.err" "$tmp/g.out"
+fi
+
 interop_finish

@@ -143,4 +143,38 @@ else
 fi
 stop "$server_pid"
 
+# TLS 1.2 (the server allows nothing newer): ECDSA and RSA certificates, resumption, a client
+# certificate.
+tls12='NORMAL:-VERS-ALL:+VERS-TLS1.2'
+for c in server:TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 server-rsa:TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256; do
+  cert=${c%%:*} ours=${c##*:}
+  g_serv http --x509certfile "$P/$cert.crt" --x509keyfile "$P/$cert.key" --priority "$tls12"
+  run_bulwark c 20 connect "127.0.0.1:$sport" --cacert "$CA" -v <"$tmp/get"
+  if [[ $rc -eq 0 ]] && grep -q "^parameters: TLSv1.2 $ours x25519$" "$tmp/c.err" &&
+    grep -q '^extended_master_secret: yes' "$tmp/c.err" && grep -qa 'TLS1.2' "$tmp/c.out"; then
+    pass tls1.2 "$ours"
+  else
+    failed tls1.2 "$ours" "rc=$rc" "$tmp/c.err" "$tmp/http.err"
+  fi
+  stop "$server_pid"
+done
+g_serv http "${ecdsa[@]}" --priority "$tls12"
+run_bulwark c 20 connect "127.0.0.1:$sport" --cacert "$CA" --reconnect 1 -v <"$tmp/get"
+if [[ $rc -eq 0 ]] && [[ $(grep '^resumed: ' "$tmp/c.err" | tail -1) == 'resumed: yes' ]]; then
+  pass tls1.2 "resumption"
+else
+  failed tls1.2 "resumption" "rc=$rc" "$tmp/c.err" "$tmp/http.err"
+fi
+stop "$server_pid"
+g_serv http "${ecdsa[@]}" --priority "$tls12" --require-client-cert --verify-client-cert \
+  --x509cafile "$CA"
+run_bulwark c 20 connect "127.0.0.1:$sport" --cacert "$CA" --cert "$P/alice.crt" \
+  --key "$P/alice.key" <"$tmp/get"
+if [[ $rc -eq 0 ]] && grep -qa 'CN=alice' "$tmp/c.out"; then
+  pass tls1.2 "client certificate"
+else
+  failed tls1.2 "client certificate" "rc=$rc" "$tmp/c.err" "$tmp/http.err"
+fi
+stop "$server_pid"
+
 interop_finish

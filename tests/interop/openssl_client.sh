@@ -18,6 +18,7 @@ s_client() {
 }
 # The listener's one line for the connection that just ran.
 conn_line() { grep '^bulwark listen: 127.0.0.1:[0-9]* TLSv1.3' "$tmp/l.err" | tail -1; }
+conn_line12() { grep '^bulwark listen: 127.0.0.1:[0-9]* TLSv1.2' "$tmp/l.err" | tail -1; }
 
 # basic: data reaches stdout, clean close both ways, exit 0 for --once.
 start_listen l "${ecdsa[@]}" --once
@@ -210,6 +211,63 @@ if [[ $src -eq 0 && $exit_status -eq 0 ]] && [[ $(sha "$tmp/s.out") == "$big_sha
 else
   failed 64MiB "64 MiB listen -> s_client, SHA-256 equal" "s_client=$src listen=$exit_status" \
     "$tmp/l.err" "$tmp/s.err"
+fi
+
+# TLS 1.2: ECDSA and RSA certificates, ChaCha20, resumption (session id and ticket), a client
+# certificate, 64 MiB.
+for c in "server:ECDHE-ECDSA-AES128-GCM-SHA256:TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" \
+  "server-rsa:ECDHE-RSA-AES256-GCM-SHA384:TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" \
+  "server:ECDHE-ECDSA-CHACHA20-POLY1305:TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"; do
+  IFS=: read -r cert theirs ours <<<"$c"
+  start_listen l --cert "$P/$cert.crt" --key "$P/$cert.key" --once
+  timeout 20 openssl s_client -connect "127.0.0.1:$lport" -tls1_2 -cipher "$theirs" -CAfile "$CA" \
+    -verify_return_error -no_ign_eof <"$tmp/hello" >"$tmp/s.out" 2>"$tmp/s.err"
+  src=$?
+  wait_exit "$listen_pid" 10
+  if [[ $src -eq 0 && $exit_status -eq 0 ]] && conn_line12 | grep -q " TLSv1.2 $ours " &&
+    cmp -s "$tmp/hello" "$tmp/l.out" && grep -q 'Extended master secret: yes' "$tmp/s.out"; then
+    pass tls1.2 "$ours"
+  else
+    failed tls1.2 "$ours" "s_client=$src listen=$exit_status" "$tmp/l.err" "$tmp/s.err" "$tmp/s.out"
+  fi
+done
+for how in "ticket:" "session id:-no_ticket"; do
+  name=${how%%:*} flag=${how#*:}
+  start_listen l "${ecdsa[@]}"
+  { echo one; sleep 0.5; } | timeout 20 openssl s_client -connect "127.0.0.1:$lport" -tls1_2 \
+    -CAfile "$CA" -no_ign_eof $flag -sess_out "$tmp/sess12" >"$tmp/s.out" 2>"$tmp/s.err"
+  { echo two; sleep 0.3; } | timeout 20 openssl s_client -connect "127.0.0.1:$lport" -tls1_2 \
+    -CAfile "$CA" -no_ign_eof $flag -sess_in "$tmp/sess12" >"$tmp/s2.out" 2>"$tmp/s2.err"
+  src=$?
+  sleep 0.2
+  stop "$listen_pid"
+  if [[ $src -eq 0 ]] && grep -q '^Reused, TLSv1.2' "$tmp/s2.out" &&
+    [[ $(grep -c 'TLSv1.2 .*resumed=yes' "$tmp/l.err") -eq 1 ]]; then
+    pass tls1.2 "resumption by $name"
+  else
+    failed tls1.2 "resumption by $name" "s_client=$src" "$tmp/l.err" "$tmp/s2.out"
+  fi
+done
+start_listen l "${ecdsa[@]}" --once --client-ca "$CA"
+timeout 20 openssl s_client -connect "127.0.0.1:$lport" -tls1_2 -CAfile "$CA" -no_ign_eof \
+  -cert "$P/alice.crt" -key "$P/alice.key" <"$tmp/hello" >"$tmp/s.out" 2>"$tmp/s.err"
+src=$?
+wait_exit "$listen_pid" 10
+if [[ $src -eq 0 && $exit_status -eq 0 ]] && conn_line12 | grep -q ' client=CN=alice$'; then
+  pass tls1.2 "client certificate"
+else
+  failed tls1.2 "client certificate" "s_client=$src listen=$exit_status" "$tmp/l.err" "$tmp/s.err"
+fi
+start_listen l "${ecdsa[@]}" --once
+timeout 30 openssl s_client -connect "127.0.0.1:$lport" -tls1_2 -CAfile "$CA" -quiet -no_ign_eof \
+  -nocommands <"$tmp/big" >/dev/null 2>"$tmp/s.err"
+src=$?
+wait_exit "$listen_pid" 30
+if [[ $src -eq 0 && $exit_status -eq 0 ]] && [[ $(sha "$tmp/l.out") == "$big_sha" ]]; then
+  pass tls1.2 "64 MiB s_client -> listen"
+else
+  failed tls1.2 "64 MiB s_client -> listen" "s_client=$src listen=$exit_status" "$tmp/l.err" \
+    "$tmp/s.err"
 fi
 
 interop_finish

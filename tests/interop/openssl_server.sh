@@ -7,12 +7,13 @@ interop_init "connect -> openssl s_server" "$@"
 P=$tmp/pki
 printf 'GET / HTTP/1.0\r\n\r\n' >"$tmp/get"
 
-# s_server NAME ARGS...: openssl s_server (TLS 1.3) on a free port $sport; PID in $server_pid.
+# s_server NAME ARGS...: openssl s_server (TLS 1.3, or $s_version) on a free port $sport; PID in
+# $server_pid.
 s_server() {
   local name=$1
   shift
   sport=$(free_port)
-  start "$name" 60 openssl s_server -accept "127.0.0.1:$sport" -tls1_3 "$@"
+  start "$name" 60 openssl s_server -accept "127.0.0.1:$sport" "${s_version:--tls1_3}" "$@"
   server_pid=$last_pid
   wait_port "$sport"
 }
@@ -190,6 +191,44 @@ if [[ $rc -eq 0 ]] && grep -q 'WARNING: --insecure' "$tmp/c.err" &&
   pass reject "--insecure accepts, with a warning"
 else
   failed reject "--insecure accepts, with a warning" "rc=$rc" "$tmp/c.err"
+fi
+stop "$server_pid"
+
+# TLS 1.2 (the server allows nothing newer): ECDSA and RSA certificates, ChaCha20, session
+# resumption, a client certificate.
+s_version=-tls1_2
+for c in "server:ECDHE-ECDSA-AES128-GCM-SHA256:TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" \
+  "server-rsa:ECDHE-RSA-AES256-GCM-SHA384:TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" \
+  "server:ECDHE-ECDSA-CHACHA20-POLY1305:TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"; do
+  IFS=: read -r cert theirs ours <<<"$c"
+  s_server www -cert "$P/$cert.crt" -key "$P/$cert.key" -www -naccept 1 -cipher "$theirs"
+  run_bulwark c 20 connect "127.0.0.1:$sport" --cacert "$CA" -v <"$tmp/get"
+  if [[ $rc -eq 0 ]] && grep -q "^parameters: TLSv1.2 $ours x25519$" "$tmp/c.err" &&
+    grep -q '^extended_master_secret: yes' "$tmp/c.err" && grep -qa 'New, TLSv1.2' "$tmp/c.out"; then
+    pass tls1.2 "$ours"
+  else
+    failed tls1.2 "$ours" "rc=$rc" "$tmp/c.err" "$tmp/www.err"
+  fi
+  stop "$server_pid"
+done
+s_server www "${ecdsa[@]}" -www -naccept 2
+run_bulwark c 20 connect "127.0.0.1:$sport" --cacert "$CA" --reconnect 1 -v <"$tmp/get"
+if [[ $rc -eq 0 ]] && [[ $(grep '^resumed: ' "$tmp/c.err" | tail -1) == 'resumed: yes' ]] &&
+  grep -qa 'Reused, TLSv1.2' "$tmp/c.out"; then
+  pass tls1.2 "resumption"
+else
+  failed tls1.2 "resumption" "rc=$rc" "$tmp/c.err" "$tmp/www.err"
+fi
+stop "$server_pid"
+s_server auth "${ecdsa[@]}" -Verify 1 -CAfile "$CA" -verify_return_error -naccept 1
+echo "from alice" >"$tmp/msg"
+run_bulwark c 20 connect "127.0.0.1:$sport" --cacert "$CA" --cert "$P/alice.crt" \
+  --key "$P/alice.key" <"$tmp/msg"
+if [[ $rc -eq 0 ]] && wait_for "$tmp/auth.out" 'from alice' 5 &&
+  grep -qa 'CN *= *alice' "$tmp/auth.out" "$tmp/auth.err"; then
+  pass tls1.2 "client certificate"
+else
+  failed tls1.2 "client certificate" "rc=$rc" "$tmp/c.err" "$tmp/auth.out" "$tmp/auth.err"
 fi
 stop "$server_pid"
 

@@ -44,7 +44,7 @@ done
 python3 - "$results" <<'EOF'
 import sys
 columns = ["basic", "suites", "groups", "hrr", "client-auth", "resume", "key-update", "alpn",
-           "rsa-cert", "64MiB", "reject"]
+           "rsa-cert", "64MiB", "reject", "tls1.2"]
 rows, cells, failures = [], {}, []
 for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
     _, row, column, status, what = line.rstrip("\n").split("|", 4)
