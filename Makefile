@@ -8,7 +8,7 @@ RELEASE    := $(BUILD)/release
 ASAN       := $(BUILD)/asan
 FUZZ       := $(BUILD)/fuzz
 
-.PHONY: all run test build bootstrap sanitize fuzz-build bench format clean
+.PHONY: all run test build bootstrap sanitize fuzz-build fuzz-smoke fuzz bench format clean
 
 all: build
 
@@ -43,6 +43,15 @@ fuzz-build: bootstrap
 	CXX=clang++ cmake -S . -B $(FUZZ) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DBULWARK_FUZZ=ON -DBULWARK_APPS=OFF -DBULWARK_BENCH=OFF -DBULWARK_TESTS=OFF
 	cmake --build $(FUZZ) -j $(JOBS)
+
+# Every fuzz target for FUZZ_SECONDS each (seed corpora from fuzz/corpus/<target>), failing on
+# the first crash. `make fuzz TARGET=fuzz_tls_server SECONDS=600` runs one target longer.
+FUZZ_SECONDS ?= 15
+fuzz-smoke: fuzz-build
+	@scripts/fuzz.sh $(FUZZ) $(FUZZ_SECONDS)
+
+fuzz: fuzz-build
+	@scripts/fuzz.sh $(FUZZ) $(SECONDS) $(TARGET)
 
 # Benchmark programs: they print figures, never fail on them. bench_tls is a plain program
 # (side-by-side ratios against libssl, see bench/README.md); the others are Google Benchmark.
