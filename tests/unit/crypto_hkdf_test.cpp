@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bulwark/crypto/hash.hpp"
+#include "vectors/rfc8448.hpp"
 
 using bulwark::Errc;
 using bulwark::crypto::HashAlg;
@@ -18,6 +19,7 @@ using bulwark::crypto::Secret;
 
 namespace {
 
+namespace rfc8448 = bulwark::test::rfc8448;
 using Bytes = std::vector<std::uint8_t>;
 
 Bytes hex(std::string_view s) {
@@ -181,81 +183,53 @@ TEST(CryptoHkdf, Rfc8448KeySchedule) {
       "b8 55");
   // {client} extract secret "early" (no PSK: IKM is 32 zero bytes, salt 0).
   const Bytes early = extract({}, zeros);
-  EXPECT_EQ(early, hex("33 ad 0a 1c 60 7e c0 3b 09 e6 cd 98 93 68 0c e2 10 ad f3 00 aa 1f 26 60 "
-                       "e1 b2 2e 10 f1 70 f9 2a"));
+  EXPECT_EQ(early, hex(rfc8448::s3::early_secret));
   // {server} derive secret for handshake "tls13 derived"
   const Bytes derived_hs = derive(early, "derived", empty_hash);
-  EXPECT_EQ(derived_hs, hex("6f 26 15 a1 08 c7 02 c5 67 8f 54 fc 9d ba b6 97 16 c0 76 18 9c 48 "
-                            "25 0c eb ea c3 57 6c 36 11 ba"));
+  EXPECT_EQ(derived_hs, hex(rfc8448::s3::derived_for_handshake));
   // {server} extract secret "handshake" with the x25519 shared secret as IKM.
-  const Bytes ecdhe = hex(
-      "8b d4 05 4f b5 5b 9d 63 fd fb ac f9 f0 4b 9f 0d 35 e6 d6 3f 53 75 63 ef d4 62 72 90 0f 89 "
-      "49 2d");
+  const Bytes ecdhe = hex(rfc8448::s3::shared_secret);
   const Bytes handshake = extract(derived_hs, ecdhe);
-  EXPECT_EQ(handshake, hex("1d c8 26 e9 36 06 aa 6f dc 0a ad c1 2f 74 1b 01 04 6a a6 b9 9f 69 "
-                           "1e d2 21 a9 f0 ca 04 3f be ac"));
+  EXPECT_EQ(handshake, hex(rfc8448::s3::handshake_secret));
   // Transcript-Hash(ClientHello, ServerHello)
-  const Bytes hello_hash = hex(
-      "86 0c 06 ed c0 78 58 ee 8e 78 f0 e7 42 8c 58 ed d6 b4 3f 2c a3 e6 e9 5f 02 ed 06 3c f0 e1 "
-      "ca d8");
+  const Bytes hello_hash = hex(rfc8448::s3::hello_hash);
   const Bytes c_hs = derive(handshake, "c hs traffic", hello_hash);
-  EXPECT_EQ(c_hs, hex("b3 ed db 12 6e 06 7f 35 a7 80 b3 ab f4 5e 2d 8f 3b 1a 95 07 38 f5 2e 96 "
-                      "00 74 6a 0e 27 a5 5a 21"));
+  EXPECT_EQ(c_hs, hex(rfc8448::s3::client_handshake_traffic));
   const Bytes s_hs = derive(handshake, "s hs traffic", hello_hash);
-  EXPECT_EQ(s_hs, hex("b6 7b 7d 69 0c c1 6c 4e 75 e5 42 13 cb 2d 37 b4 e9 c9 12 bc de d9 10 5d "
-                      "42 be fd 59 d3 91 ad 38"));
+  EXPECT_EQ(s_hs, hex(rfc8448::s3::server_handshake_traffic));
   // {server} derive write traffic keys for handshake data
-  EXPECT_EQ(expand_label(s_hs, "key", {}, 16),
-            hex("3f ce 51 60 09 c2 17 27 d0 f2 e4 e8 6e e4 03 bc"));
-  EXPECT_EQ(expand_label(s_hs, "iv", {}, 12), hex("5d 31 3e b2 67 12 76 ee 13 00 0b 30"));
+  EXPECT_EQ(expand_label(s_hs, "key", {}, 16), hex(rfc8448::s3::server_handshake_key));
+  EXPECT_EQ(expand_label(s_hs, "iv", {}, 12), hex(rfc8448::s3::server_handshake_iv));
   // {server} derive read traffic keys for handshake data (the client's write keys)
-  EXPECT_EQ(expand_label(c_hs, "key", {}, 16),
-            hex("db fa a6 93 d1 76 2c 5b 66 6a f5 d9 50 25 8d 01"));
-  EXPECT_EQ(expand_label(c_hs, "iv", {}, 12), hex("5b d3 c7 1b 83 6e 0b 76 bb 73 26 5f"));
+  EXPECT_EQ(expand_label(c_hs, "key", {}, 16), hex(rfc8448::s3::client_handshake_key));
+  EXPECT_EQ(expand_label(c_hs, "iv", {}, 12), hex(rfc8448::s3::client_handshake_iv));
   // {client} calculate finished "tls13 finished": the client's finished_key.
-  EXPECT_EQ(expand_label(c_hs, "finished", {}, 32),
-            hex("b8 0a d0 10 15 fb 2f 0b d6 5f f7 d4 da 5d 6b f8 3f 84 82 1d 1f 87 fd c7 d3 c7 "
-                "5b 5a 7b 42 d9 c4"));
+  EXPECT_EQ(expand_label(c_hs, "finished", {}, 32), hex(rfc8448::s3::client_finished_key));
   // {server} derive secret for master "tls13 derived"
   const Bytes derived_ms = derive(handshake, "derived", empty_hash);
-  EXPECT_EQ(derived_ms, hex("43 de 77 e0 c7 77 13 85 9a 94 4d b9 db 25 90 b5 31 90 a6 5b 3e e2 "
-                            "e4 f1 2d d7 a0 bb 7c e2 54 b4"));
+  EXPECT_EQ(derived_ms, hex(rfc8448::s3::derived_for_master));
   // {server} extract secret "master"
   const Bytes master = extract(derived_ms, zeros);
-  EXPECT_EQ(master, hex("18 df 06 84 3d 13 a0 8b f2 a4 49 84 4c 5f 8a 47 80 01 bc 4d 4c 62 79 "
-                        "84 d5 a4 1d a8 d0 40 29 19"));
+  EXPECT_EQ(master, hex(rfc8448::s3::master_secret));
   // Transcript-Hash(ClientHello .. server Finished)
-  const Bytes server_finished_hash = hex(
-      "96 08 10 2a 0f 1c cc 6d b6 25 0b 7b 7e 41 7b 1a 00 0e aa da 3d aa e4 77 7a 76 86 c9 ff 83 "
-      "df 13");
+  const Bytes server_finished_hash = hex(rfc8448::s3::server_finished_hash);
   const Bytes c_ap = derive(master, "c ap traffic", server_finished_hash);
-  EXPECT_EQ(c_ap, hex("9e 40 64 6c e7 9a 7f 9d c0 5a f8 88 9b ce 65 52 87 5a fa 0b 06 df 00 87 "
-                      "f7 92 eb b7 c1 75 04 a5"));
+  EXPECT_EQ(c_ap, hex(rfc8448::s3::client_application_traffic));
   const Bytes s_ap = derive(master, "s ap traffic", server_finished_hash);
-  EXPECT_EQ(s_ap, hex("a1 1a f9 f0 55 31 f8 56 ad 47 11 6b 45 a9 50 32 82 04 b4 f4 4b fb 6b 3a "
-                      "4b 4f 1f 3f cb 63 16 43"));
-  EXPECT_EQ(derive(master, "exp master", server_finished_hash),
-            hex("fe 22 f8 81 17 6e da 18 eb 8f 44 52 9e 67 92 c5 0c 9a 3f 89 45 2f 68 d8 ae 31 "
-                "1b 43 09 d3 cf 50"));
+  EXPECT_EQ(s_ap, hex(rfc8448::s3::server_application_traffic));
+  EXPECT_EQ(derive(master, "exp master", server_finished_hash), hex(rfc8448::s3::exporter_master));
   // {server} derive write traffic keys for application data
-  EXPECT_EQ(expand_label(s_ap, "key", {}, 16),
-            hex("9f 02 28 3b 6c 9c 07 ef c2 6b b9 f2 ac 92 e3 56"));
-  EXPECT_EQ(expand_label(s_ap, "iv", {}, 12), hex("cf 78 2b 88 dd 83 54 9a ad f1 e9 84"));
+  EXPECT_EQ(expand_label(s_ap, "key", {}, 16), hex(rfc8448::s3::server_application_key));
+  EXPECT_EQ(expand_label(s_ap, "iv", {}, 12), hex(rfc8448::s3::server_application_iv));
   // {client} derive write traffic keys for application data
-  EXPECT_EQ(expand_label(c_ap, "key", {}, 16),
-            hex("17 42 2d da 59 6e d5 d9 ac d8 90 e3 c6 3f 50 51"));
-  EXPECT_EQ(expand_label(c_ap, "iv", {}, 12), hex("5b 78 92 3d ee 08 57 90 33 e5 23 d9"));
+  EXPECT_EQ(expand_label(c_ap, "key", {}, 16), hex(rfc8448::s3::client_application_key));
+  EXPECT_EQ(expand_label(c_ap, "iv", {}, 12), hex(rfc8448::s3::client_application_iv));
   // {client} derive secret "tls13 res master", over the transcript through client Finished
-  const Bytes res_master = derive(
-      master, "res master",
-      hex("20 91 45 a9 6e e8 e2 a1 22 ff 81 00 47 cc 95 26 84 65 8d 60 49 e8 64 29 42 6d b8 7c "
-          "54 ad 14 3d"));
-  EXPECT_EQ(res_master, hex("7d f2 35 f2 03 1d 2a 05 12 87 d0 2b 02 41 b0 bf da f8 6c c8 56 23 "
-                            "1f 2d 5a ba 46 c4 34 ec 19 6c"));
+  const Bytes res_master = derive(master, "res master", hex(rfc8448::s3::client_finished_hash));
+  EXPECT_EQ(res_master, hex(rfc8448::s3::resumption_master));
   // {server} generate resumption secret "tls13 resumption" with ticket nonce 00 00 (§4.6.1).
   EXPECT_EQ(expand_label(res_master, "resumption", Bytes{0, 0}, 32),
-            hex("4e cd 0e b6 ec 3b 4d 87 f5 d6 02 8f 92 2c a4 c5 85 1a 27 7f d4 13 11 c9 e6 2d "
-                "2c 94 92 e1 c4 f3"));
+            hex(rfc8448::s3::resumption_psk));
 }
 
 TEST(CryptoHkdf, ExpandLabelMatchesLibcryptoForSha384) {
