@@ -173,6 +173,27 @@ rc=$?
 wait_pid "$lpid" 10
 [[ $rc -eq 0 && $st -eq 0 ]] && cmp -s "$tmp/msg" "$tmp/c.out" && ok || bad "IPv6 [::1]" "$tmp/c.err" "$tmp/v6.err"
 
+# --- connections are served concurrently, at most --max-connections at a time ---------------
+# Client A stays connected (its stdin does not end) while client B comes and goes.
+concurrency() {  # concurrency MAX: B's exit status in $st while A still holds its connection
+  listen_bg conc "${srv[@]}" --echo --max-connections "$1"
+  timeout 20 "$bulwark" connect "127.0.0.1:$lport" --cacert "$CA" <"$tmp/hold" >/dev/null 2>&1 &
+  apid=$!
+  pids+=("$apid")
+  for ((i = 0; i < 100; i++)); do grep -q 'TLSv1.3' "$tmp/conc.err" && break; sleep 0.05; done
+  timeout 20 "$bulwark" connect "127.0.0.1:$lport" --cacert "$CA" --timeout 2 <"$tmp/msg" \
+    >"$tmp/b.out" 2>"$tmp/b.err" &
+  bpid=$!
+  pids+=("$bpid")
+  wait_pid "$bpid" 5
+  kill "$lpid" "$apid" 2>/dev/null
+}
+concurrency 64
+[[ $st -eq 0 ]] && cmp -s "$tmp/msg" "$tmp/b.out" && ok || bad "two clients at once (exit $st)" "$tmp/b.err"
+concurrency 1
+[[ $st -eq 1 ]] && grep -q 'timed out: no handshake within 2 s' "$tmp/b.err" && ok ||
+  bad "--max-connections 1: the second client waits (exit $st)" "$tmp/b.err"
+
 # --- handshake failures name their cause ---------------------------------------------------
 listen_bg hs "${srv[@]}" --groups secp384r1 --once
 refuse 1 'handshake failed: the server sent alert handshake_failure — no parameters in common' \
