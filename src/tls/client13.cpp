@@ -429,6 +429,9 @@ Status Client13::on_hello_retry_request(const ServerHello& hrr, const HandshakeM
   if (cookie) cookie_.assign(cookie->cookie.begin(), cookie->cookie.end());
   suite_ = find_cipher_suite(hrr.cipher_suite);
   hrr_ = true;
+  conn_.trace_detail = std::string("HelloRetryRequest") +
+                       (ks ? ", " + std::string(name(ks->selected_group)) : std::string()) +
+                       (cookie ? ", cookie" : "");
   conn_.info.hello_retry = true;
 
   // RFC 8446 §4.4.1: the transcript restarts with message_hash(ClientHello1), then the HRR.

@@ -136,7 +136,13 @@ Error Connection::Impl::fail_received_alert(AlertDescription d) {
 void Connection::Impl::trace(TraceEvent::Direction d, HandshakeType t, std::size_t size,
                              std::string detail) {
   if (!cfg().trace) return;
-  cfg().trace(TraceEvent{d, t, size, std::move(detail), cfg().clock()});
+  TraceEvent e{d, t, size, std::move(detail), cfg().clock()};
+  // What a handler sends in answer to a message is reported after that message.
+  if (deferring_trace) {
+    deferred_trace.push_back(std::move(e));
+  } else {
+    cfg().trace(e);
+  }
 }
 
 void Connection::Impl::key_log(std::string_view label, wire::Bytes client_random,
@@ -311,15 +317,19 @@ Status Connection::Impl::on_handshake_bytes(wire::Bytes fragment) {
       return std::move(m).error();
     }
     const std::uint64_t generation = read_key_generation;
-    if (state == State::handshaking) {
-      BW_TRY(handshaker->on_message(*m));
-      // The version is decided: the TLS 1.2 handshaker takes over from here.
-      if (next_handshaker) handshaker = std::move(next_handshaker);
-    } else {
-      BW_TRY(on_post_handshake(*m));
-    }
+    deferring_trace = true;
+    deferred_trace.clear();
+    Status handled =
+        state == State::handshaking ? handshaker->on_message(*m) : on_post_handshake(*m);
+    // The version is decided: the TLS 1.2 handshaker takes over from here.
+    if (handled && next_handshaker) handshaker = std::move(next_handshaker);
+    deferring_trace = false;
     trace(TraceEvent::Direction::received, m->type, m->message.size(),
           std::exchange(trace_detail, {}));
+    for (const auto& e : deferred_trace)
+      cfg().trace(e);
+    deferred_trace.clear();
+    BW_TRY(std::move(handled));
     done = r.consumed();
     // RFC 8446 §5.1: handshake messages MUST NOT span key changes.
     if (generation != read_key_generation && !r.empty()) {

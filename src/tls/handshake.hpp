@@ -202,6 +202,8 @@ class Connection::Impl {
   Status on_heartbeat(wire::Bytes fragment);
   Status send_heartbeat_message(HeartbeatMessageType type, wire::Bytes payload);
   std::string trace_detail;  // set by a handshaker for the message being traced
+  bool deferring_trace = false;
+  std::vector<TraceEvent> deferred_trace;
   std::size_t early_data_skipped = 0;
 };
 
