@@ -24,5 +24,23 @@ if "$bulwark" cert verify "$data/localhost.crt" --cacert "$data/ca/ca.crt" --nam
   exit 1
 fi
 echo
+echo "== a TLS connection with that certificate: bulwark listen (echo) <-> bulwark connect"
+log=$(mktemp)
+"$bulwark" listen 127.0.0.1:0 --cert "$data/localhost.crt" --key "$data/localhost.key" --echo \
+  --once --timeout 20 -v 2>"$log" >/dev/null &
+listener=$!
+trap 'kill "$listener" 2>/dev/null; rm -f "$log"' EXIT
+port=
+for _ in $(seq 1 100); do
+  port=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$log" | head -1)
+  [[ -n "$port" ]] && break
+  sleep 0.05
+done
+[[ -n "$port" ]] || { echo "bulwark listen did not start:" >&2; cat "$log" >&2; exit 1; }
+echo "hello over TLS, verified end to end" |
+  timeout 20 "$bulwark" connect "localhost:$port" --cacert "$data/ca/ca.crt" -v
+wait "$listener" || true
+sed 's/^/listen: /' "$log"
+echo
 echo "bulwark serve is not built yet: when it lands, 'make run' starts https://127.0.0.1:8443"
 echo "with this certificate, and 'curl --cacert $data/ca/ca.crt https://127.0.0.1:8443/' fetches the page."
