@@ -528,8 +528,9 @@ FailureText describe_failure(const tls::Connection& conn, bool handshake_complet
       }
       return {fmt::format("{}: {}; sent alert {}", stage, f->error.message(), name(f->alert)), ""};
     case tls::Failure::Kind::received_alert:
+      // After the handshake, parameters are settled: a remedy about them would mislead.
       return {fmt::format("{}: the {} sent alert {}", stage, peer, name(f->alert)),
-              received_alert_remedy(f->alert, client)};
+              handshake_completed ? std::string() : received_alert_remedy(f->alert, client)};
     case tls::Failure::Kind::transport:
       if (!handshake_completed) {
         return {fmt::format("handshake failed: the {} closed the connection during the handshake",

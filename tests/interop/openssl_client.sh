@@ -270,4 +270,18 @@ else
     "$tmp/s.err"
 fi
 
+# Renegotiation (the THC flood's lever) is never performed: s_client's `R` command asks for it,
+# we answer with a no_renegotiation warning, and s_client gives up on its own.
+start_listen l "${ecdsa[@]}" --once --echo
+{ echo before; sleep 0.5; echo R; sleep 1; } | timeout 20 openssl s_client \
+  -connect "127.0.0.1:$lport" -tls1_2 -CAfile "$CA" >"$tmp/s.out" 2>"$tmp/s.err"
+wait_exit "$listen_pid" 10
+if grep -q RENEGOTIATING "$tmp/s.err" && grep -q "no renegotiation" "$tmp/s.err" &&
+  grep -q '^before$' "$tmp/s.out" && conn_line12 | grep -q 'resumed=no'; then
+  pass tls1.2 "renegotiation (s_client R) refused"
+else
+  failed tls1.2 "renegotiation (s_client R) refused" "listen=$exit_status" "$tmp/l.err" \
+    "$tmp/s.out" "$tmp/s.err"
+fi
+
 interop_finish
