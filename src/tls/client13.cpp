@@ -90,6 +90,8 @@ class Client13 final : public Handshaker {
   StateVar state_ = WaitServerHello{};
   bool offer13_ = true;
   bool offer12_ = false;
+  bool early_ = false;           // we offer 0-RTT
+  bool early_accepted_ = false;  // the server accepted it
 
   HelloRandom random_{};
   std::vector<std::uint8_t> session_id_;
@@ -142,6 +144,9 @@ Status Client13::start() {
     session_id_.resize(32);
     BW_TRY(rng.fill(session_id_));
   }
+  // 0-RTT: only on a TLS 1.3 resumption whose ticket allows it (RFC 8446 §4.2.10).
+  early_ = cfg_->early_data && session_ && session_->version == ProtocolVersion::tls13 &&
+           session_->max_early_data > 0;
   if (offer13_) {
     if (cfg_->groups.empty()) return Error(Errc::invalid_argument, "no key exchange groups");
     auto group = to_crypto(cfg_->groups.front());
@@ -228,6 +233,7 @@ Status Client13::send_client_hello() {
       if (cfg.sessions && offer13_) {
         add(PskKeyExchangeModes{ValueList<PskKeyExchangeMode>(modes)});
       }
+      if (early_ && psk_suite) add(EarlyDataIndication{});
       // RFC 8446 §4.2.11: pre_shared_key MUST be the last extension.
       if (psk_suite)
         add(OfferedPsks{EntryList<PskIdentity>(identities), EntryList<PskBinderEntry>(binders)});
@@ -255,9 +261,29 @@ Status Client13::send_client_hello() {
   if (!hrr_) client_hello1_ = msg;
   BW_TRY(transcript_.update(msg));
   std::string detail = hrr_ ? "retry, " : "";
-  detail += std::string(name(static_cast<NamedGroup>(share_->group())));
+  if (share_) detail += std::string(name(static_cast<NamedGroup>(share_->group())));
   if (psk_suite) detail += ", offering resumption";
-  return conn_.send_handshake(msg, std::move(detail));
+  if (early_ && psk_suite) detail += " and 0-RTT";
+  BW_TRY(conn_.send_handshake(msg, std::move(detail)));
+  if (early_ && psk_suite && !hrr_) {
+    // RFC 8446 §4.2.10 / §7.1: early data is sealed with client_early_traffic_secret, derived
+    // from the PSK over the ClientHello, with the PSK's suite.
+    KeySchedule ks(psk_suite->hash);
+    BW_TRY(ks.start(session_->psk.span()));
+    BW_ASSIGN(crypto::Digest th, crypto::hash(psk_suite->hash, msg));
+    BW_ASSIGN(Secret early, ks.client_early_traffic(th.span()));
+    conn_.key_log("CLIENT_EARLY_TRAFFIC_SECRET", random_, early.span());
+    // RFC 8446 §D.4: with early data, the compatibility CCS right after the ClientHello.
+    if (cfg.middlebox_compat) {
+      BW_TRY(conn_.send_change_cipher_spec());
+      ccs_sent_ = true;
+    }
+    BW_TRY(conn_.install_write_secret(*psk_suite, std::move(early)));
+    conn_.early_data_writable = true;
+    conn_.early_data_budget = session_->max_early_data;
+    conn_.info.early_data = EarlyData::offered;
+  }
+  return {};
 }
 
 Status Client13::on_message(const HandshakeMessage& m) {
@@ -374,8 +400,9 @@ Status Client13::on_server_hello(const HandshakeMessage& m) {
   conn_.key_log("CLIENT_HANDSHAKE_TRAFFIC_SECRET", random_, client_hs_.span());
   conn_.key_log("SERVER_HANDSHAKE_TRAFFIC_SECRET", random_, server_hs_.span());
   BW_TRY(conn_.install_read_secret(*suite, server_hs_.copy()));
-  // From here on everything we send, alerts included, is under the handshake key.
-  BW_TRY(conn_.install_write_secret(*suite, client_hs_.copy()));
+  // From here on everything we send, alerts included, is under the handshake key; while
+  // 0-RTT is on offer, the early key stays until the server says what it did with it.
+  if (!early_) BW_TRY(conn_.install_write_secret(*suite, client_hs_.copy()));
 
   auto& info = conn_.info;
   info.version = ProtocolVersion::tls13;
@@ -429,6 +456,13 @@ Status Client13::on_hello_retry_request(const ServerHello& hrr, const HandshakeM
   if (cookie) cookie_.assign(cookie->cookie.begin(), cookie->cookie.end());
   suite_ = find_cipher_suite(hrr.cipher_suite);
   hrr_ = true;
+  if (early_) {
+    // RFC 8446 §4.2.10: a HelloRetryRequest rejects early data; ClientHello2 goes in clear.
+    early_ = false;
+    conn_.early_data_writable = false;
+    conn_.info.early_data = EarlyData::rejected;
+    conn_.clear_write_cipher();
+  }
   conn_.trace_detail = std::string("HelloRetryRequest") +
                        (ks ? ", " + std::string(name(ks->selected_group)) : std::string()) +
                        (cookie ? ", cookie" : "");
@@ -466,6 +500,20 @@ Status Client13::on_encrypted_extensions(const HandshakeMessage& m) {
       return Error(Errc::illegal_parameter, "the server selected an ALPN protocol not offered");
     }
     conn_.info.alpn = std::string(alpn->protocol);
+  }
+  if (early_) {
+    early_accepted_ = ee.extensions.contains(ExtensionType::early_data);
+    // RFC 8446 §4.2.10: early data can only be accepted with the first PSK we offered.
+    if (early_accepted_ && !psk_accepted_) {
+      return Error(Errc::illegal_parameter, "early data accepted without the PSK");
+    }
+    conn_.info.early_data = early_accepted_ ? EarlyData::accepted : EarlyData::rejected;
+    if (!early_accepted_) {
+      conn_.early_data_writable = false;
+      BW_TRY(conn_.install_write_secret(*suite_, client_hs_.copy()));
+    }
+  } else if (ee.extensions.contains(ExtensionType::early_data)) {
+    return Error(Errc::illegal_parameter, "early data accepted but not offered");
   }
   BW_ASSIGN(auto rsl, ee.extensions.get<RecordSizeLimit>());
   if (rsl) {
@@ -564,6 +612,15 @@ Status Client13::on_finished(WaitFinished& st, const HandshakeMessage& m) {
 }
 
 Status Client13::send_second_flight() {
+  if (early_accepted_) {
+    // RFC 8446 §4.5: EndOfEarlyData, under the early key, ends the 0-RTT data.
+    conn_.early_data_writable = false;
+    const std::uint8_t eoed[4] = {static_cast<std::uint8_t>(HandshakeType::end_of_early_data), 0, 0,
+                                  0};
+    BW_TRY(transcript_.update(eoed));
+    BW_TRY(conn_.send_handshake(eoed));
+    BW_TRY(conn_.install_write_secret(*suite_, client_hs_.copy()));
+  }
   if (cfg_->middlebox_compat && !ccs_sent_) {
     BW_TRY(conn_.send_change_cipher_spec());
     ccs_sent_ = true;
@@ -626,6 +683,8 @@ Status Client13::on_post_handshake(const HandshakeMessage& m) {
   s.lifetime = nst.ticket_lifetime;
   s.received = cfg_->clock();
   s.alpn = conn_.info.alpn;
+  BW_ASSIGN(auto early, nst.extensions.get<EarlyDataTicket>());
+  if (early) s.max_early_data = early->max_early_data_size;
   cfg_->sessions->put(server_name_, std::move(s));
   return {};
 }

@@ -175,6 +175,12 @@ Status Connection::Impl::send_change_cipher_spec() {
   return tx.write_unprotected(ContentType::change_cipher_spec, wire::Bytes(&one, 1), out);
 }
 
+void Connection::Impl::clear_write_cipher() {
+  (void)flush();
+  tx.set_cipher(std::nullopt);
+  write_secret.clear();
+}
+
 Status Connection::Impl::install_read_secret(const CipherSuiteInfo& s, Secret secret) {
   BW_ASSIGN(TrafficKeys k, KeySchedule::traffic_keys(s, secret.span()));
   BW_ASSIGN(RecordCipher c, RecordCipher::tls13(s, k.key.span(), k.iv.span()));
@@ -255,7 +261,22 @@ Status Connection::Impl::on_record(Record& rec) {
     case ContentType::application_data:
       if (close_notify_received) return {};  // RFC 8446 §6.1: ignored after close_notify
       if (state != State::established) {
-        return Error(Errc::unexpected_message, "application data before the handshake ended");
+        if (!reading_early_data) {
+          // RFC 8446 §4.2.10: after a HelloRetryRequest, a server skips the client's 0-RTT
+          // records (cleartext type application_data) up to a limit.
+          if (handshaker && handshaker->skipping_early_data() && !rec.protected_record) {
+            early_data_skipped += rec.fragment.size();
+            if (early_data_skipped <= cfg().limits.max_early_data_skipped) return {};
+          }
+          return Error(Errc::unexpected_message, "application data before the handshake ended");
+        }
+        // RFC 8446 §4.2.10: more early data than the ticket allowed is unexpected_message.
+        if (rec.fragment.size() > early_data_budget) {
+          return Error(Errc::unexpected_message, "more early data than allowed");
+        }
+        early_data_budget -= rec.fragment.size();
+        if (!rec.fragment.empty()) rx.hold(rec.fragment);
+        return {};
       }
       if (rec.fragment.empty()) {
         if (++empty_records > cfg().limits.max_empty_records) {
@@ -512,6 +533,21 @@ Status Connection::send(wire::Bytes data) {
   if (impl_->tx.cipher() && impl_->tx.cipher()->near_usage_limit()) {
     if (auto s = impl_->send_key_update(false); !s) return impl_->fail(std::move(s).error());
   }
+  if (auto s = impl_->tx.write(ContentType::application_data, data, impl_->out); !s) {
+    return impl_->fail(std::move(s).error());
+  }
+  return {};
+}
+
+Status Connection::send_early_data(wire::Bytes data) {
+  BW_TRY(impl_->check_failed());
+  if (impl_->role != Role::client || !impl_->early_data_writable) {
+    return Error(Errc::invalid_argument, "0-RTT is not possible on this connection now");
+  }
+  if (data.size() > impl_->early_data_budget) {
+    return Error(Errc::invalid_argument, "more early data than the ticket allows");
+  }
+  impl_->early_data_budget -= data.size();
   if (auto s = impl_->tx.write(ContentType::application_data, data, impl_->out); !s) {
     return impl_->fail(std::move(s).error());
   }

@@ -162,6 +162,8 @@ class Connection::Impl {
   Status send_change_cipher_spec();
   // Seals queued handshake messages into records.
   Status flush();
+  // Back to cleartext records (a HelloRetryRequest after 0-RTT).
+  void clear_write_cipher();
   // Installs record protection from a TLS 1.3 traffic secret. For the read side, RFC 8446
   // §5.1: a key change must fall on a record boundary: buffered handshake bytes left over
   // are unexpected_message.
@@ -186,6 +188,10 @@ class Connection::Impl {
   Status check_failed() const;
   void send_alert(AlertLevel level, AlertDescription d);
   std::uint64_t read_key_generation = 0;  // bumped by install_read_secret
+  // TLS 1.3 0-RTT.
+  bool reading_early_data = false;    // server: application data now is early data
+  bool early_data_writable = false;   // client: send_early_data() may write now
+  std::size_t early_data_budget = 0;  // bytes of early data still allowed
   // TLS 1.2.
   bool tls12 = false;
   std::unique_ptr<Handshaker> next_handshaker;  // replaces `handshaker` after this message

@@ -39,6 +39,10 @@ Result<Secret> KeySchedule::resumption_binder_key() const {
   return derive(early_, "res binder", e.span());
 }
 
+Result<Secret> KeySchedule::client_early_traffic(std::span<const std::uint8_t> th) const {
+  return derive(early_, "c e traffic", th);
+}
+
 Status KeySchedule::derive_handshake_secret(std::span<const std::uint8_t> shared_secret) {
   BW_ASSIGN(auto e, empty_hash(alg_));
   BW_ASSIGN(Secret salt, derive(early_, "derived", e.span()));

@@ -60,11 +60,17 @@ class Server13 final : public Handshaker {
     static constexpr HandshakeType expected[] = {HandshakeType::finished};
     PeerAuthenticated peer;
   };
+  // Accepted 0-RTT: early application data, then EndOfEarlyData (RFC 8446 §4.5).
+  struct WaitEndOfEarlyData {
+    static constexpr HandshakeType expected[] = {HandshakeType::end_of_early_data};
+    PeerAuthenticated peer;
+  };
   struct Connected {
     static constexpr HandshakeType expected[] = {HandshakeType::key_update};
   };
-  using StateVar = std::variant<WaitClientHello, WaitSecondClientHello, WaitClientCertificate,
-                                WaitClientCertificateVerify, WaitClientFinished, Connected>;
+  using StateVar =
+      std::variant<WaitClientHello, WaitSecondClientHello, WaitClientCertificate,
+                   WaitClientCertificateVerify, WaitClientFinished, WaitEndOfEarlyData, Connected>;
 
   // What the ClientHello negotiates.
   struct Choice {
@@ -78,6 +84,7 @@ class Server13 final : public Handshaker {
   Status on_client_hello(const HandshakeMessage& m, bool second);
   Result<Choice> negotiate(const ClientHello& ch);
   Result<std::optional<BinderVerified>> check_psk(const ClientHello& ch, const HandshakeMessage& m);
+  bool accept_early_data();
   Status send_hello_retry_request(const ClientHello& ch, const HandshakeMessage& m, bool ask_group);
   Status send_server_flight(const ClientHello& ch, const HandshakeMessage& m,
                             std::optional<BinderVerified> binder);
@@ -109,6 +116,9 @@ class Server13 final : public Handshaker {
   bool skip_early_data_ = false;
   std::optional<TicketState> psk_state_;
   std::uint16_t selected_identity_ = 0;
+  std::uint32_t client_ticket_age_ms_ = 0;  // from the selected identity
+  std::vector<std::uint8_t> selected_binder_;
+  bool early_accepted_ = false;
   std::uint8_t tickets_sent_ = 0;
   std::string alpn_;
   std::string sni_;
@@ -134,6 +144,17 @@ Status Server13::on_message(const HandshakeMessage& m) {
   if (std::holds_alternative<WaitClientCertificate>(state_)) return on_client_certificate(m);
   if (auto* st = std::get_if<WaitClientCertificateVerify>(&state_)) {
     return on_client_certificate_verify(*st, m);
+  }
+  if (auto* st = std::get_if<WaitEndOfEarlyData>(&state_)) {
+    BW_ASSIGN(EndOfEarlyData eoed, decode_body<EndOfEarlyData>(m.body));
+    (void)eoed;
+    BW_TRY(transcript_.update(m.message));
+    // The client's handshake flight follows under its handshake key.
+    conn_.reading_early_data = false;
+    BW_TRY(conn_.install_read_secret(*choice_.suite, client_hs_.copy()));
+    const PeerAuthenticated peer = st->peer;
+    state_ = WaitClientFinished{peer};
+    return {};
   }
   return on_client_finished(std::get<WaitClientFinished>(state_), m);
 }
@@ -294,9 +315,12 @@ Status Server13::on_client_hello(const HandshakeMessage& m, bool second) {
   }
 
   BW_ASSIGN(auto binder, check_psk(ch, m));
-  // RFC 8446 §4.2.10: 0-RTT is refused (we do not offer it in tickets); the client's early
-  // records, sealed with keys we will not derive, are skipped.
-  skip_early_data_ = !second && ch.extensions.contains(ExtensionType::early_data);
+  if (!second && ch.extensions.contains(ExtensionType::early_data)) {
+    early_accepted_ = binder && accept_early_data();
+    // RFC 8446 §4.2.10: refused early data, sealed with keys we will not derive, is skipped.
+    skip_early_data_ = !early_accepted_;
+    conn_.info.early_data = early_accepted_ ? EarlyData::accepted : EarlyData::rejected;
+  }
   return send_server_flight(ch, m, binder);
 }
 
@@ -304,6 +328,11 @@ Status Server13::send_hello_retry_request(const ClientHello& ch, const Handshake
                                           bool ask_group) {
   hrr_ = true;
   hrr_group_ = choice_.group;
+  // RFC 8446 §4.2.10: a HelloRetryRequest rejects 0-RTT; the early records are skipped.
+  if (ch.extensions.contains(ExtensionType::early_data)) {
+    skip_early_data_ = true;
+    conn_.info.early_data = EarlyData::rejected;
+  }
   if (cfg_->require_cookie) {
     cookie_.resize(32);
     BW_TRY(cfg_->random->fill(cookie_));
@@ -337,6 +366,22 @@ Status Server13::send_hello_retry_request(const ClientHello& ch, const Handshake
   conn_.info.hello_retry = true;
   state_ = WaitSecondClientHello{};
   return {};
+}
+
+bool Server13::accept_early_data() {
+  // RFC 8446 §4.2.10: the first PSK, a ticket that allows 0-RTT, the same suite and ALPN.
+  const TicketState& st = *psk_state_;
+  if (cfg_->max_early_data == 0 || st.max_early_data == 0 || selected_identity_ != 0 ||
+      st.cipher_suite != choice_.suite->id || st.alpn != alpn_) {
+    return false;
+  }
+  // RFC 8446 §8.3: the client's view of the ticket age must match ours within the window.
+  const auto now = cfg_->clock();
+  const auto expected = st.issued + std::chrono::milliseconds(client_ticket_age_ms_);
+  const auto skew = now > expected ? now - expected : expected - now;
+  if (skew > TicketKeys::freshness_window) return false;
+  // RFC 8446 §8.1: each ClientHello's early data is accepted once.
+  return cfg_->tickets->first_use(selected_binder_, now);
 }
 
 Result<std::optional<BinderVerified>> Server13::check_psk(const ClientHello& ch,
@@ -376,6 +421,9 @@ Result<std::optional<BinderVerified>> Server13::check_psk(const ClientHello& ch,
     BW_TRY(early.start(st->psk.span()));
     BW_ASSIGN(Secret binder_key, early.resumption_binder_key());
     BW_ASSIGN(BinderVerified verified, verify_binder(hash(), binder_key.span(), th.span(), binder));
+    // RFC 8446 §4.2.11.1: the client's ticket age, in milliseconds.
+    client_ticket_age_ms_ = id.obfuscated_ticket_age - st->age_add;
+    selected_binder_.assign(binder.begin(), binder.end());
     psk_state_ = std::move(st);
     conn_.info.resumed = true;
     selected_identity_ = static_cast<std::uint16_t>(index);
@@ -424,7 +472,17 @@ Status Server13::send_server_flight(const ClientHello& ch, const HandshakeMessag
   conn_.key_log("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client_random_, client_hs_.span());
   conn_.key_log("SERVER_HANDSHAKE_TRAFFIC_SECRET", client_random_, server_hs.span());
   BW_TRY(conn_.install_write_secret(suite, server_hs.copy()));
-  BW_TRY(conn_.install_read_secret(suite, client_hs_.copy()));
+  if (early_accepted_) {
+    // Early data is sealed with client_early_traffic_secret over the ClientHello alone.
+    BW_ASSIGN(crypto::Digest th_ch, crypto::hash(hash(), m.message));
+    BW_ASSIGN(Secret early, ks_->client_early_traffic(th_ch.span()));
+    conn_.key_log("CLIENT_EARLY_TRAFFIC_SECRET", client_random_, early.span());
+    BW_TRY(conn_.install_read_secret(suite, std::move(early)));
+    conn_.reading_early_data = true;
+    conn_.early_data_budget = cfg_->max_early_data;
+  } else {
+    BW_TRY(conn_.install_read_secret(suite, client_hs_.copy()));
+  }
 
   auto& info = conn_.info;
   info.version = ProtocolVersion::tls13;
@@ -440,6 +498,7 @@ Status Server13::send_server_flight(const ClientHello& ch, const HandshakeMessag
     write_handshake(ee, HandshakeType::encrypted_extensions, [&](wire::Writer& body) {
       EncryptedExtensions{}.encode(body, [&](ExtensionsWriter& ext) {
         if (!sni_.empty()) ext.add(ServerNameAck{});  // RFC 6066 §3
+        if (early_accepted_) ext.add(EarlyDataIndication{});
         if (!alpn_.empty()) ext.add(AlpnSelected{alpn_});
         // RFC 8449 §4: our limit, only in answer to the client's.
         if (rsl && cfg_->record_size_limit != 0) ext.add(RecordSizeLimit{cfg_->record_size_limit});
@@ -493,7 +552,8 @@ Status Server13::send_server_flight(const ClientHello& ch, const HandshakeMessag
   if (cert_requested_) {
     state_ = WaitClientCertificate{};
   } else if (binder) {
-    state_ = WaitClientFinished{psk_authenticated(*binder)};
+    state_ = early_accepted_ ? StateVar(WaitEndOfEarlyData{psk_authenticated(*binder)})
+                             : StateVar(WaitClientFinished{psk_authenticated(*binder)});
   } else {
     state_ = WaitClientFinished{client_not_authenticated(cfg_->client_auth)};
   }
@@ -578,12 +638,20 @@ Status Server13::send_tickets() {
     st.issued = now;
     st.alpn = alpn_;
     st.server_name = sni_;
+    st.max_early_data = cfg_->max_early_data;
     BW_ASSIGN(auto ticket, cfg_->tickets->seal(st, now));
     NewSessionTicket13 nst;
     nst.ticket_lifetime = st.lifetime;
     nst.ticket_age_add = st.age_add;
     nst.ticket_nonce = nonce;
     nst.ticket = ticket;
+    // RFC 8446 §4.6.1: early_data in a ticket says how much 0-RTT it allows.
+    const std::uint8_t max_early[4] = {static_cast<std::uint8_t>(st.max_early_data >> 24),
+                                       static_cast<std::uint8_t>(st.max_early_data >> 16),
+                                       static_cast<std::uint8_t>(st.max_early_data >> 8),
+                                       static_cast<std::uint8_t>(st.max_early_data)};
+    const Extension ext[] = {Extension{ExtensionType::early_data, max_early}};
+    if (st.max_early_data != 0) nst.extensions = ExtensionBlock(ext);
     wire::Writer w;
     write_handshake(w, nst);
     BW_TRY(w.status());

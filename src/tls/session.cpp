@@ -66,6 +66,7 @@ void ServerSessionCache::put(const std::vector<std::uint8_t>& session_id,
   copy.issued = state.issued;
   copy.alpn = state.alpn;
   copy.server_name = state.server_name;
+  copy.max_early_data = state.max_early_data;
   std::lock_guard lock(mu_);
   const std::string key = id_key(session_id);
   if (auto it = index_.find(key); it != index_.end()) {
@@ -98,6 +99,7 @@ std::optional<TicketState> ServerSessionCache::get(wire::Bytes session_id, TimeP
   out.issued = st.issued;
   out.alpn = st.alpn;
   out.server_name = st.server_name;
+  out.max_early_data = st.max_early_data;
   return out;
 }
 
@@ -150,6 +152,7 @@ Result<std::vector<std::uint8_t>> TicketKeys::seal(const TicketState& st, TimePo
       wire::Bytes(reinterpret_cast<const std::uint8_t*>(st.alpn.data()), st.alpn.size()));
   plain.prefixed_bytes<1>(wire::Bytes(reinterpret_cast<const std::uint8_t*>(st.server_name.data()),
                                       st.server_name.size()));
+  plain.u32(st.max_early_data);
   BW_TRY(plain.status());
   crypto::Secret text(plain.data());
   crypto::wipe(plain.mutable_data());
@@ -201,8 +204,9 @@ std::optional<TicketState> TicketKeys::open(wire::Bytes ticket, TimePoint now) {
   auto psk = r.prefixed_bytes<1>();
   auto alpn = r.prefixed_bytes<1>();
   auto sni = r.prefixed_bytes<1>();
+  auto early = r.u32();
   const bool good = format && *format == ticket_format && version && suite && issued && age_add &&
-                    lifetime && psk && alpn && sni && r.expect_end().ok();
+                    lifetime && psk && alpn && sni && early && r.expect_end().ok();
   if (good) {
     st.version = static_cast<ProtocolVersion>(*version);
     st.cipher_suite = static_cast<CipherSuite>(*suite);
@@ -212,6 +216,7 @@ std::optional<TicketState> TicketKeys::open(wire::Bytes ticket, TimePoint now) {
     st.psk = crypto::Secret(*psk);
     st.alpn.assign(alpn->begin(), alpn->end());
     st.server_name.assign(sni->begin(), sni->end());
+    st.max_early_data = *early;
   }
   crypto::wipe(buf);
   if (!good) return std::nullopt;
@@ -220,6 +225,20 @@ std::optional<TicketState> TicketKeys::open(wire::Bytes ticket, TimePoint now) {
     return std::nullopt;
   }
   return st;
+}
+
+bool TicketKeys::first_use(wire::Bytes binder, TimePoint now) {
+  std::string key(binder.begin(), binder.end());
+  std::lock_guard lock(mu_);
+  while (!seen_order_.empty() && now - seen_order_.front().first > 2 * freshness_window) {
+    seen_.erase(seen_order_.front().second);
+    seen_order_.pop_front();
+  }
+  if (seen_.count(key) != 0) return false;
+  if (seen_.size() >= max_seen) return false;
+  seen_.emplace(key, now);
+  seen_order_.emplace_back(now, std::move(key));
+  return true;
 }
 
 }  // namespace bulwark::tls

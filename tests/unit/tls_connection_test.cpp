@@ -465,3 +465,130 @@ TEST(TlsConnection, TraceAndKeyLog) {
   EXPECT_EQ(types, expect_types);
   EXPECT_NE(events[1].detail.find("TLS_AES_128_GCM_SHA256"), std::string::npos);
 }
+
+// --- 0-RTT (RFC 8446 §2.3, §4.2.10, §8) ---------------------------------------------------
+
+namespace {
+
+struct EarlySetup {
+  std::shared_ptr<ClientConfig> client;
+  std::shared_ptr<ServerConfig> server;
+};
+
+// A client holding a ticket that allows 0-RTT, from one full handshake.
+EarlySetup early_setup(std::uint32_t server_max = 4096) {
+  EarlySetup e{test::client_config(ecdsa_pki()), test::server_config(ecdsa_pki())};
+  e.client->sessions = std::make_shared<SessionCache>();
+  e.client->early_data = true;
+  e.server->tickets = TicketKeys::create().value();
+  e.server->max_early_data = server_max;
+  auto p = connect(e.client, e.server);
+  EXPECT_TRUE(pump(p.client, p.server)) << why(p);
+  EXPECT_EQ(transfer(p.server, p.client, pattern(5)), pattern(5));  // tickets delivered
+  return e;
+}
+
+}  // namespace
+
+TEST(TlsEarlyData, AcceptedAndDeliveredFirst) {
+  auto e = early_setup();
+  auto p = connect(e.client, e.server);
+  const V request = pattern(300);
+  ASSERT_TRUE(p.client.send_early_data(request));
+  EXPECT_EQ(p.client.info().early_data, EarlyData::offered);
+  EXPECT_FALSE(p.client.handshake_done());
+  // The server reads the early data before the handshake is done.
+  auto first = p.client.pending_output();
+  V flight(first.begin(), first.end());
+  p.client.consume_output(flight.size());
+  ASSERT_TRUE(p.server.feed(flight)) << why(p);
+  EXPECT_EQ(p.server.info().early_data, EarlyData::accepted);
+  EXPECT_FALSE(p.server.handshake_done());
+  V got(1000);
+  got.resize(p.server.read(got));
+  EXPECT_EQ(got, request);
+  ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+  ASSERT_TRUE(p.client.handshake_done());
+  ASSERT_TRUE(p.server.handshake_done());
+  EXPECT_EQ(p.client.info().early_data, EarlyData::accepted);
+  EXPECT_TRUE(p.client.info().resumed);
+  EXPECT_FALSE(p.client.send_early_data(request)) << "0-RTT ends with the handshake";
+  EXPECT_EQ(transfer(p.client, p.server, pattern(10)), pattern(10));
+  EXPECT_EQ(transfer(p.server, p.client, pattern(10)), pattern(10));
+}
+
+// Refused by configuration: the early data is skipped, the handshake completes, and the
+// client learns it must send the data again.
+TEST(TlsEarlyData, RefusedEarlyDataIsSkipped) {
+  auto e = early_setup();
+  auto refusing = test::server_config(ecdsa_pki());
+  refusing->tickets = e.server->tickets;  // same ticket keys: resumption works, 0-RTT not
+  auto p = connect(e.client, refusing);
+  ASSERT_TRUE(p.client.send_early_data(pattern(2000)));
+  ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+  ASSERT_TRUE(p.server.handshake_done());
+  EXPECT_TRUE(p.server.info().resumed);
+  EXPECT_EQ(p.client.info().early_data, EarlyData::rejected);
+  EXPECT_EQ(p.server.info().early_data, EarlyData::rejected);
+  V got(4000);
+  EXPECT_EQ(p.server.read(got), 0u) << "rejected early data never reaches the application";
+  EXPECT_EQ(transfer(p.client, p.server, pattern(2000)), pattern(2000));
+}
+
+// RFC 8446 §8: a replayed first flight does not get its early data accepted twice.
+TEST(TlsEarlyData, ReplayedClientHelloGetsNoEarlyData) {
+  auto e = early_setup();
+  auto p = connect(e.client, e.server);
+  ASSERT_TRUE(p.client.send_early_data(pattern(100)));
+  auto first = p.client.pending_output();
+  const V flight(first.begin(), first.end());
+  // The genuine server sees it first.
+  auto s1 = Connection::server(e.server).value();
+  ASSERT_TRUE(s1.feed(flight));
+  EXPECT_EQ(s1.info().early_data, EarlyData::accepted);
+  // An attacker replays the same bytes to another connection of the same server.
+  auto s2 = Connection::server(e.server).value();
+  ASSERT_TRUE(s2.feed(flight));
+  EXPECT_EQ(s2.info().early_data, EarlyData::rejected);
+  V got(200);
+  EXPECT_EQ(s2.read(got), 0u);
+}
+
+// RFC 8446 §4.2.10: more early data than allowed is unexpected_message.
+TEST(TlsEarlyData, TooMuchEarlyDataIsFatal) {
+  auto e = early_setup(1000);
+  auto p = connect(e.client, e.server);
+  EXPECT_FALSE(p.client.send_early_data(pattern(1001))) << "the client keeps to the limit";
+  // The server's current limit is lower than the ticket's (it was reconfigured, sharing its
+  // ticket keys): the client's 1000 bytes exceed it.
+  auto smaller = test::server_config(ecdsa_pki());
+  smaller->tickets = e.server->tickets;
+  smaller->max_early_data = 500;
+  ASSERT_TRUE(p.client.send_early_data(pattern(1000)));
+  auto out = p.client.pending_output();
+  auto s = Connection::server(smaller).value();
+  auto st = s.feed(V(out.begin(), out.end()));
+  EXPECT_EQ(s.info().early_data, EarlyData::accepted);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(s.failure()->alert, AlertDescription::unexpected_message);
+}
+
+// Early data is only for resumption with a ticket that allows it; HRR rejects it.
+TEST(TlsEarlyData, NotOfferedWithoutASuitableTicket) {
+  auto c = test::client_config(ecdsa_pki());
+  c->early_data = true;
+  c->sessions = std::make_shared<SessionCache>();
+  auto p = connect(c, test::server_config(ecdsa_pki()));
+  EXPECT_FALSE(p.client.send_early_data(pattern(10)));
+  EXPECT_EQ(p.client.info().early_data, EarlyData::not_offered);
+
+  auto e = early_setup();
+  e.server->require_cookie = true;  // forces a HelloRetryRequest
+  auto q = connect(e.client, e.server);
+  ASSERT_TRUE(q.client.send_early_data(pattern(10)));
+  ASSERT_TRUE(pump(q.client, q.server)) << why(q);
+  EXPECT_TRUE(q.client.handshake_done());
+  EXPECT_EQ(q.client.info().early_data, EarlyData::rejected);
+  V got(20);
+  EXPECT_EQ(q.server.read(got), 0u);
+}

@@ -140,6 +140,10 @@ struct ClientConfig : Config {
   // Session tickets received are kept here and offered on the next connection to the same
   // server name; null disables resumption.
   std::shared_ptr<SessionCache> sessions;
+  // 0-RTT (RFC 8446 §2.3): when resuming with a ticket that allows it, data given to
+  // Connection::send_early_data() goes out before the handshake completes. Early data can be
+  // replayed by an attacker: use it only for requests that are safe to repeat. Off by default.
+  bool early_data = false;
 };
 
 enum class ClientAuth : std::uint8_t { none, optional, required };
@@ -161,6 +165,11 @@ struct ServerConfig : Config {
   // Always answer with a HelloRetryRequest carrying a cookie before accepting a ClientHello
   // (proves the client's address; DoS defence). Off by default.
   bool require_cookie = false;
+  // 0-RTT: the most early data accepted per connection; 0 (the default) refuses it. Accepted
+  // only on resumption with our own ticket, within 10 s of the expected ticket age, once per
+  // ClientHello (a replay cache in TicketKeys), for the same suite and ALPN (RFC 8446 §4.2.10,
+  // §8). The application sees it flagged as early data (SessionInfo::early_data).
+  std::uint32_t max_early_data = 0;
 };
 
 }  // namespace bulwark::tls

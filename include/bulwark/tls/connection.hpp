@@ -47,6 +47,8 @@ struct Failure {
   Error error;
 };
 
+enum class EarlyData : std::uint8_t { not_offered, offered, accepted, rejected };
+
 // What was negotiated, once the handshake is done (parts of it earlier).
 struct SessionInfo {
   ProtocolVersion version{};
@@ -60,7 +62,10 @@ struct SessionInfo {
   bool extended_master_secret = false;  // TLS 1.2 (RFC 7627); implied in TLS 1.3
   bool secure_renegotiation = false;    // TLS 1.2: the peer supports RFC 5746
   bool heartbeat = false;               // TLS 1.2: the peer may send us heartbeat requests
-  bool peer_verified = false;           // chain and host name checked (client) / client cert
+  // TLS 1.3 0-RTT. A client learns at the server's EncryptedExtensions whether its early data
+  // was accepted; if rejected, it must send it again after the handshake.
+  EarlyData early_data = EarlyData::not_offered;
+  bool peer_verified = false;  // chain and host name checked (client) / client cert
   std::vector<crypto::Certificate> peer_certificates;  // leaf first
 };
 
@@ -99,6 +104,10 @@ class Connection {
 
   // Queues application data (after the handshake). Fragmented into records as needed.
   Status send(wire::Bytes data);
+  // Client, TLS 1.3 resumption with ClientConfig::early_data: sends 0-RTT data right after
+  // the ClientHello, up to the ticket's limit. `invalid_argument` when 0-RTT is not on offer
+  // (no suitable ticket) or no longer possible (the server's Finished arrived).
+  Status send_early_data(wire::Bytes data);
   // Received application data not yet consumed (a view, valid until the next call that
   // takes or consumes bytes), and consuming it. read() copies and consumes in one step;
   // it returns 0 when nothing is available (see state() for end of stream).

@@ -28,6 +28,8 @@ class KeySchedule {
   Status start(std::span<const std::uint8_t> psk = {});
   // binder_key = Derive-Secret(Early Secret, "res binder", "") (resumption PSKs only).
   Result<crypto::Secret> resumption_binder_key() const;
+  // client_early_traffic_secret = Derive-Secret(Early Secret, "c e traffic", ClientHello).
+  Result<crypto::Secret> client_early_traffic(std::span<const std::uint8_t> th) const;
   // Handshake Secret = HKDF-Extract(Derive-Secret(Early, "derived", ""), (EC)DHE).
   Status derive_handshake_secret(std::span<const std::uint8_t> shared_secret);
   // "c hs traffic" / "s hs traffic" over ClientHello..ServerHello.

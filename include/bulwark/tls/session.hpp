@@ -35,6 +35,7 @@ struct StoredSession {
   std::uint32_t lifetime = 0;  // seconds
   TimePoint received;
   std::string alpn;
+  std::uint32_t max_early_data = 0;  // TLS 1.3: 0-RTT allowed up to this many bytes
 };
 
 // Thread-safe, bounded cache of tickets per server name. Tickets are single-use: take()
@@ -66,6 +67,7 @@ struct TicketState {
   TimePoint issued;
   std::string alpn;
   std::string server_name;
+  std::uint32_t max_early_data = 0;
 };
 
 // The TLS 1.2 server's session-id cache (RFC 5246 §7.4.1.2): bounded, entries expire.
@@ -107,6 +109,11 @@ class TicketKeys {
   // The state in a ticket we issued, if its key is still current or previous and it decrypts;
   // nullopt for anything else (a foreign, old or tampered ticket is simply not resumable).
   std::optional<TicketState> open(wire::Bytes ticket, TimePoint now);
+  // 0-RTT anti-replay (RFC 8446 §8.1): true the first time `binder` is seen within the
+  // freshness window, false for a replay (or when the cache is full: refuse, never guess).
+  bool first_use(wire::Bytes binder, TimePoint now);
+  // RFC 8446 §8.3: how far a ClientHello's ticket age may be from what we expect.
+  static constexpr std::chrono::seconds freshness_window{10};
 
  private:
   struct Key {
@@ -123,6 +130,10 @@ class TicketKeys {
   std::chrono::seconds rotation_;
   std::optional<Key> current_;
   std::optional<Key> previous_;
+  // Binders of accepted 0-RTT ClientHellos, oldest first, kept for twice the window.
+  std::deque<std::pair<TimePoint, std::string>> seen_order_;
+  std::unordered_map<std::string, TimePoint> seen_;
+  static constexpr std::size_t max_seen = 100000;
 };
 
 }  // namespace bulwark::tls
