@@ -29,6 +29,7 @@ struct ConnectOptions {
   bool trace = false;
   double timeout = 0;
   int reconnect = 0;
+  bool early_data = false;
   bool key_update = false;
 };
 
@@ -43,6 +44,12 @@ void print_parameters(const tls::Connection& conn, const ConnectOptions& o, int 
   }
   fmt::print(stderr, "alpn: {}\n", info.alpn.empty() ? "none" : info.alpn);
   fmt::print(stderr, "resumed: {}\n", info.resumed ? "yes" : "no");
+  if (info.early_data != tls::EarlyData::not_offered) {
+    fmt::print(stderr, "early_data: {}\n",
+               info.early_data == tls::EarlyData::accepted ? "accepted"
+                                                           : "rejected (sent again after the "
+                                                             "handshake)");
+  }
   if (!info.peer_certificates.empty()) {
     fmt::print(stderr, "server certificate: {}\n", info.peer_certificates.front().subject());
   } else {
@@ -113,6 +120,7 @@ int run_connect(const ConnectOptions& o) {
   }
   // Tickets from one connection are offered on the next (--reconnect).
   cfg->sessions = std::make_shared<tls::SessionCache>();
+  cfg->early_data = o.early_data;
   if (o.trace) install_trace(*cfg, "");
   if (auto s = install_key_log_from_environment(*cfg, cmd); !s) return fail(cmd, s.error());
 
@@ -137,6 +145,15 @@ int run_connect(const ConnectOptions& o) {
     DriveOptions d;
     if (o.reconnect > 0) {
       d.input = &replay;
+      // 0-RTT: on a resumed connection the input goes out with the ClientHello; if the server
+      // refuses it, it is sent again after the handshake.
+      if (o.early_data && number > 1 && !replay.empty()) {
+        d.input_sent_as_early_data = conn->send_early_data(replay).ok();
+        if (o.verbose && !d.input_sent_as_early_data) {
+          fmt::print(stderr, "early_data: not possible (no ticket allowing {} bytes)\n",
+                     replay.size());
+        }
+      }
     } else {
       d.input_fd = STDIN_FILENO;
     }
@@ -204,6 +221,9 @@ void register_connect(CLI::App& app, Action& run) {
                 "Give up after S seconds without progress (default: 30 s for the handshake, "
                 "no limit after it)")
       ->check(CLI::Range(0.0, 86400.0));
+  c->add_flag("--early-data", o->early_data,
+              "With --reconnect: send the input as TLS 1.3 0-RTT data on resumed connections "
+              "(replayable by an attacker: only for requests safe to repeat)");
   c->add_option("--reconnect", o->reconnect,
                 "Connect N more times, resuming with the tickets received; stdin is read first "
                 "and sent on every connection")

@@ -32,6 +32,7 @@ struct ListenOptions {
   std::string verify_client;
   bool once = false;
   int max_connections = 64;
+  std::uint32_t max_early_data = 0;
   double timeout = 0;
   bool verbose = false;
   bool trace = false;
@@ -51,10 +52,13 @@ void print_connection(const std::string& peer, const tls::Connection& conn) {
   const std::string client_cert =
       info.peer_certificates.empty() ? "none" : info.peer_certificates.front().subject();
   std::lock_guard lock(output_mutex());
-  fmt::print(stderr, "bulwark listen: {} {} sni={} alpn={} resumed={} hello_retry={} client={}\n",
+  const char* early = info.early_data == tls::EarlyData::accepted   ? " early_data=accepted"
+                      : info.early_data == tls::EarlyData::rejected ? " early_data=rejected"
+                                                                    : "";
+  fmt::print(stderr, "bulwark listen: {} {} sni={} alpn={} resumed={} hello_retry={} client={}{}\n",
              peer, describe_parameters(info), info.server_name.empty() ? "none" : info.server_name,
              info.alpn.empty() ? "none" : info.alpn, info.resumed ? "yes" : "no",
-             info.hello_retry ? "yes" : "no", client_cert);
+             info.hello_retry ? "yes" : "no", client_cert, early);
 }
 
 // Serves one accepted connection; true when it ended cleanly.
@@ -122,6 +126,7 @@ Result<std::shared_ptr<tls::ServerConfig>> make_config(const ListenOptions& o) {
   // One set of ticket keys (and one TLS 1.2 session-id cache) for every connection, so that
   // any of them can resume.
   BW_ASSIGN(cfg->tickets, tls::TicketKeys::create());
+  cfg->max_early_data = o.max_early_data;
   cfg->session_cache = std::make_shared<tls::ServerSessionCache>();
   return cfg;
 }
@@ -261,6 +266,9 @@ void register_listen(CLI::App& app, Action& run) {
   l->add_option("--tls-min", o->policy.tls_min, "Lowest TLS version: 1.2 (default) or 1.3");
   l->add_option("--tls-max", o->policy.tls_max, "Highest TLS version: 1.2 or 1.3 (default)");
   l->add_flag("--once", o->once, "Exit after the first connection ends (status: its outcome)");
+  l->add_option("--max-early-data", o->max_early_data,
+                "Accept TLS 1.3 0-RTT data up to N bytes on resumed connections (default 0: "
+                "refused; early data can be replayed by an attacker)");
   l->add_option("--max-connections", o->max_connections, "Connections served at the same time")
       ->check(CLI::Range(1, 10000))
       ->default_val(o->max_connections);

@@ -528,9 +528,12 @@ FailureText describe_failure(const tls::Connection& conn, bool handshake_complet
       }
       return {fmt::format("{}: {}; sent alert {}", stage, f->error.message(), name(f->alert)), ""};
     case tls::Failure::Kind::received_alert:
-      // After the handshake, parameters are settled: a remedy about them would mislead.
+      // After the handshake, parameters are settled: a remedy about them would mislead (a
+      // refused renegotiation ends in handshake_failure, for instance).
       return {fmt::format("{}: the {} sent alert {}", stage, peer, name(f->alert)),
-              handshake_completed ? std::string() : received_alert_remedy(f->alert, client)};
+              handshake_completed && f->alert == tls::AlertDescription::handshake_failure
+                  ? std::string()
+                  : received_alert_remedy(f->alert, client)};
     case tls::Failure::Kind::transport:
       if (!handshake_completed) {
         return {fmt::format("handshake failed: the {} closed the connection during the handshake",
@@ -611,6 +614,11 @@ class Driver {
           if (conn_.failed()) return DriveResult{DriveEnd::tls_error, {}};
           return DriveResult{DriveEnd::io_error, s.error().message()};
         }
+      }
+      // Early data the server took needs no second sending; rejected early data does.
+      if (o_.input_sent_as_early_data && o_.input != nullptr &&
+          conn_.info().early_data == tls::EarlyData::accepted) {
+        input_pos_ = o_.input->size();
       }
     }
     if (conn_.failed()) return DriveResult{DriveEnd::tls_error, {}};

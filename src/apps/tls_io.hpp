@@ -142,6 +142,8 @@ struct DriveOptions {
   int stop_fd = -1;
   // Called once when the handshake completes (may call conn.update_keys()).
   std::function<Status(tls::Connection&)> on_handshake;
+  // `input` already went out as 0-RTT data that the server accepted: send nothing more of it.
+  bool input_sent_as_early_data = false;
 };
 
 enum class DriveEnd : std::uint8_t {

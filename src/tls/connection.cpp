@@ -165,6 +165,8 @@ Status Connection::Impl::flush() {
   if (hs_out.empty()) return {};
   auto s = tx.write(ContentType::handshake, hs_out, out);
   hs_out.clear();
+  // RFC 8446 §5.1: only the initial ClientHello may say 0x0301; every later record 0x0303.
+  tx.set_version(ProtocolVersion::tls12);
   return s;
 }
 

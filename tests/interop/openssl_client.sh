@@ -270,6 +270,40 @@ else
     "$tmp/s.err"
 fi
 
+# 0-RTT: s_client resumes with -early_data; listen --max-early-data accepts it, and the early
+# bytes reach stdout before the rest. Without --max-early-data our tickets allow no 0-RTT, so
+# s_client sends none. (Refused and replayed early data are covered by the unit tests.)
+echo "early bytes" >"$tmp/ed"
+for mode in accept refuse; do
+  extra=()
+  [[ $mode == accept ]] && extra=(--max-early-data 16384)
+  start_listen l "${ecdsa[@]}" "${extra[@]}"
+  { echo first; sleep 0.5; } | timeout 20 openssl s_client -connect "127.0.0.1:$lport" -tls1_3 \
+    -CAfile "$CA" -sess_out "$tmp/sess.pem" >"$tmp/s1.out" 2>&1
+  { echo second; sleep 0.5; } | timeout 20 openssl s_client -connect "127.0.0.1:$lport" -tls1_3 \
+    -CAfile "$CA" -sess_in "$tmp/sess.pem" -early_data "$tmp/ed" >"$tmp/s2.out" 2>&1
+  sleep 0.3
+  stop "$listen_pid"
+  if [[ $mode == accept ]]; then
+    if grep -q 'Early data was accepted' "$tmp/s2.out" &&
+      grep -q 'early_data=accepted' "$tmp/l.err" &&
+      [[ $(tr '\n' ' ' <"$tmp/l.out") == "first early bytes second " ]]; then
+      pass resume "0-RTT: s_client -early_data accepted"
+    else
+      failed resume "0-RTT: s_client -early_data accepted" "" "$tmp/l.err" "$tmp/l.out" \
+        "$tmp/s2.out"
+    fi
+  else
+    if grep -q 'Early data was not sent' "$tmp/s2.out" && grep -q 'Reused' "$tmp/s2.out" &&
+      ! grep -q 'early bytes' "$tmp/l.out" && grep -q '^second$' "$tmp/l.out"; then
+      pass resume "0-RTT off by default: tickets allow none"
+    else
+      failed resume "0-RTT off by default: tickets allow none" "" "$tmp/l.err" "$tmp/l.out" \
+        "$tmp/s2.out"
+    fi
+  fi
+done
+
 # Renegotiation (the THC flood's lever) is never performed: s_client's `R` command asks for it,
 # we answer with a no_renegotiation warning, and s_client gives up on its own.
 start_listen l "${ecdsa[@]}" --once --echo

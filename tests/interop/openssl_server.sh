@@ -103,6 +103,22 @@ else
 fi
 stop "$server_pid"
 
+# 0-RTT: the second connection sends its request as early data, which s_server accepts and
+# prints under "Early data received"; nothing is sent twice.
+s_server early "${ecdsa[@]}" -early_data -naccept 2
+echo "early request" >"$tmp/early"
+run_bulwark c 20 connect "127.0.0.1:$sport" --cacert "$CA" --reconnect 1 --early-data -v \
+  --timeout 3 <"$tmp/early"
+sleep 0.3
+if [[ $(grep '^early_data: ' "$tmp/c.err" | tail -1) == 'early_data: accepted' ]] &&
+  grep -q 'Early data received' "$tmp/early.out" &&
+  [[ $(grep -c '^early request$' "$tmp/early.out") -eq 2 ]]; then
+  pass resume "0-RTT early data accepted by s_server"
+else
+  failed resume "0-RTT early data accepted by s_server" "rc=$rc" "$tmp/c.err" "$tmp/early.out"
+fi
+stop "$server_pid"
+
 # KeyUpdate: we update and request the server's update. s_server -rev answers each line
 # reversed: OpenSSL sends its requested KeyUpdate before that write, so the reply and the
 # server's close_notify arrive under its new key.
