@@ -1,4 +1,5 @@
 #include "bulwark/crypto/hkdf.hpp"
+#include "support/hex.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/core_names.h>
@@ -22,28 +23,8 @@ namespace {
 namespace rfc8448 = bulwark::test::rfc8448;
 using Bytes = std::vector<std::uint8_t>;
 
-Bytes hex(std::string_view s) {
-  Bytes out;
-  int hi = -1;
-  for (char c : s) {
-    int v;
-    if (c >= '0' && c <= '9') {
-      v = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      v = c - 'a' + 10;
-    } else if (c >= 'A' && c <= 'F') {
-      v = c - 'A' + 10;
-    } else {
-      continue;
-    }
-    if (hi < 0) {
-      hi = v;
-    } else {
-      out.push_back(static_cast<std::uint8_t>(hi << 4 | v));
-      hi = -1;
-    }
-  }
-  return out;
+Bytes hex(std::string_view text) {
+  return bulwark::test::hex(text);
 }
 
 Bytes to_bytes(const Secret& s) {

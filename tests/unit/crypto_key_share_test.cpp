@@ -7,6 +7,7 @@
 
 #include "bulwark/crypto/key_share.hpp"
 #include "bulwark/crypto/random.hpp"
+#include "support/hex.hpp"
 
 using bulwark::Errc;
 using bulwark::crypto::DeterministicRandom;
@@ -20,20 +21,8 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-Bytes unhex(std::string_view hex) {
-  Bytes out;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    ADD_FAILURE() << "bad hex digit " << c;
-    return 0;
-  };
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(nibble(hex[i]) << 4 | nibble(hex[i + 1])));
-  }
-  EXPECT_EQ(hex.size() % 2, 0u);
-  return out;
+Bytes unhex(std::string_view text) {
+  return bulwark::test::hex(text);
 }
 
 Bytes to_bytes(std::span<const std::uint8_t> s) {

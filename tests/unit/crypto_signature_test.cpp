@@ -11,6 +11,7 @@
 #include "bulwark/crypto/keys.hpp"
 #include "bulwark/crypto/signature.hpp"
 #include "crypto/ossl.hpp"
+#include "support/hex.hpp"
 
 using bulwark::Errc;
 using bulwark::crypto::KeyType;
@@ -23,20 +24,8 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-Bytes unhex(std::string_view hex) {
-  Bytes out;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    ADD_FAILURE() << "bad hex digit " << c;
-    return 0;
-  };
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(nibble(hex[i]) << 4 | nibble(hex[i + 1])));
-  }
-  EXPECT_EQ(hex.size() % 2, 0u);
-  return out;
+Bytes unhex(std::string_view text) {
+  return bulwark::test::hex(text);
 }
 
 Bytes bytes_of(std::string_view s) {

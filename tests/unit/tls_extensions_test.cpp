@@ -10,6 +10,7 @@
 #include "bulwark/tls/extensions.hpp"
 #include "bulwark/tls/types.hpp"
 #include "bulwark/wire.hpp"
+#include "support/hex.hpp"
 
 using namespace bulwark;
 using namespace bulwark::tls;
@@ -17,22 +18,8 @@ using Buf = std::vector<std::uint8_t>;
 
 namespace {
 
-Buf hex(std::string_view s) {
-  Buf out;
-  int hi = -1;
-  for (char c : s) {
-    int v = -1;
-    if (c >= '0' && c <= '9') v = c - '0';
-    if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    if (v < 0) continue;
-    if (hi < 0) {
-      hi = v;
-    } else {
-      out.push_back(static_cast<std::uint8_t>(hi << 4 | v));
-      hi = -1;
-    }
-  }
-  return out;
+Buf hex(std::string_view text) {
+  return bulwark::test::hex(text);
 }
 
 template <class Ext>

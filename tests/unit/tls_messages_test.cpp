@@ -11,6 +11,7 @@
 #include "bulwark/tls/messages.hpp"
 #include "bulwark/tls/types.hpp"
 #include "bulwark/wire.hpp"
+#include "support/hex.hpp"
 #include "vectors/rfc8448.hpp"
 
 using namespace bulwark;
@@ -39,22 +40,8 @@ constexpr const char* kRfc8448ResumedClientHello = rfc8448::s4::client_hello;
 constexpr const char* kRfc8448BinderFinishedKey = rfc8448::s4::binder_finished_key;
 constexpr const char* kRfc8448Binder = rfc8448::s4::binder;
 
-Buf hex(std::string_view s) {
-  Buf out;
-  int hi = -1;
-  for (char c : s) {
-    int v = -1;
-    if (c >= '0' && c <= '9') v = c - '0';
-    if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    if (v < 0) continue;
-    if (hi < 0) {
-      hi = v;
-    } else {
-      out.push_back(static_cast<std::uint8_t>(hi << 4 | v));
-      hi = -1;
-    }
-  }
-  return out;
+Buf hex(std::string_view text) {
+  return bulwark::test::hex(text);
 }
 
 Buf concat(std::initializer_list<Buf> parts) {

@@ -13,32 +13,13 @@
 #include <string_view>
 #include <vector>
 
+#include "support/hex.hpp"
+
 namespace bulwark::test::rfc8448 {
 
-// The octets a hex text spells; anything but hex digits (the RFC's spacing) is skipped.
+// The octets of one of the hex texts below.
 inline std::vector<std::uint8_t> bytes(std::string_view hex) {
-  std::vector<std::uint8_t> out;
-  out.reserve(hex.size() / 2);
-  int high = -1;
-  for (char c : hex) {
-    int v;
-    if (c >= '0' && c <= '9') {
-      v = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      v = c - 'a' + 10;
-    } else if (c >= 'A' && c <= 'F') {
-      v = c - 'A' + 10;
-    } else {
-      continue;
-    }
-    if (high < 0) {
-      high = v;
-    } else {
-      out.push_back(static_cast<std::uint8_t>(high << 4 | v));
-      high = -1;
-    }
-  }
-  return out;
+  return test::hex(hex);
 }
 
 // RFC 8448 §2 (Private Keys): the RSA key of the server certificate in every trace (1024 bits).
