@@ -12,11 +12,6 @@ namespace {
 
 using crypto::Secret;
 
-template <std::size_t N>
-bool expects(const HandshakeType (&list)[N], HandshakeType t) {
-  return std::find(std::begin(list), std::end(list), t) != std::end(list);
-}
-
 class Client12 final : public Handshaker {
  public:
   Client12(Connection::Impl& conn, std::shared_ptr<const ClientConfig> cfg, std::string name,
@@ -408,17 +403,7 @@ Status Client12::store_session() {
 }
 
 Status Client12::on_post_handshake(const HandshakeMessage& m) {
-  // RFC 5746 / our policy: we never renegotiate. A HelloRequest gets a no_renegotiation
-  // warning (RFC 5246 §7.2.2); too many of them end the connection.
-  if (m.type == HandshakeType::hello_request) {
-    if (++conn_.renegotiation_attempts > cfg_->limits.max_renegotiation_attempts) {
-      return Error(Errc::limit_exceeded, "the server keeps asking to renegotiate");
-    }
-    conn_.send_alert(AlertLevel::warning, AlertDescription::no_renegotiation);
-    return {};
-  }
-  return Error(Errc::unexpected_message,
-               std::string("unexpected post-handshake message ") + std::string(name(m.type)));
+  return conn_.refuse_renegotiation(m);
 }
 
 }  // namespace

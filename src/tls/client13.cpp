@@ -16,11 +16,6 @@ using crypto::Secret;
 
 constexpr std::uint8_t null_compression[] = {0};
 
-template <std::size_t N>
-bool expects(const HandshakeType (&list)[N], HandshakeType t) {
-  return std::find(std::begin(list), std::end(list), t) != std::end(list);
-}
-
 std::string suite_name(CipherSuite s) {
   const CipherSuiteInfo* info = find_cipher_suite(s);
   return info ? std::string(info->name) : std::string(name(s));

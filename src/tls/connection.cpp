@@ -372,6 +372,23 @@ Status Connection::Impl::on_post_handshake(const HandshakeMessage& m) {
   return handshaker->on_post_handshake(m);
 }
 
+Status Connection::Impl::refuse_renegotiation(const HandshakeMessage& m) {
+  // We never renegotiate (the THC handshake flood; RFC 5746's history): the message that asks
+  // for it (HelloRequest to a client, ClientHello to a server) gets a no_renegotiation warning
+  // (RFC 5246 §7.2.2); repeated attempts end the connection.
+  const HandshakeType asks =
+      role == Role::client ? HandshakeType::hello_request : HandshakeType::client_hello;
+  if (m.type == asks) {
+    if (++renegotiation_attempts > cfg().limits.max_renegotiation_attempts) {
+      return Error(Errc::limit_exceeded, "the peer keeps asking to renegotiate");
+    }
+    send_alert(AlertLevel::warning, AlertDescription::no_renegotiation);
+    return {};
+  }
+  return Error(Errc::unexpected_message,
+               std::string("unexpected post-handshake message ") + std::string(name(m.type)));
+}
+
 void Connection::Impl::install_read_cipher12(RecordCipher c) {
   rx.set_tls13(false);
   rx.set_cipher(std::move(c));

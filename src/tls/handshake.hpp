@@ -2,9 +2,11 @@
 // driver interface, and the proofs that authentication checks ran.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <span>
@@ -206,12 +208,21 @@ class Connection::Impl {
   void install_read_cipher12(RecordCipher c);
   void install_write_cipher12(RecordCipher c);
   Status on_heartbeat(wire::Bytes fragment);
+  // TLS 1.2 after the handshake: refuses renegotiation, rejects anything else.
+  Status refuse_renegotiation(const HandshakeMessage& m);
   Status send_heartbeat_message(HeartbeatMessageType type, wire::Bytes payload);
   std::string trace_detail;  // set by a handshaker for the message being traced
   bool deferring_trace = false;
   std::vector<TraceEvent> deferred_trace;
   std::size_t early_data_skipped = 0;
 };
+
+// Whether a handshake state's list of legal next messages contains `t` (DESIGN.md habit 4:
+// checked before a message body is parsed).
+template <std::size_t N>
+bool expects(const HandshakeType (&list)[N], HandshakeType t) {
+  return std::find(std::begin(list), std::end(list), t) != std::end(list);
+}
 
 // The role- and version-specific handshake logic.
 class Handshaker {

@@ -13,11 +13,6 @@ namespace {
 
 using crypto::Secret;
 
-template <std::size_t N>
-bool expects(const HandshakeType (&list)[N], HandshakeType t) {
-  return std::find(std::begin(list), std::end(list), t) != std::end(list);
-}
-
 class Server12 final : public Handshaker {
  public:
   Server12(Connection::Impl& conn, std::shared_ptr<const ServerConfig> cfg)
@@ -488,17 +483,7 @@ Status Server12::on_finished(WaitFinished& st, const HandshakeMessage& m) {
 }
 
 Status Server12::on_post_handshake(const HandshakeMessage& m) {
-  // We never renegotiate (the THC flood, RFC 5746 history): a ClientHello after the handshake
-  // gets a no_renegotiation warning; repeated attempts end the connection.
-  if (m.type == HandshakeType::client_hello) {
-    if (++conn_.renegotiation_attempts > cfg_->limits.max_renegotiation_attempts) {
-      return Error(Errc::limit_exceeded, "the client keeps trying to renegotiate");
-    }
-    conn_.send_alert(AlertLevel::warning, AlertDescription::no_renegotiation);
-    return {};
-  }
-  return Error(Errc::unexpected_message,
-               std::string("unexpected post-handshake message ") + std::string(name(m.type)));
+  return conn_.refuse_renegotiation(m);
 }
 
 }  // namespace

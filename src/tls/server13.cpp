@@ -15,11 +15,6 @@ namespace {
 
 using crypto::Secret;
 
-template <std::size_t N>
-bool expects(const HandshakeType (&list)[N], HandshakeType t) {
-  return std::find(std::begin(list), std::end(list), t) != std::end(list);
-}
-
 template <class T, class V>
 bool has(const V& list, T v) {
   return std::find(list.begin(), list.end(), v) != list.end();
