@@ -11,6 +11,7 @@
 #include "support/pki.hpp"
 #include "support/tls_pair.hpp"
 #include "tls/handshake.hpp"
+#include "tls/tls12.hpp"
 
 using namespace bulwark;
 using namespace bulwark::tls;
@@ -319,4 +320,142 @@ TEST(Tls12Connection, HeartbeatRequestsAreRateLimited) {
   for (int i = 0; i < 10; ++i)
     ASSERT_TRUE(impl.on_heartbeat(req));
   EXPECT_EQ(impl.out.size(), 3u * (5 + 3 + 1 + 16));
+}
+
+// --- the seeds' attacks and malformed TLS 1.2 input ----------------------------------------
+
+namespace {
+
+std::optional<AlertDescription> server_alert_for(const V& bytes) {
+  auto s = Connection::server(test::server_config(ecdsa())).value();
+  if (s.feed(bytes)) return std::nullopt;
+  return s.failure()->alert;
+}
+
+}  // namespace
+
+// SSLv2-format hellos (what the Slapper worm spoke) are not TLS records: refused cleanly.
+TEST(Tls12Attacks, Sslv2HelloIsRefused) {
+  // SSLv2 CLIENT-HELLO: 2-byte header with the high bit set, msg type 1, version 0x0002.
+  const V sslv2_hello = {0x80, 0x2e, 0x01, 0x00, 0x02, 0x00, 0x15, 0x00, 0x00, 0x00, 0x10, 0x07,
+                         0x00, 0xc0, 0x05, 0x00, 0x80, 0x03, 0x00, 0x80, 0x01, 0x00, 0x80, 0x06,
+                         0x00, 0x40, 0x04, 0x00, 0x80, 0x02, 0x00, 0x80, 0x01, 0x02, 0x03, 0x04,
+                         0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10};
+  EXPECT_EQ(server_alert_for(sslv2_hello), AlertDescription::unexpected_message);
+  // SSLv2 CLIENT-MASTER-KEY with the overlong key_arg of the Slapper exploit (key_arg_length
+  // 0x40 instead of at most 8): never parsed, no overflow, an alert.
+  V cmk = {0x81, 0x50, 0x02, 0x07, 0x00, 0xc0, 0x00, 0x00, 0x00, 0x80, 0x00, 0x40};
+  cmk.resize(0x150 + 2, 0x41);
+  EXPECT_EQ(server_alert_for(cmk), AlertDescription::unexpected_message);
+}
+
+// An SSLv3 ClientHello (record and hello version 0x0300) gets protocol_version.
+TEST(Tls12Attacks, Sslv3HelloIsProtocolVersion) {
+  ClientHello ch;
+  ch.legacy_version = ProtocolVersion::ssl3;
+  ch.random.fill(7);
+  const CipherSuite suites[] = {CipherSuite::tls_rsa_with_aes_128_cbc_sha};
+  const std::uint8_t null_compression[] = {0};
+  ch.cipher_suites = ValueList<CipherSuite>(suites);
+  ch.legacy_compression_methods = ValueList<std::uint8_t>(null_compression);
+  ch.has_extensions = false;
+  wire::Writer w;
+  write_handshake(w, ch);
+  const V msg = w.take();
+  V rec = {22, 3, 0, static_cast<std::uint8_t>(msg.size() >> 8),
+           static_cast<std::uint8_t>(msg.size())};
+  rec.insert(rec.end(), msg.begin(), msg.end());
+  EXPECT_EQ(server_alert_for(rec), AlertDescription::protocol_version);
+}
+
+namespace {
+
+// Runs a TLS 1.2 client up to the point where its second flight (ClientKeyExchange, CCS,
+// Finished) is in its output; the server has not seen it yet.
+struct SecondFlight {
+  Connection client;
+  Connection server;
+  V flight;
+  V client_random;
+  V master;
+  V server_random;
+};
+
+SecondFlight second_flight() {
+  auto c = client12(ecdsa());
+  std::vector<std::pair<V, V>> keys;  // client_random, master
+  c->key_log = [&keys](std::string_view label, wire::Bytes random, wire::Bytes secret) {
+    if (label == "CLIENT_RANDOM")
+      keys.emplace_back(V(random.begin(), random.end()), V(secret.begin(), secret.end()));
+  };
+  auto p = connect(c, test::server_config(ecdsa()));
+  auto ch = p.client.pending_output();
+  const V chv(ch.begin(), ch.end());
+  p.client.consume_output(chv.size());
+  EXPECT_TRUE(p.server.feed(chv));
+  auto sf = p.server.pending_output();
+  const V sfv(sf.begin(), sf.end());
+  p.server.consume_output(sfv.size());
+  EXPECT_TRUE(p.client.feed(sfv));
+  auto out = p.client.pending_output();
+  SecondFlight r{std::move(p.client), std::move(p.server), V(out.begin(), out.end()), {}, {}, {}};
+  EXPECT_EQ(keys.size(), 1u);
+  if (!keys.empty()) {
+    r.client_random = keys[0].first;
+    r.master = keys[0].second;
+  }
+  // ServerHello: record header 5, handshake header 4, version 2, random 32.
+  r.server_random.assign(sfv.begin() + 11, sfv.begin() + 43);
+  return r;
+}
+
+// The offset of the n-th record in `bytes`.
+std::size_t record_offset(const V& bytes, int n) {
+  std::size_t at = 0;
+  for (int i = 0; i < n; ++i)
+    at += 5 + ((bytes[at + 3] << 8) | bytes[at + 4]);
+  return at;
+}
+
+}  // namespace
+
+// A flipped bit in a protected record: bad_record_mac (RFC 5246 §6.2.3.3).
+TEST(Tls12Attacks, TamperedRecordIsBadRecordMac) {
+  auto f = second_flight();
+  V bad = f.flight;
+  const std::size_t fin = record_offset(bad, 2);  // CKE, CCS, then the Finished record
+  bad[fin + 5 + 10] ^= 0x20;
+  ASSERT_FALSE(f.server.feed(bad));
+  EXPECT_EQ(f.server.failure()->alert, AlertDescription::bad_record_mac);
+}
+
+// A Finished that decrypts but does not verify: decrypt_error (RFC 5246 §7.4.9).
+TEST(Tls12Attacks, WrongFinishedIsDecryptError) {
+  auto f = second_flight();
+  const CipherSuiteInfo& suite =
+      *find_cipher_suite(CipherSuite::tls_ecdhe_ecdsa_with_aes_128_gcm_sha256);
+  auto open = key_block12(suite, f.master, f.client_random, f.server_random).value();
+  auto seal = key_block12(suite, f.master, f.client_random, f.server_random).value();
+  V flight = f.flight;
+  const std::size_t fin = record_offset(flight, 2);
+  wire::MutableBytes rec(flight.data() + fin, flight.size() - fin);
+  auto text = open.client_write.open(rec);
+  ASSERT_TRUE(text) << "our keys reproduce the client's";
+  ASSERT_EQ(text->size(), 16u);  // Finished header + 12 bytes of verify_data
+  (*text)[10] ^= 0x01;           // a wrong verify_data, correctly protected
+  ASSERT_TRUE(seal.client_write.seal(rec, 16));
+  ASSERT_FALSE(f.server.feed(flight));
+  EXPECT_EQ(f.server.failure()->alert, AlertDescription::decrypt_error);
+}
+
+// The overlong-key shape in TLS 1.2: a ClientKeyExchange whose point length claims more than
+// the message holds is decode_error, never a read past the end.
+TEST(Tls12Attacks, OverlongClientKeyExchangeIsDecodeError) {
+  auto f = second_flight();
+  V bad = f.flight;
+  // The first record is the ClientKeyExchange: handshake header, then the point's length byte.
+  ASSERT_EQ(bad[5], 16);
+  bad[5 + 4] = 0xff;  // the point claims 255 bytes; the message has 32
+  ASSERT_FALSE(f.server.feed(bad));
+  EXPECT_EQ(f.server.failure()->alert, AlertDescription::decode_error);
 }
