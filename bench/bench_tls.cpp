@@ -1,5 +1,6 @@
-// bench_tls: bulwark's TLS 1.3 engine against OpenSSL's libssl, side by side in one process,
-// on one thread, with the same certificates, keys, suite and group (see bench/README.md).
+// bench_tls: bulwark's TLS engine (1.3 and 1.2) against OpenSSL's libssl, side by side in one
+// process, on one thread, with the same certificates, keys, version, suite and group (see
+// bench/README.md).
 //
 //   1. full handshakes per CPU-second, server side and client side apart (ECDSA P-256 and
 //      RSA-2048 certificates, x25519, TLS_AES_128_GCM_SHA256, no tickets), with the client
@@ -8,7 +9,11 @@
 //   3. resumed handshakes (psk_dhe_ke, one single-use ticket per connection);
 //   4. bulk client->server throughput at 16 KiB and 1 KiB writes for the three suites, with
 //      the raw EVP AEAD speed as the ceiling;
-//   5. heap per established idle connection.
+//   5. heap per established idle connection;
+//   6. TLS 1.2 full handshakes (ECDHE-ECDSA / ECDHE-RSA with AES-128-GCM, x25519, extended
+//      master secret, client verifying; no tickets, no session cache);
+//   7. TLS 1.2 resumed handshakes, by session id and by RFC 5077 ticket;
+//   8. TLS 1.2 bulk throughput (AES-128-GCM, ChaCha20-Poly1305) against the raw AEAD.
 //
 // Each side's CPU time is the thread CPU clock summed around that side's own calls only.
 // Work is split in rounds that alternate bulwark and libssl, so drifts in machine speed hit
@@ -78,7 +83,7 @@ constexpr const char* kHost = "leaf.example.com";
 
 struct Options {
   int handshakes = 2500;                    // per implementation, per full-handshake series
-  int resumptions = 5000;                   // per implementation
+  int resumptions = 5000;                   // per implementation (TLS 1.2: 4x, see run())
   std::size_t bulk_bytes_16k = 384u << 20;  // application bytes per implementation, 16 KiB writes
   std::size_t bulk_bytes_1k = 72u << 20;    // and 1 KiB writes
   int connections = 1000;                   // idle connections held for the memory figure
@@ -102,7 +107,8 @@ void usage(std::FILE* to) {
                "                 [--connections N]\n"
                "  --quick          a smoke run (a few seconds): every figure, low precision\n"
                "  --handshakes N   full handshakes per implementation and series (2500)\n"
-               "  --resumptions N  resumed handshakes per implementation (5000)\n"
+               "  --resumptions N  resumed handshakes per implementation (5000); 4 N in\n"
+               "                   each TLS 1.2 series\n"
                "  --bulk-mib N     MiB sent per implementation at 16 KiB writes (384);\n"
                "                   3/16 of it at 1 KiB writes\n"
                "  --connections N  idle connections held for the memory figure (1000)\n");
@@ -207,25 +213,47 @@ std::size_t heap_in_use() {
 
 // ---- what the two implementations are configured with -------------------------------------
 
+// A suite fixes the protocol version too: each series runs one version only, on both sides.
 struct Suite {
   tls::CipherSuite bulwark;
-  const char* openssl;  // libssl's name for it
+  const char* openssl;  // libssl's name for it (SSL_CIPHER_get_name)
   const char* evp;      // the AEAD, as EVP_CIPHER_fetch names it
   std::size_t key_length;
+  tls::ProtocolVersion version;
 };
 
 constexpr std::array<Suite, 3> kSuites = {{
-    {tls::CipherSuite::tls_aes_128_gcm_sha256, "TLS_AES_128_GCM_SHA256", "AES-128-GCM", 16},
-    {tls::CipherSuite::tls_aes_256_gcm_sha384, "TLS_AES_256_GCM_SHA384", "AES-256-GCM", 32},
+    {tls::CipherSuite::tls_aes_128_gcm_sha256, "TLS_AES_128_GCM_SHA256", "AES-128-GCM", 16,
+     tls::ProtocolVersion::tls13},
+    {tls::CipherSuite::tls_aes_256_gcm_sha384, "TLS_AES_256_GCM_SHA384", "AES-256-GCM", 32,
+     tls::ProtocolVersion::tls13},
     {tls::CipherSuite::tls_chacha20_poly1305_sha256, "TLS_CHACHA20_POLY1305_SHA256",
-     "ChaCha20-Poly1305", 32},
+     "ChaCha20-Poly1305", 32, tls::ProtocolVersion::tls13},
 }};
+
+constexpr Suite kEcdsaAes128Gcm12{tls::CipherSuite::tls_ecdhe_ecdsa_with_aes_128_gcm_sha256,
+                                  "ECDHE-ECDSA-AES128-GCM-SHA256", "AES-128-GCM", 16,
+                                  tls::ProtocolVersion::tls12};
+constexpr Suite kRsaAes128Gcm12{tls::CipherSuite::tls_ecdhe_rsa_with_aes_128_gcm_sha256,
+                                "ECDHE-RSA-AES128-GCM-SHA256", "AES-128-GCM", 16,
+                                tls::ProtocolVersion::tls12};
+constexpr Suite kEcdsaChacha12{tls::CipherSuite::tls_ecdhe_ecdsa_with_chacha20_poly1305_sha256,
+                               "ECDHE-ECDSA-CHACHA20-POLY1305", "ChaCha20-Poly1305", 32,
+                               tls::ProtocolVersion::tls12};
+
+bool is_tls12(const Suite& suite) {
+  return suite.version == tls::ProtocolVersion::tls12;
+}
 
 struct Scenario {
   const test::Pki* pki;
   const Suite* suite = &kSuites[0];
-  bool verify = true;            // the client checks the chain and the host name
-  bool tickets = false;          // the server issues one ticket per handshake; the client keeps it
+  bool verify = true;  // the client checks the chain and the host name
+  // The server issues tickets (TLS 1.3: one per handshake; TLS 1.2: RFC 5077); the client
+  // keeps them.
+  bool tickets = false;
+  // TLS 1.2 only: the server keeps a session-id cache, the client keeps the session.
+  bool session_ids = false;
   bool release_buffers = false;  // libssl: SSL_MODE_RELEASE_BUFFERS on the server
 };
 
@@ -258,11 +286,19 @@ BulwarkEndpoints bulwark_endpoints(const Scenario& sc) {
   ep.server->cipher_suites = {sc.suite->bulwark};
   ep.server->groups = {tls::NamedGroup::x25519};
   ep.server->certificates.push_back(tls::CertifiedKey{sc.pki->chain(), sc.pki->leaf.key});
+  // One version only, as libssl is set up: the client offers nothing of the other one.
+  for (tls::Config* side :
+       {static_cast<tls::Config*>(ep.client.get()), static_cast<tls::Config*>(ep.server.get())}) {
+    side->min_version = sc.suite->version;
+    side->max_version = sc.suite->version;
+    if (is_tls12(*sc.suite)) side->groups = {tls::NamedGroup::x25519, tls::NamedGroup::secp256r1};
+  }
+  if (sc.tickets || sc.session_ids) ep.client->sessions = std::make_shared<tls::SessionCache>();
   if (sc.tickets) {
-    ep.client->sessions = std::make_shared<tls::SessionCache>();
     ep.server->tickets = must(tls::TicketKeys::create(), "ticket keys");
     ep.server->tickets_per_handshake = 1;
   }
+  if (sc.session_ids) ep.server->session_cache = std::make_shared<tls::ServerSessionCache>();
   return ep;
 }
 
@@ -379,24 +415,42 @@ struct LibsslEndpoints {
   SslCtxPtr client;
   SslCtxPtr server;
   bool verify = true;
+  bool tls12 = false;
 };
 
 void restrict_to(SSL_CTX* ctx, const Suite& suite) {
-  must_ssl(SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) == 1, "min version");
-  must_ssl(SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) == 1, "max version");
-  must_ssl(SSL_CTX_set_ciphersuites(ctx, suite.openssl) == 1, "SSL_CTX_set_ciphersuites");
-  must_ssl(SSL_CTX_set1_groups_list(ctx, "X25519") == 1, "SSL_CTX_set1_groups_list");
-  // Stateless tickets only, as bulwark: no server-side or internal client session cache.
+  const int version = is_tls12(suite) ? TLS1_2_VERSION : TLS1_3_VERSION;
+  must_ssl(SSL_CTX_set_min_proto_version(ctx, version) == 1, "min version");
+  must_ssl(SSL_CTX_set_max_proto_version(ctx, version) == 1, "max version");
+  if (is_tls12(suite)) {
+    must_ssl(SSL_CTX_set_cipher_list(ctx, suite.openssl) == 1, "SSL_CTX_set_cipher_list");
+  } else {
+    must_ssl(SSL_CTX_set_ciphersuites(ctx, suite.openssl) == 1, "SSL_CTX_set_ciphersuites");
+  }
+  // In TLS 1.2 the client's groups also name the curves of the ECDSA keys it accepts, and a
+  // server must respect them (RFC 8422 §4): P-256 is listed after x25519, which is the one
+  // negotiated (checked).
+  must_ssl(SSL_CTX_set1_groups_list(ctx, is_tls12(suite) ? "X25519:P-256" : "X25519") == 1,
+           "SSL_CTX_set1_groups_list");
+  // Stateless tickets only, as bulwark: no server-side or internal client session cache
+  // (the TLS 1.2 session-id series turns the server's on again).
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 }
 
 LibsslEndpoints libssl_endpoints(const Scenario& sc) {
   LibsslEndpoints ep;
   ep.verify = sc.verify;
+  ep.tls12 = is_tls12(*sc.suite);
   ep.server.reset(SSL_CTX_new(TLS_server_method()));
   must_ssl(ep.server != nullptr, "SSL_CTX_new (server)");
   SSL_CTX* s = ep.server.get();
   restrict_to(s, *sc.suite);
+  if (ep.tls12) {
+    // RFC 5077 tickets are on by default in a TLS 1.2 server; num_tickets is TLS 1.3's knob.
+    if (!sc.tickets) SSL_CTX_set_options(s, SSL_OP_NO_TICKET);
+    // libssl's default server cache: 20480 sessions (bulwark's ServerSessionCache: 20000).
+    if (sc.session_ids) SSL_CTX_set_session_cache_mode(s, SSL_SESS_CACHE_SERVER);
+  }
   const X509Ptr leaf = x509_copy(sc.pki->leaf.cert);
   must_ssl(SSL_CTX_use_certificate(s, leaf.get()) == 1, "SSL_CTX_use_certificate");
   for (const crypto::Certificate& c : sc.pki->intermediates()) {
@@ -476,15 +530,19 @@ LibsslPair libssl_connect(const LibsslEndpoints& ep, Cost& cost, SSL_SESSION* re
   if (ep.verify && SSL_get_verify_result(p.client.get()) != X509_V_OK) {
     fail("libssl client did not verify the server");
   }
-  if ((SSL_session_reused(p.client.get()) == 1) != (resume != nullptr)) {
+  if ((SSL_session_reused(p.client.get()) == 1) != (resume != nullptr) ||
+      (SSL_session_reused(p.server.get()) == 1) != (resume != nullptr)) {
     fail(resume != nullptr ? "libssl did not resume" : "libssl resumed unexpectedly");
   }
   if (next_session != nullptr) {
-    // The ticket arrives after the handshake; a read processes it (and finds no data).
     charge(cost.client_ns, [&] {
-      unsigned char byte = 0;
-      const int r = SSL_read(p.client.get(), &byte, 1);
-      must_ssl(r <= 0 && SSL_get_error(p.client.get(), r) == SSL_ERROR_WANT_READ, "read ticket");
+      if (!ep.tls12) {
+        // A TLS 1.3 ticket arrives after the handshake; a read processes it (and finds no
+        // data). A TLS 1.2 one (or session id) is part of the handshake.
+        unsigned char byte = 0;
+        const int r = SSL_read(p.client.get(), &byte, 1);
+        must_ssl(r <= 0 && SSL_get_error(p.client.get(), r) == SSL_ERROR_WANT_READ, "read ticket");
+      }
       next_session->reset(SSL_get1_session(p.client.get()));
     });
     if (!*next_session || SSL_SESSION_is_resumable(next_session->get()) != 1) {
@@ -539,30 +597,42 @@ struct HandshakeFigures {
   Cost libssl;
 };
 
-void check_negotiated(const BulwarkEndpoints& bw, const LibsslEndpoints& ls,
+// The version, suite, group, signature scheme and verification the series claims, and for
+// TLS 1.2 the extended master secret (RFC 7627), on both sides of both implementations.
+void check_negotiated(const BulwarkEndpoints& bw, const LibsslEndpoints& ls, const Suite& suite,
                       tls::SignatureScheme scheme, int libssl_sig_type) {
   Cost scratch;
   BulwarkPair b = bulwark_connect(bw, scratch, false);
-  if (b.client->info().cipher_suite != bw.client->cipher_suites.front() ||
-      b.client->info().group != tls::NamedGroup::x25519 ||
+  for (const tls::Connection* side : {&*b.client, &*b.server}) {
+    if (side->info().version != suite.version || side->info().cipher_suite != suite.bulwark ||
+        (is_tls12(suite) && !side->info().extended_master_secret)) {
+      fail("bulwark negotiated something other than the scenario");
+    }
+  }
+  if (b.client->info().group != tls::NamedGroup::x25519 ||
       b.client->info().peer_signature_scheme != scheme ||
       b.client->info().peer_verified == bw.client->insecure_skip_verification) {
     fail("bulwark negotiated something other than the scenario");
   }
   LibsslPair l = libssl_connect(ls, scratch, nullptr, nullptr);
+  for (SSL* side : {l.client.get(), l.server.get()}) {
+    if (SSL_version(side) != (is_tls12(suite) ? TLS1_2_VERSION : TLS1_3_VERSION) ||
+        std::string_view(SSL_CIPHER_get_name(SSL_get_current_cipher(side))) != suite.openssl ||
+        SSL_get_negotiated_group(side) != NID_X25519 ||
+        (is_tls12(suite) && SSL_get_extms_support(side) != 1)) {
+      fail("libssl negotiated something other than the scenario");
+    }
+  }
   int sig_type = 0;
   must_ssl(SSL_get_peer_signature_type_nid(l.client.get(), &sig_type) == 1, "signature type");
-  if (SSL_version(l.client.get()) != TLS1_3_VERSION ||
-      SSL_get_negotiated_group(l.client.get()) != NID_X25519 || sig_type != libssl_sig_type) {
-    fail("libssl negotiated something other than the scenario");
-  }
+  if (sig_type != libssl_sig_type) fail("libssl negotiated another signature scheme");
 }
 
 HandshakeFigures full_handshakes(const Scenario& sc, tls::SignatureScheme scheme,
                                  int libssl_sig_type, const Options& o) {
   const BulwarkEndpoints bw = bulwark_endpoints(sc);
   const LibsslEndpoints ls = libssl_endpoints(sc);
-  check_negotiated(bw, ls, scheme, libssl_sig_type);
+  check_negotiated(bw, ls, *sc.suite, scheme, libssl_sig_type);
   HandshakeFigures f;
   const int per_round = std::max(1, o.handshakes / o.rounds);
   for (int round = 0; round < o.rounds; ++round) {
@@ -616,19 +686,101 @@ double server_floor_per_second(const crypto::PrivateKey& key, crypto::SignatureS
 
 // ---- 3. resumption -------------------------------------------------------------------------
 
-HandshakeFigures resumed_handshakes(const Scenario& sc, const Options& o) {
+// What a client keeps for its next connection: ticket and session id.
+struct KeptSession {
+  std::vector<std::uint8_t> ticket;
+  std::vector<std::uint8_t> session_id;
+};
+
+// bulwark's, looked at without using it up (take() removes it; it is put back).
+KeptSession kept_session(const BulwarkEndpoints& bw) {
+  std::optional<tls::StoredSession> s = bw.client->sessions->take(kHost, bw.client->clock());
+  if (!s) fail("bulwark client kept no session");
+  KeptSession kept{s->ticket, s->session_id};
+  bw.client->sessions->put(kHost, std::move(*s));
+  return kept;
+}
+
+KeptSession kept_session(const SSL_SESSION* session) {
+  const unsigned char* ticket = nullptr;
+  std::size_t ticket_length = 0;
+  SSL_SESSION_get0_ticket(session, &ticket, &ticket_length);
+  unsigned int id_length = 0;
+  const unsigned char* id = SSL_SESSION_get_id(session, &id_length);
+  return KeptSession{std::vector<std::uint8_t>(ticket, ticket + ticket_length),
+                     std::vector<std::uint8_t>(id, id + id_length)};
+}
+
+struct ResumptionFigures {
+  HandshakeFigures handshakes;
+  bool bulwark_renews_ticket = false;  // a resumed connection gets a new ticket
+  bool libssl_renews_ticket = false;
+};
+
+// A TLS 1.2 series must resume by the mechanism it names: by session id, the client holds no
+// ticket and the server found the session in its cache; by ticket, the client holds one and
+// the server has no cache to find it in. `before` and `after` are what the client kept before
+// and after one resumed handshake.
+void check_tls12_mechanism(const Scenario& sc, const char* who, const KeptSession& before,
+                           const KeptSession& after, bool found_in_server_cache) {
+  const bool ok = sc.session_ids
+                      ? before.ticket.empty() && !before.session_id.empty() &&
+                            after.session_id == before.session_id && found_in_server_cache
+                      : !before.ticket.empty() && !after.ticket.empty();
+  if (!ok) {
+    fail(std::string(who) + " did not resume by " +
+         (sc.session_ids ? "session id" : "ticket (RFC 5077)"));
+  }
+}
+
+// Resumed handshakes: each connection resumes the session the previous one left. TLS 1.3: a
+// single-use ticket, a new one per connection. TLS 1.2: by session id or by RFC 5077 ticket.
+ResumptionFigures resumed_handshakes(const Scenario& sc, int count, const Options& o) {
   const BulwarkEndpoints bw = bulwark_endpoints(sc);
   const LibsslEndpoints ls = libssl_endpoints(sc);
-  // A first full handshake on each side leaves a ticket; every resumed one uses the ticket of
-  // the previous connection and gets a new one (tickets single-use on both sides).
+  // A first full handshake on each side leaves a session; then one resumed handshake each,
+  // not counted, shows that resumption happens on both sides (bulwark_connect and
+  // libssl_connect check that on every connection) and by which mechanism.
+  ResumptionFigures r;
   Cost scratch;
   bulwark_handshake(bw, scratch, false);
   SslSessionPtr session;
   libssl_handshake(ls, scratch, nullptr, &session);
-  if (bw.client->sessions->size() != 1) fail("bulwark client did not keep exactly one ticket");
+  if (bw.client->sessions->size() != 1) fail("bulwark client did not keep exactly one session");
+  {
+    const std::size_t cached_before =
+        bw.server->session_cache ? bw.server->session_cache->size() : 0;
+    const KeptSession before = kept_session(bw);
+    bulwark_handshake(bw, scratch, true);
+    const KeptSession after = kept_session(bw);
+    r.bulwark_renews_ticket = !after.ticket.empty() && after.ticket != before.ticket;
+    if (is_tls12(*sc.suite)) {
+      // Resuming from the cache adds nothing to it.
+      const bool from_cache = bw.server->session_cache &&
+                              bw.server->session_cache->size() == cached_before &&
+                              cached_before == 1;
+      check_tls12_mechanism(sc, "bulwark", before, after, from_cache);
+    }
+  }
+  {
+    const long hits_before = SSL_CTX_sess_hits(ls.server.get());
+    const KeptSession before = kept_session(session.get());
+    SslSessionPtr next;
+    libssl_handshake(ls, scratch, session.get(), &next);
+    const KeptSession after = kept_session(next.get());
+    r.libssl_renews_ticket = !after.ticket.empty() && after.ticket != before.ticket;
+    if (is_tls12(*sc.suite)) {
+      // With its cache off, a libssl server can only resume from a ticket.
+      const bool from_cache =
+          (SSL_CTX_get_session_cache_mode(ls.server.get()) & SSL_SESS_CACHE_SERVER) != 0 &&
+          SSL_CTX_sess_hits(ls.server.get()) == hits_before + 1;
+      check_tls12_mechanism(sc, "libssl", before, after, from_cache);
+    }
+    session = std::move(next);
+  }
 
-  HandshakeFigures f;
-  const int per_round = std::max(1, o.resumptions / o.rounds);
+  HandshakeFigures& f = r.handshakes;
+  const int per_round = std::max(1, count / o.rounds);
   for (int round = 0; round < o.rounds; ++round) {
     for (int turn = 0; turn < 2; ++turn) {
       if ((turn == 0) == (round % 2 == 0)) {
@@ -643,13 +795,14 @@ HandshakeFigures resumed_handshakes(const Scenario& sc, const Options& o) {
       }
     }
   }
-  if (bw.client->sessions->size() != 1) fail("bulwark tickets were not one per handshake");
-  return f;
+  if (bw.client->sessions->size() != 1) fail("bulwark client did not keep one session at a time");
+  return r;
 }
 
 // ---- 4. bulk throughput --------------------------------------------------------------------
 
-// The TLS 1.3 per-record nonce: the static IV with the sequence number XORed into its end.
+// The per-record nonce of TLS 1.3 (RFC 8446 §5.3) and of ChaCha20-Poly1305 in TLS 1.2
+// (RFC 7905 §2): the static IV with the sequence number XORed into its end.
 std::array<std::uint8_t, 12> record_nonce(const std::array<std::uint8_t, 12>& iv,
                                           std::uint64_t seq) {
   std::array<std::uint8_t, 12> nonce = iv;
@@ -658,33 +811,58 @@ std::array<std::uint8_t, 12> record_nonce(const std::array<std::uint8_t, 12>& iv
   return nonce;
 }
 
-const EVP_CIPHER* fetched_cipher(const Suite& suite) {
-  // Fetched once per process, as the engine does.
-  static const std::array<CipherPtr, 3> ciphers = [] {
-    std::array<CipherPtr, 3> out;
-    for (std::size_t i = 0; i < kSuites.size(); ++i)
-      out[i].reset(EVP_CIPHER_fetch(nullptr, kSuites[i].evp, nullptr));
-    return out;
-  }();
-  const auto index = static_cast<std::size_t>(&suite - kSuites.data());
-  must_ssl(ciphers[index] != nullptr, "EVP_CIPHER_fetch");
-  return ciphers[index].get();
+// AES-GCM in TLS 1.2 (RFC 5288 §3): a 4-byte implicit salt and an 8-byte explicit nonce,
+// which is the sequence number here as in both engines.
+std::array<std::uint8_t, 12> gcm12_nonce(const std::array<std::uint8_t, 12>& iv,
+                                         std::uint64_t seq) {
+  std::array<std::uint8_t, 12> nonce = iv;
+  for (int i = 0; i < 8; ++i)
+    nonce[11 - i] = static_cast<std::uint8_t>(seq >> (8 * i));
+  return nonce;
 }
 
-// The ceiling: sealing and opening one record's inner plaintext (the data and its content
-// type byte) with a kept EVP_CIPHER_CTX, key set once, only the IV per record.
+const EVP_CIPHER* fetched_cipher(const Suite& suite) {
+  // Fetched once per process, as the engine does.
+  static constexpr std::array<const char*, 3> kNames = {"AES-128-GCM", "AES-256-GCM",
+                                                        "ChaCha20-Poly1305"};
+  static const std::array<CipherPtr, 3> ciphers = [] {
+    std::array<CipherPtr, 3> out;
+    for (std::size_t i = 0; i < kNames.size(); ++i)
+      out[i].reset(EVP_CIPHER_fetch(nullptr, kNames[i], nullptr));
+    return out;
+  }();
+  for (std::size_t i = 0; i < kNames.size(); ++i) {
+    if (std::string_view(kNames[i]) == suite.evp) {
+      must_ssl(ciphers[i] != nullptr, "EVP_CIPHER_fetch");
+      return ciphers[i].get();
+    }
+  }
+  fail(std::string("no cipher fetched for ") + suite.evp);
+}
+
+// The ceiling: sealing and opening one record's payload with a kept EVP_CIPHER_CTX, key set
+// once, only the IV (and in TLS 1.2 the AAD's sequence number) per record. TLS 1.3 seals the
+// inner plaintext (the data and its content type byte) with the 5-byte record header as AAD;
+// TLS 1.2 seals the data with seq || type || version || length (13 bytes) as AAD.
 class RawAead {
  public:
   RawAead(const Suite& suite, std::size_t write_size)
-      : seal_ctx_(EVP_CIPHER_CTX_new()),
+      : tls12_(is_tls12(suite)),
+        gcm12_(tls12_ && std::string_view(suite.evp) != "ChaCha20-Poly1305"),
+        seal_ctx_(EVP_CIPHER_CTX_new()),
         open_ctx_(EVP_CIPHER_CTX_new()),
-        text_(write_size + 1, 0x5a),
-        sealed_(write_size + 1),
-        opened_(write_size + 1) {
+        text_(write_size + (tls12_ ? 0 : 1), 0x5a),
+        sealed_(text_.size()),
+        opened_(text_.size()) {
     const std::vector<std::uint8_t> key(suite.key_length, 0x42);
-    const std::size_t record_length = text_.size() + tag_.size();
-    header_[3] = static_cast<std::uint8_t>(record_length >> 8);
-    header_[4] = static_cast<std::uint8_t>(record_length);
+    const std::size_t length = tls12_ ? text_.size() : text_.size() + tag_.size();
+    aad_length_ = tls12_ ? 13 : 5;
+    std::uint8_t* header = aad_.data() + (tls12_ ? 8 : 0);  // TLS 1.2: after the sequence number
+    header[0] = 0x17;                                       // application_data
+    header[1] = 0x03;
+    header[2] = 0x03;
+    header[3] = static_cast<std::uint8_t>(length >> 8);
+    header[4] = static_cast<std::uint8_t>(length);
     must_ssl(seal_ctx_ && open_ctx_, "EVP_CIPHER_CTX_new");
     must_ssl(EVP_EncryptInit_ex2(seal_ctx_.get(), fetched_cipher(suite), key.data(), nullptr,
                                  nullptr) == 1,
@@ -693,8 +871,9 @@ class RawAead {
                                  nullptr) == 1,
              "EVP_DecryptInit_ex2");
     std::copy(text_.begin(), text_.end(), sealed_.begin());
-    open_nonce_ = record_nonce(iv_, seq_);
+    open_nonce_ = nonce(seq_);
     seal(sealed_.data(), tag_.data());
+    open_aad_ = aad_;
   }
 
   std::int64_t seal_records(int records) {
@@ -717,14 +896,23 @@ class RawAead {
   }
 
  private:
+  std::array<std::uint8_t, 12> nonce(std::uint64_t seq) const {
+    return gcm12_ ? gcm12_nonce(iv_, seq) : record_nonce(iv_, seq);
+  }
+
   void seal(std::uint8_t* buf, std::uint8_t* tag) {
-    const std::array<std::uint8_t, 12> nonce = record_nonce(iv_, seq_++);
+    const std::uint64_t seq = seq_++;
+    const std::array<std::uint8_t, 12> iv = nonce(seq);
+    if (tls12_) {
+      for (int i = 0; i < 8; ++i)
+        aad_[7 - i] = static_cast<std::uint8_t>(seq >> (8 * i));
+    }
     int n = 0;
     const int len = static_cast<int>(text_.size());
+    const int aad_len = static_cast<int>(aad_length_);
     EVP_CIPHER_CTX* ctx = seal_ctx_.get();
-    if (EVP_EncryptInit_ex2(ctx, nullptr, nullptr, nonce.data(), nullptr) != 1 ||
-        EVP_EncryptUpdate(ctx, nullptr, &n, header_.data(), static_cast<int>(header_.size())) !=
-            1 ||
+    if (EVP_EncryptInit_ex2(ctx, nullptr, nullptr, iv.data(), nullptr) != 1 ||
+        EVP_EncryptUpdate(ctx, nullptr, &n, aad_.data(), aad_len) != 1 ||
         EVP_EncryptUpdate(ctx, buf, &n, buf, len) != 1 ||
         EVP_EncryptFinal_ex(ctx, buf + n, &n) != 1 ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, tag) != 1) {
@@ -735,10 +923,10 @@ class RawAead {
   void open() {
     int n = 0;
     const int len = static_cast<int>(sealed_.size());
+    const int aad_len = static_cast<int>(aad_length_);
     EVP_CIPHER_CTX* ctx = open_ctx_.get();
     if (EVP_DecryptInit_ex2(ctx, nullptr, nullptr, open_nonce_.data(), nullptr) != 1 ||
-        EVP_DecryptUpdate(ctx, nullptr, &n, header_.data(), static_cast<int>(header_.size())) !=
-            1 ||
+        EVP_DecryptUpdate(ctx, nullptr, &n, open_aad_.data(), aad_len) != 1 ||
         EVP_DecryptUpdate(ctx, opened_.data(), &n, sealed_.data(), len) != 1 ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, 16, tag_.data()) != 1 ||
         EVP_DecryptFinal_ex(ctx, opened_.data() + n, &n) != 1) {
@@ -746,12 +934,16 @@ class RawAead {
     }
   }
 
+  bool tls12_;
+  bool gcm12_;
   CipherCtxPtr seal_ctx_;
   CipherCtxPtr open_ctx_;
   std::array<std::uint8_t, 12> iv_{0x24, 0x24, 0x24, 0x24, 0x24, 0x24,
                                    0x24, 0x24, 0x24, 0x24, 0x24, 0x24};
   std::array<std::uint8_t, 12> open_nonce_{};  // what sealed_ was sealed under
-  std::array<std::uint8_t, 5> header_{0x17, 0x03, 0x03, 0x00, 0x00};  // the AAD
+  std::array<std::uint8_t, 13> aad_{};         // TLS 1.3: the record header; 1.2: 13 bytes
+  std::array<std::uint8_t, 13> open_aad_{};    // the AAD sealed_ was sealed with
+  std::size_t aad_length_ = 5;
   std::uint64_t seq_ = 0;
   std::vector<std::uint8_t> text_;
   std::vector<std::uint8_t> sealed_;
@@ -886,7 +1078,7 @@ MemoryFigures libssl_memory(const Scenario& sc, int n) {
 
 int run(const Options& o) {
   const std::int64_t start = cpu_now_ns();
-  std::printf("bench_tls: bulwark TLS 1.3 engine vs %s libssl; one process, one thread\n",
+  std::printf("bench_tls: bulwark TLS 1.3 and 1.2 engine vs %s libssl; one process, one thread\n",
               OpenSSL_version(OPENSSL_VERSION));
   std::printf("(rates are per CPU-second of the side named; %d rounds alternate the two)\n",
               o.rounds);
@@ -961,7 +1153,7 @@ int run(const Options& o) {
   std::printf("  %-34s %12s %12s\n", "", "server/s", "client/s");
   {
     const Scenario sc{.pki = &ecdsa, .tickets = true};
-    const HandshakeFigures f = resumed_handshakes(sc, o);
+    const HandshakeFigures f = resumed_handshakes(sc, o.resumptions, o).handshakes;
     print_rates("bulwark", f.bulwark);
     print_rates("libssl", f.libssl);
     print_ratio(f.bulwark, f.libssl);
@@ -970,21 +1162,24 @@ int run(const Options& o) {
   heading(
       "4. Bulk client->server, MB/s (10^6 bytes of application data per CPU-second;"
       " both ends on one thread)");
-  std::printf("  %-26s %9s %9s %8s %9s %9s %9s %9s\n", "", "bulwark", "libssl", "ratio", "raw seal",
-              "raw open", "ceiling", "% ceil");
-  for (const std::size_t write_size : {std::size_t{16384}, std::size_t{1024}}) {
-    for (const Suite& suite : kSuites) {
-      const std::size_t total = write_size == 16384 ? o.bulk_bytes_16k : o.bulk_bytes_1k;
-      const BulkFigures b = bulk(ecdsa, suite, write_size, total, o);
-      char label[64];
-      std::snprintf(label, sizeof label, "%s, %zu KiB", suite.evp, write_size / 1024);
-      std::printf("  %-26s %9.1f %9.1f %7.2fx %9.1f %9.1f %9.1f %8.1f%%\n", label,
-                  figures.add(b.bulwark_mbps), figures.add(b.libssl_mbps),
-                  figures.add(b.bulwark_mbps / b.libssl_mbps), figures.add(b.seal_mbps),
-                  figures.add(b.open_mbps), figures.add(b.ceiling_mbps),
-                  figures.add(100.0 * b.bulwark_mbps / b.ceiling_mbps));
+  auto bulk_table = [&](const std::vector<const Suite*>& suites) {
+    std::printf("  %-26s %9s %9s %8s %9s %9s %9s %9s\n", "", "bulwark", "libssl", "ratio",
+                "raw seal", "raw open", "ceiling", "% ceil");
+    for (const std::size_t write_size : {std::size_t{16384}, std::size_t{1024}}) {
+      for (const Suite* suite : suites) {
+        const std::size_t total = write_size == 16384 ? o.bulk_bytes_16k : o.bulk_bytes_1k;
+        const BulkFigures b = bulk(ecdsa, *suite, write_size, total, o);
+        char label[64];
+        std::snprintf(label, sizeof label, "%s, %zu KiB", suite->evp, write_size / 1024);
+        std::printf("  %-26s %9.1f %9.1f %7.2fx %9.1f %9.1f %9.1f %8.1f%%\n", label,
+                    figures.add(b.bulwark_mbps), figures.add(b.libssl_mbps),
+                    figures.add(b.bulwark_mbps / b.libssl_mbps), figures.add(b.seal_mbps),
+                    figures.add(b.open_mbps), figures.add(b.ceiling_mbps),
+                    figures.add(100.0 * b.bulwark_mbps / b.ceiling_mbps));
+      }
     }
-  }
+  };
+  bulk_table({&kSuites[0], &kSuites[1], &kSuites[2]});
 
   std::printf(
       "\n5. Heap per established idle connection, KiB (%s, %d connections;\n"
@@ -1005,6 +1200,61 @@ int run(const Options& o) {
     std::printf("  %-40s %10.2f %10s %13.2fx\n", "libssl (SSL_MODE_RELEASE_BUFFERS, as nginx)",
                 figures.add(lr.server_kib), "", figures.add(b.server_kib / lr.server_kib));
   }
+
+  std::printf(
+      "\n6. TLS 1.2 full handshakes per CPU-second: ECDHE x25519, extended master secret,\n"
+      "   no tickets, no session cache; chain as in 1; %d handshakes per implementation each\n",
+      std::max(1, o.handshakes / o.rounds) * o.rounds);
+  std::printf("  %-34s %12s %12s\n", "", "server/s", "client/s");
+  const FullCase cases12[] = {
+      {"ECDHE-ECDSA-AES128-GCM-SHA256, P-256, client verifies", &ecdsa, true,
+       tls::SignatureScheme::ecdsa_secp256r1_sha256, EVP_PKEY_EC},
+      {"ECDHE-RSA-AES128-GCM-SHA256, RSA-2048, client verifies", &rsa, true,
+       tls::SignatureScheme::rsa_pss_rsae_sha256, EVP_PKEY_RSA_PSS},
+  };
+  for (const FullCase& c : cases12) {
+    const Scenario sc{.pki = c.pki,
+                      .suite = c.pki == &ecdsa ? &kEcdsaAes128Gcm12 : &kRsaAes128Gcm12,
+                      .verify = c.verify};
+    const HandshakeFigures f = full_handshakes(sc, c.scheme, c.libssl_sig_type, o);
+    std::printf("%s\n", c.label);
+    print_rates("bulwark", f.bulwark);
+    print_rates("libssl", f.libssl);
+    print_ratio(f.bulwark, f.libssl);
+  }
+
+  // An abbreviated handshake does no public-key operation: about ten times cheaper than a
+  // TLS 1.3 psk_dhe_ke one, so four times as many keep the measured time comparable.
+  const int resumptions12 = 4 * o.resumptions;
+  std::printf(
+      "\n7. TLS 1.2 resumed handshakes per CPU-second: abbreviated handshake,\n"
+      "   ECDHE-ECDSA-AES128-GCM-SHA256, P-256 server; each connection resumes the session\n"
+      "   the previous one left; %d per implementation each\n",
+      std::max(1, resumptions12 / o.rounds) * o.rounds);
+  std::printf("  %-34s %12s %12s\n", "", "server/s", "client/s");
+  {
+    const Scenario by_id{.pki = &ecdsa, .suite = &kEcdsaAes128Gcm12, .session_ids = true};
+    const HandshakeFigures f = resumed_handshakes(by_id, resumptions12, o).handshakes;
+    std::printf("By session id (server session cache, no tickets)\n");
+    print_rates("bulwark", f.bulwark);
+    print_rates("libssl", f.libssl);
+    print_ratio(f.bulwark, f.libssl);
+  }
+  {
+    const Scenario by_ticket{.pki = &ecdsa, .suite = &kEcdsaAes128Gcm12, .tickets = true};
+    const ResumptionFigures r = resumed_handshakes(by_ticket, resumptions12, o);
+    std::printf("By ticket (RFC 5077, no server session cache)\n");
+    print_rates("bulwark", r.handshakes.bulwark);
+    print_rates("libssl", r.handshakes.libssl);
+    print_ratio(r.handshakes.bulwark, r.handshakes.libssl);
+    std::printf("  (a resumed connection gets a new ticket: bulwark %s, libssl %s)\n",
+                r.bulwark_renews_ticket ? "yes" : "no", r.libssl_renews_ticket ? "yes" : "no");
+  }
+
+  heading(
+      "8. TLS 1.2 bulk client->server, MB/s (ECDHE-ECDSA suites; as in 4, AEAD with the 13-byte"
+      " AAD)");
+  bulk_table({&kEcdsaAes128Gcm12, &kEcdsaChacha12});
 
   std::printf("\n%d figures produced", figures.count());
   if (figures.bad() != 0) {
