@@ -7,6 +7,7 @@
 
 #include "apps/common.hpp"
 #include "apps/tls_io.hpp"
+#include "bulwark/crypto/random.hpp"
 #include "bulwark/tls/session.hpp"
 
 namespace bulwark::apps {
@@ -31,6 +32,7 @@ struct ConnectOptions {
   int reconnect = 0;
   bool early_data = false;
   bool key_update = false;
+  bool heartbeat = false;
 };
 
 void print_parameters(const tls::Connection& conn, const ConnectOptions& o, int number, int total) {
@@ -121,6 +123,7 @@ int run_connect(const ConnectOptions& o) {
   // Tickets from one connection are offered on the next (--reconnect).
   cfg->sessions = std::make_shared<tls::SessionCache>();
   cfg->early_data = o.early_data;
+  cfg->heartbeat = o.heartbeat;
   if (o.trace) install_trace(*cfg, "");
   if (auto s = install_key_log_from_environment(*cfg, cmd); !s) return fail(cmd, s.error());
 
@@ -136,6 +139,7 @@ int run_connect(const ConnectOptions& o) {
   }
 
   const int total = o.reconnect + 1;
+  std::vector<std::uint8_t> heartbeat_payload;
   for (int number = 1; number <= total; ++number) {
     auto socket = tcp_connect(*target, timeout.count() > 0 ? timeout : std::chrono::seconds(30));
     if (!socket) return fail(cmd, socket.error().detail(), "is the server running?");
@@ -169,9 +173,31 @@ int run_connect(const ConnectOptions& o) {
         BW_TRY(c.update_keys(true));
         if (o.verbose) fmt::print(stderr, "key_update: sent, peer asked to update too\n");
       }
+      if (o.heartbeat && number == 1) {
+        if (!c.info().heartbeat) {
+          fmt::print(stderr, "heartbeat: not negotiated ({})\n",
+                     c.info().version == tls::ProtocolVersion::tls13
+                         ? "TLS 1.3 has no heartbeat; try --tls-max 1.2"
+                         : "the server does not offer it");
+        } else {
+          heartbeat_payload.resize(16);
+          BW_TRY(crypto::SystemRandom::instance().fill(heartbeat_payload));
+          BW_TRY(c.send_heartbeat(heartbeat_payload));
+          fmt::print(stderr, "heartbeat: request sent ({} bytes of payload)\n",
+                     heartbeat_payload.size());
+        }
+      }
       return {};
     };
     const DriveResult r = drive(socket->get(), *conn, d);
+    if (!heartbeat_payload.empty()) {
+      // RFC 6520 §4: the answer carries exactly our payload.
+      auto reply = conn->take_heartbeat_response();
+      if (!reply) return fail(cmd, "heartbeat: no reply from the server");
+      fmt::print(stderr, "heartbeat: reply received, payload {}\n",
+                 *reply == heartbeat_payload ? "matches" : "DIFFERS");
+      heartbeat_payload.clear();
+    }
     switch (r.end) {
       case DriveEnd::clean:
       case DriveEnd::stopped:
@@ -228,6 +254,9 @@ void register_connect(CLI::App& app, Action& run) {
                 "Connect N more times, resuming with the tickets received; stdin is read first "
                 "and sent on every connection")
       ->check(CLI::Range(0, 1000));
+  c->add_flag("--heartbeat", o->heartbeat,
+              "TLS 1.2: negotiate the heartbeat extension, send one request after the "
+              "handshake and report the reply");
   c->add_flag("--key-update", o->key_update,
               "After the handshake, update our keys and ask the server to update its keys "
               "(TLS 1.3)");

@@ -33,6 +33,7 @@ struct ListenOptions {
   bool once = false;
   int max_connections = 64;
   std::uint32_t max_early_data = 0;
+  bool heartbeat = false;
   double timeout = 0;
   bool verbose = false;
   bool trace = false;
@@ -127,6 +128,7 @@ Result<std::shared_ptr<tls::ServerConfig>> make_config(const ListenOptions& o) {
   // any of them can resume.
   BW_ASSIGN(cfg->tickets, tls::TicketKeys::create());
   cfg->max_early_data = o.max_early_data;
+  cfg->heartbeat = o.heartbeat;
   cfg->session_cache = std::make_shared<tls::ServerSessionCache>();
   return cfg;
 }
@@ -266,6 +268,8 @@ void register_listen(CLI::App& app, Action& run) {
   l->add_option("--tls-min", o->policy.tls_min, "Lowest TLS version: 1.2 (default) or 1.3");
   l->add_option("--tls-max", o->policy.tls_max, "Highest TLS version: 1.2 or 1.3 (default)");
   l->add_flag("--once", o->once, "Exit after the first connection ends (status: its outcome)");
+  l->add_flag("--heartbeat", o->heartbeat,
+              "TLS 1.2: answer heartbeat requests (RFC 6520; length-checked, rate-limited)");
   l->add_option("--max-early-data", o->max_early_data,
                 "Accept TLS 1.3 0-RTT data up to N bytes on resumed connections (default 0: "
                 "refused; early data can be replayed by an attacker)");

@@ -176,5 +176,15 @@ else
   failed tls1.2 "client certificate" "rc=$rc" "$tmp/c.err" "$tmp/http.err"
 fi
 stop "$server_pid"
+# Heartbeat (RFC 6520): negotiated with gnutls-serv --heartbeat; one request, the reply
+# carries our payload.
+g_serv http "${ecdsa[@]}" --priority "$tls12" --heartbeat
+run_bulwark c 20 connect "127.0.0.1:$sport" --cacert "$CA" --heartbeat <"$tmp/get"
+if [[ $rc -eq 0 ]] && grep -q '^heartbeat: reply received, payload matches$' "$tmp/c.err"; then
+  pass tls1.2 "heartbeat request answered"
+else
+  failed tls1.2 "heartbeat request answered" "rc=$rc" "$tmp/c.err" "$tmp/http.err"
+fi
+stop "$server_pid"
 
 interop_finish
