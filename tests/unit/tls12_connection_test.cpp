@@ -459,3 +459,28 @@ TEST(Tls12Attacks, OverlongClientKeyExchangeIsDecodeError) {
   ASSERT_FALSE(f.server.feed(bad));
   EXPECT_EQ(f.server.failure()->alert, AlertDescription::decode_error);
 }
+
+// The THC renegotiation flood: every attempt is refused with a warning, and a client that
+// keeps trying is cut off instead of costing us handshakes.
+TEST(Tls12Attacks, RenegotiationFloodIsCutOff) {
+  auto cfg = std::make_shared<Config>();
+  Connection::Impl impl(Role::server, cfg);
+  impl.state = State::established;
+  impl.tls12 = true;
+  const V body;
+  const V message = {1, 0, 0, 0};
+  const HandshakeMessage hello{HandshakeType::client_hello, body, message};
+  for (std::size_t i = 0; i < cfg->limits.max_renegotiation_attempts; ++i) {
+    ASSERT_TRUE(impl.refuse_renegotiation(hello)) << i;
+    // A warning alert: level 1, no_renegotiation (100).
+    ASSERT_GE(impl.out.size(), 7u);
+    EXPECT_EQ(impl.out[impl.out.size() - 2], 1);
+    EXPECT_EQ(impl.out[impl.out.size() - 1], 100);
+  }
+  auto s = impl.refuse_renegotiation(hello);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error(), Errc::limit_exceeded);
+  // Anything else after the handshake is unexpected.
+  const HandshakeMessage other{HandshakeType::server_hello_done, body, message};
+  EXPECT_EQ(impl.refuse_renegotiation(other).error(), Errc::unexpected_message);
+}
