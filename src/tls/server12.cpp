@@ -247,6 +247,13 @@ Status Server12::on_client_hello(const HandshakeMessage& m) {
         }
         auto scheme = choose_signature_scheme12(ck.key, fitting, sa->schemes);
         if (!scheme) continue;
+        // RFC 8422 §4: in TLS 1.2 the client's supported_groups also bounds the curve of an
+        // ECDSA certificate's key.
+        const crypto::KeyType kt = ck.key.type();
+        if ((kt == crypto::KeyType::ec_p256 && !groups->groups.contains(NamedGroup::secp256r1)) ||
+            (kt == crypto::KeyType::ec_p384 && !groups->groups.contains(NamedGroup::secp384r1))) {
+          continue;
+        }
         if (sni_.empty() || crypto::verify_host(ck.chain.front(), sni_).ok()) {
           cert_ = &ck;
           scheme_ = *scheme;

@@ -83,8 +83,18 @@ TEST_P(Tls12Matrix, HandshakeAndData) {
   const auto& pki = pki_for(key);
   auto c = client12(pki);
   c->cipher_suites = {suite};
+  // RFC 8422 §4: an ECDSA certificate's curve must be among the client's groups too; the
+  // server's list forces the key exchange group.
   c->groups = {group};
-  auto p = connect(c, test::server_config(pki));
+  if (key == crypto::KeyType::ec_p256 && group != NamedGroup::secp256r1) {
+    c->groups.push_back(NamedGroup::secp256r1);
+  }
+  if (key == crypto::KeyType::ec_p384 && group != NamedGroup::secp384r1) {
+    c->groups.push_back(NamedGroup::secp384r1);
+  }
+  auto s = test::server_config(pki);
+  s->groups = {group};
+  auto p = connect(c, s);
   ASSERT_TRUE(pump(p.client, p.server)) << why(p);
   ASSERT_TRUE(p.client.handshake_done()) << why(p);
   ASSERT_TRUE(p.server.handshake_done()) << why(p);
@@ -483,4 +493,19 @@ TEST(Tls12Attacks, RenegotiationFloodIsCutOff) {
   // Anything else after the handshake is unexpected.
   const HandshakeMessage other{HandshakeType::server_hello_done, body, message};
   EXPECT_EQ(impl.refuse_renegotiation(other).error(), Errc::unexpected_message);
+}
+
+// RFC 8422 §4: a TLS 1.2 client that lists only x25519 cannot be served with a P-256
+// certificate; with P-256 listed too, it can (and x25519 is still the key exchange).
+TEST(Tls12Connection, EcdsaCertificateCurveMustBeAmongTheClientsGroups) {
+  auto c = client12(ecdsa());
+  c->groups = {NamedGroup::x25519};
+  auto p = connect(c, test::server_config(ecdsa()));
+  EXPECT_FALSE(pump(p.client, p.server));
+  ASSERT_NE(p.server.failure(), nullptr);
+  EXPECT_EQ(p.server.failure()->alert, AlertDescription::handshake_failure);
+  c->groups = {NamedGroup::x25519, NamedGroup::secp256r1};
+  auto q = connect(c, test::server_config(ecdsa()));
+  ASSERT_TRUE(pump(q.client, q.server)) << why(q);
+  EXPECT_EQ(q.client.info().group, NamedGroup::x25519);
 }

@@ -443,6 +443,7 @@ HelloSpec tls12_hello() {
   HelloSpec h;
   h.versions.reset();  // legacy_version 0x0303, no supported_versions: a TLS 1.2 ClientHello
   h.suites = {CipherSuite::tls_ecdhe_ecdsa_with_aes_128_gcm_sha256};
+  h.groups = std::vector<NamedGroup>{NamedGroup::x25519, NamedGroup::secp256r1};
   h.share_group.reset();
   h.ems = true;
   h.renegotiation_info = true;
