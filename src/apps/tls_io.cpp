@@ -362,7 +362,7 @@ Result<tls::ProtocolVersion> parse_version(std::string_view text) {
   if (text == "1.2") return tls::ProtocolVersion::tls12;
   if (text == "1.0" || text == "1.1") {
     return Error(Errc::unsupported,
-                 fmt::format("TLS {} is obsolete (RFC 8996) and not implemented", text));
+                 fmt::format("TLS {} is obsolete (RFC 8996); bulwark does not speak it", text));
   }
   return Error(Errc::invalid_argument,
                fmt::format("unknown TLS version '{}' (use 1.2 or 1.3)", text));
