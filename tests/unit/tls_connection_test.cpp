@@ -592,3 +592,36 @@ TEST(TlsEarlyData, NotOfferedWithoutASuitableTicket) {
   V got(20);
   EXPECT_EQ(q.server.read(got), 0u);
 }
+
+// Every CertificateVerify scheme TLS 1.3 allows, chosen by the client's offer: RSA-PSS with
+// each hash (rsae), ECDSA on both curves, Ed25519.
+TEST(TlsConnection, EverySignatureScheme) {
+  struct Case {
+    crypto::KeyType key;
+    SignatureScheme scheme;
+  };
+  const Case cases[] = {
+      {crypto::KeyType::rsa, SignatureScheme::rsa_pss_rsae_sha256},
+      {crypto::KeyType::rsa, SignatureScheme::rsa_pss_rsae_sha384},
+      {crypto::KeyType::rsa, SignatureScheme::rsa_pss_rsae_sha512},
+      {crypto::KeyType::ec_p256, SignatureScheme::ecdsa_secp256r1_sha256},
+      {crypto::KeyType::ec_p384, SignatureScheme::ecdsa_secp384r1_sha384},
+      {crypto::KeyType::ed25519, SignatureScheme::ed25519},
+  };
+  for (const auto& c : cases) {
+    const auto& pki = pki_for(c.key);
+    auto client = test::client_config(pki);
+    client->signature_schemes = {c.scheme};
+    auto p = connect(client, test::server_config(pki));
+    ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+    EXPECT_EQ(p.client.info().peer_signature_scheme, c.scheme) << name(c.scheme);
+    EXPECT_TRUE(p.client.info().peer_verified);
+  }
+  // A client that accepts no scheme the server's key can make: handshake_failure.
+  auto client = test::client_config(pki_for(crypto::KeyType::rsa));
+  client->signature_schemes = {SignatureScheme::ecdsa_secp256r1_sha256};
+  auto p = connect(client, test::server_config(pki_for(crypto::KeyType::rsa)));
+  EXPECT_FALSE(pump(p.client, p.server));
+  ASSERT_NE(p.server.failure(), nullptr);
+  EXPECT_EQ(p.server.failure()->alert, AlertDescription::handshake_failure);
+}
