@@ -226,12 +226,11 @@ Status Client12::on_certificate(const HandshakeMessage& m) {
   BW_ASSIGN(Certificate12 cert, decode_body<Certificate12>(m.body));
   if (cert.certificate_list.empty())
     return Error(Errc::truncated, "the server sent no certificate");
-  for (const auto& c : cert.certificate_list) {
-    auto parsed = crypto::Certificate::from_der(c.data);
-    if (!parsed) return Error(Errc::decode_failed, "a certificate does not parse");
-    chain_.push_back(std::move(parsed).value());
-  }
-  BW_TRY(verify_server_chain(*cfg_, chain_, server_name_));
+  std::vector<wire::Bytes> der;
+  der.reserve(cert.certificate_list.size());
+  for (const auto& c : cert.certificate_list)
+    der.push_back(c.data);
+  BW_ASSIGN(chain_, verified_server_chain(*cfg_, der, server_name_));
   conn_.info.peer_certificates = chain_;
   BW_TRY(record_message(m.message));
   state_ = WaitServerKeyExchange{};

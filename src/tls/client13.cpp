@@ -553,8 +553,11 @@ Status Client13::on_certificate(const HandshakeMessage& m) {
   if (cert.certificate_list.empty()) {
     return Error(Errc::truncated, "the server sent no certificate");
   }
-  BW_ASSIGN(auto chain, parse_certificate_chain(cert));
-  BW_TRY(verify_server_chain(*cfg_, chain, server_name_));
+  std::vector<wire::Bytes> der;
+  der.reserve(cert.certificate_list.size());
+  for (const auto& entry : cert.certificate_list)
+    der.push_back(entry.cert_data);
+  BW_ASSIGN(auto chain, verified_server_chain(*cfg_, der, server_name_));
   conn_.info.peer_certificates = chain;
   BW_TRY(transcript_.update(m.message));
   state_ = WaitCertificateVerify{std::move(chain)};

@@ -148,17 +148,65 @@ Result<std::vector<crypto::Certificate>> parse_certificate_chain(const Certifica
   return chain;
 }
 
+namespace {
+
+Result<crypto::TrustStore> client_trust_store(const ClientConfig& cfg) {
+  return cfg.trust ? Result<crypto::TrustStore>(*cfg.trust) : crypto::TrustStore::system();
+}
+
+Status verify_server_chain_at(const crypto::TrustStore& store,
+                              std::span<const crypto::Certificate> chain,
+                              const std::string& server_name,
+                              std::chrono::system_clock::time_point now) {
+  crypto::VerifyOptions opts;
+  opts.purpose = crypto::Purpose::server;
+  opts.at = now;
+  opts.host = server_name;
+  return store.verify(chain.front(), chain.subspan(1), opts);
+}
+
+}  // namespace
+
 Status verify_server_chain(const ClientConfig& cfg, std::span<const crypto::Certificate> chain,
                            const std::string& server_name) {
   if (cfg.insecure_skip_verification) return {};
-  crypto::VerifyOptions opts;
-  opts.purpose = crypto::Purpose::server;
-  opts.at = cfg.clock();
-  opts.host = server_name;
-  Result<crypto::TrustStore> store =
-      cfg.trust ? Result<crypto::TrustStore>(*cfg.trust) : crypto::TrustStore::system();
-  if (!store) return std::move(store).error();
-  return store->verify(chain.front(), chain.subspan(1), opts);
+  BW_ASSIGN(const crypto::TrustStore store, client_trust_store(cfg));
+  return verify_server_chain_at(store, chain, server_name, cfg.clock());
+}
+
+Result<std::vector<crypto::Certificate>> verified_server_chain(
+    const ClientConfig& cfg, std::span<const wire::Bytes> chain_der,
+    const std::string& server_name) {
+  const auto parse = [&]() -> Result<std::vector<crypto::Certificate>> {
+    std::vector<crypto::Certificate> chain;
+    chain.reserve(chain_der.size());
+    for (const wire::Bytes der : chain_der) {
+      auto c = crypto::Certificate::from_der(der);
+      if (!c)
+        return Error(Errc::decode_failed, "a certificate does not parse: " + c.error().message());
+      chain.push_back(std::move(c).value());
+    }
+    return chain;
+  };
+  if (chain_der.empty()) return Error(Errc::truncated, "the server sent no certificate");
+  if (cfg.insecure_skip_verification || !cfg.chain_cache) {
+    BW_ASSIGN(auto chain, parse());
+    BW_TRY(verify_server_chain(cfg, chain, server_name));
+    return chain;
+  }
+  // Identical bytes, name, anchors and purpose verified within the entry's time window give
+  // the same result (the argument is in chain_cache.hpp): skip parsing and path validation.
+  BW_ASSIGN(const crypto::TrustStore store, client_trust_store(cfg));
+  const auto now = cfg.clock();
+  BW_ASSIGN(const ChainCacheKey key,
+            VerifiedChainCache::key(chain_der, server_name, store, crypto::Purpose::server));
+  if (auto cached = cfg.chain_cache->find(key, now)) return std::move(*cached);
+
+  BW_ASSIGN(auto chain, parse());
+  BW_TRY(verify_server_chain_at(store, chain, server_name, now));
+  // Only a success is recorded: a failure is verified again on every connection.
+  cfg.chain_cache->insert(key, chain, store, now);
+  return chain;
 }
 
 bool sni_applies(std::string_view server_name) noexcept {

@@ -86,6 +86,12 @@ Result<PeerAuthenticated> verify_signature12(const crypto::PublicKey& key, Signa
 // skipped only with insecure_skip_verification.
 Status verify_server_chain(const ClientConfig& cfg, std::span<const crypto::Certificate> chain,
                            const std::string& server_name);
+// Parses the server's certificates (DER, leaf first) and verifies them as
+// verify_server_chain does, through cfg.chain_cache: a chain that verified recently with the
+// same bytes, name and anchors is reused without parsing or path validation.
+Result<std::vector<crypto::Certificate>> verified_server_chain(
+    const ClientConfig& cfg, std::span<const wire::Bytes> chain_der,
+    const std::string& server_name);
 // RFC 8446 §4.4.4: the peer's Finished; a mismatch is decrypt_error.
 Result<FinishedVerified> verify_finished(crypto::HashAlg alg, wire::Bytes base_key,
                                          wire::Bytes transcript_hash, wire::Bytes received);

@@ -17,6 +17,7 @@
 #include "bulwark/crypto/keys.hpp"
 #include "bulwark/crypto/random.hpp"
 #include "bulwark/crypto/trust_store.hpp"
+#include "bulwark/tls/chain_cache.hpp"
 #include "bulwark/tls/types.hpp"
 
 namespace bulwark::tls {
@@ -133,6 +134,10 @@ struct ClientConfig : Config {
   // Verifying the server's certificate chain and host name is the default. Setting this
   // accepts any certificate from anyone: a man in the middle included.
   bool insecure_skip_verification = false;
+  // Server chains that verified recently (identical bytes, same name and trust store), reused
+  // for at most 10 minutes and never past a certificate's notAfter (see chain_cache.hpp).
+  // Every connection sharing this config shares the cache; null verifies every chain afresh.
+  std::shared_ptr<VerifiedChainCache> chain_cache = std::make_shared<VerifiedChainCache>();
   // A client certificate, sent when the server asks for one.
   std::optional<CertifiedKey> certificate;
   // Middlebox compatibility mode (RFC 8446 §D.4): a fake session id and a CCS.

@@ -1,0 +1,115 @@
+// The verified-chain cache of TLS clients (why reuse is safe: see chain_cache.hpp).
+#include "bulwark/tls/chain_cache.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "bulwark/crypto/hash.hpp"
+
+namespace bulwark::tls {
+
+namespace {
+
+// Fixed-width fields keep the encoding unambiguous: no two different inputs hash the same
+// byte string.
+Status absorb_u64(crypto::Hash& h, std::uint64_t v) {
+  std::array<std::uint8_t, 8> b;
+  for (std::size_t i = 0; i < b.size(); ++i)
+    b[i] = static_cast<std::uint8_t>(v >> (56 - 8 * i));
+  return h.update(b);
+}
+
+Status absorb_bytes(crypto::Hash& h, wire::Bytes data) {
+  BW_TRY(absorb_u64(h, data.size()));
+  return h.update(data);
+}
+
+}  // namespace
+
+VerifiedChainCache::VerifiedChainCache(std::size_t capacity, std::chrono::seconds max_age)
+    : capacity_(capacity), max_age_(max_age) {}
+
+Result<ChainCacheKey> VerifiedChainCache::key(std::span<const wire::Bytes> chain_der,
+                                              std::string_view server_name,
+                                              const crypto::TrustStore& trust,
+                                              crypto::Purpose purpose) {
+  static constexpr std::string_view domain = "bulwark verified chain v1";
+  BW_ASSIGN(crypto::Hash h, crypto::Hash::create(crypto::HashAlg::sha256));
+  BW_TRY(absorb_bytes(h, {reinterpret_cast<const std::uint8_t*>(domain.data()), domain.size()}));
+  BW_TRY(absorb_u64(h, static_cast<std::uint64_t>(purpose)));
+  BW_TRY(absorb_u64(h, reinterpret_cast<std::uintptr_t>(trust.native())));
+  BW_TRY(absorb_bytes(
+      h, {reinterpret_cast<const std::uint8_t*>(server_name.data()), server_name.size()}));
+  BW_TRY(absorb_u64(h, chain_der.size()));
+  for (const wire::Bytes der : chain_der)
+    BW_TRY(absorb_bytes(h, der));
+  ChainCacheKey k;
+  BW_TRY(h.final(k));
+  return k;
+}
+
+std::size_t VerifiedChainCache::KeyHash::operator()(const ChainCacheKey& k) const noexcept {
+  // The key is already a uniform digest.
+  std::size_t v;
+  std::memcpy(&v, k.data(), sizeof v);
+  return v;
+}
+
+std::optional<std::vector<crypto::Certificate>> VerifiedChainCache::find(const ChainCacheKey& key,
+                                                                         TimePoint now) {
+  std::lock_guard lock(mutex_);
+  const auto it = index_.find(key);
+  if (it == index_.end()) {
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return std::nullopt;
+  }
+  const Entry& e = *it->second;
+  if (now < e.valid_from || now >= e.valid_until) {
+    // Outside the window the chain was verified for: verify again (a clock that went back
+    // before a notBefore is a miss too, never a reuse).
+    entries_.erase(it->second);
+    index_.erase(it);
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return std::nullopt;
+  }
+  entries_.splice(entries_.begin(), entries_, it->second);
+  hits_.fetch_add(1, std::memory_order_relaxed);
+  return e.chain;
+}
+
+void VerifiedChainCache::insert(const ChainCacheKey& key, std::vector<crypto::Certificate> chain,
+                                const crypto::TrustStore& trust, TimePoint verified_at) {
+  if (capacity_ == 0 || chain.empty()) return;
+  TimePoint valid_from = TimePoint::min();
+  TimePoint valid_until = verified_at + max_age_;
+  for (const auto& c : chain) {
+    valid_from = std::max(valid_from, c.not_before());
+    valid_until = std::min(valid_until, c.not_after());
+  }
+  if (valid_until <= verified_at) return;  // nothing to reuse
+
+  std::lock_guard lock(mutex_);
+  if (const auto it = index_.find(key); it != index_.end()) {
+    entries_.erase(it->second);
+    index_.erase(it);
+  }
+  while (entries_.size() >= capacity_) {
+    index_.erase(entries_.back().key);
+    entries_.pop_back();
+  }
+  entries_.push_front(Entry{key, std::move(chain), trust, valid_from, valid_until});
+  index_.emplace(key, entries_.begin());
+}
+
+void VerifiedChainCache::clear() {
+  std::lock_guard lock(mutex_);
+  index_.clear();
+  entries_.clear();
+}
+
+std::size_t VerifiedChainCache::size() const {
+  std::lock_guard lock(mutex_);
+  return entries_.size();
+}
+
+}  // namespace bulwark::tls
