@@ -15,28 +15,56 @@ Result<Secret> extended_master_secret(const CipherSuiteInfo& suite, wire::Bytes 
   return crypto::tls12_prf(suite.hash, pms, "extended master secret", session_hash, 48);
 }
 
-Result<RecordCiphers12> key_block12(const CipherSuiteInfo& suite, wire::Bytes master,
+Result<crypto::Hmac> master_secret_mac12(const CipherSuiteInfo& suite, wire::Bytes master) {
+  return crypto::Hmac::create(suite.hash, master);
+}
+
+Result<RecordCiphers12> key_block12(const CipherSuiteInfo& suite, crypto::Hmac& master_mac,
                                     wire::Bytes client_random, wire::Bytes server_random) {
-  std::vector<std::uint8_t> seed(server_random.begin(), server_random.end());
-  seed.insert(seed.end(), client_random.begin(), client_random.end());
+  // RFC 5246 §6.3: seed = server_random + client_random, each 32 bytes.
+  if (client_random.size() != 32 || server_random.size() != 32)
+    return Error(Errc::invalid_argument, "TLS 1.2 randoms are 32 bytes");
+  std::array<std::uint8_t, 64> seed;
+  std::copy(server_random.begin(), server_random.end(), seed.begin());
+  std::copy(client_random.begin(), client_random.end(), seed.begin() + 32);
   const std::size_t k = suite.key_length;
   const std::size_t iv = suite.iv_length;
-  BW_ASSIGN(Secret block,
-            crypto::tls12_prf(suite.hash, master, "key expansion", seed, 2 * k + 2 * iv));
-  const auto b = block.span();
-  BW_ASSIGN(RecordCipher client, RecordCipher::tls12(suite, b.subspan(0, k), b.subspan(2 * k, iv)));
-  BW_ASSIGN(RecordCipher server,
-            RecordCipher::tls12(suite, b.subspan(k, k), b.subspan(2 * k + iv, iv)));
-  return RecordCiphers12{std::move(client), std::move(server)};
+  // Held on the stack and wiped: two keys and two IVs of at most 32 and 12 bytes.
+  std::array<std::uint8_t, 2 * 32 + 2 * 12> block_bytes;
+  if (2 * k + 2 * iv > block_bytes.size())
+    return Error(Errc::invalid_argument, "key block larger than any AEAD suite needs");
+  const std::span<std::uint8_t> block(block_bytes.data(), 2 * k + 2 * iv);
+  auto ciphers = [&]() -> Result<RecordCiphers12> {
+    BW_TRY(crypto::tls12_prf(master_mac, "key expansion", seed, block));
+    const wire::Bytes b = block;
+    BW_ASSIGN(RecordCipher client,
+              RecordCipher::tls12(suite, b.subspan(0, k), b.subspan(2 * k, iv)));
+    BW_ASSIGN(RecordCipher server,
+              RecordCipher::tls12(suite, b.subspan(k, k), b.subspan(2 * k + iv, iv)));
+    return RecordCiphers12{std::move(client), std::move(server)};
+  }();
+  crypto::wipe(block_bytes);
+  return ciphers;
+}
+
+Result<RecordCiphers12> key_block12(const CipherSuiteInfo& suite, wire::Bytes master,
+                                    wire::Bytes client_random, wire::Bytes server_random) {
+  BW_ASSIGN(crypto::Hmac mac, master_secret_mac12(suite, master));
+  return key_block12(suite, mac, client_random, server_random);
+}
+
+Result<std::array<std::uint8_t, 12>> finished12(crypto::Hmac& master_mac, Role sender,
+                                                wire::Bytes handshake_hash) {
+  const char* label = sender == Role::client ? "client finished" : "server finished";
+  std::array<std::uint8_t, 12> out;
+  BW_TRY(crypto::tls12_prf(master_mac, label, handshake_hash, out));
+  return out;
 }
 
 Result<std::array<std::uint8_t, 12>> finished12(const CipherSuiteInfo& suite, wire::Bytes master,
                                                 Role sender, wire::Bytes handshake_hash) {
-  const char* label = sender == Role::client ? "client finished" : "server finished";
-  BW_ASSIGN(Secret v, crypto::tls12_prf(suite.hash, master, label, handshake_hash, 12));
-  std::array<std::uint8_t, 12> out;
-  std::memcpy(out.data(), v.data(), 12);
-  return out;
+  BW_ASSIGN(crypto::Hmac mac, master_secret_mac12(suite, master));
+  return finished12(mac, sender, handshake_hash);
 }
 
 std::vector<std::uint8_t> server_key_exchange_signed_data(wire::Bytes client_random,

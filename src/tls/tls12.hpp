@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bulwark/crypto/hmac.hpp"
 #include "bulwark/crypto/secret.hpp"
 #include "bulwark/tls/session.hpp"
 #include "tls/handshake.hpp"
@@ -29,6 +30,15 @@ Result<RecordCiphers12> key_block12(const CipherSuiteInfo& suite, wire::Bytes ma
 // truncated to 12 bytes.
 Result<std::array<std::uint8_t, 12>> finished12(const CipherSuiteInfo& suite, wire::Bytes master,
                                                 Role sender, wire::Bytes handshake_hash);
+
+// The HMAC keyed with a master secret under the suite's PRF hash. A handshake that keeps one
+// gives it to key_block12 and both finished12 calls, which then key the secret once instead of
+// three times; the overloads taking `master` key it themselves.
+Result<crypto::Hmac> master_secret_mac12(const CipherSuiteInfo& suite, wire::Bytes master);
+Result<RecordCiphers12> key_block12(const CipherSuiteInfo& suite, crypto::Hmac& master_mac,
+                                    wire::Bytes client_random, wire::Bytes server_random);
+Result<std::array<std::uint8_t, 12>> finished12(crypto::Hmac& master_mac, Role sender,
+                                                wire::Bytes handshake_hash);
 
 // The bytes a ServerKeyExchange signature covers: client_random + server_random + params.
 std::vector<std::uint8_t> server_key_exchange_signed_data(wire::Bytes client_random,

@@ -121,3 +121,41 @@ TEST(CryptoPrf, RefusesSha1) {
       bulwark::crypto::tls12_prf(HashAlg::sha1, Bytes(48, 1), "master secret", {}, 48).error(),
       Errc::invalid_argument);
 }
+
+// The keyed form (one Hmac keyed once, reused across derivations, as the TLS 1.2 key block
+// and both Finished values use it) gives the same bytes as keying per call: the SHA-256
+// vector above, then other labels and lengths through the same Hmac, in any order.
+TEST(CryptoPrf, KeyedFormMatchesPerCallKeying) {
+  const Bytes secret = hex("9bbe436ba940f017b17652849a71db35");
+  const Bytes seed = hex("a0ba9f936cda311827a6f796ffd5198c");
+  auto mac = bulwark::crypto::Hmac::create(HashAlg::sha256, secret);
+  ASSERT_TRUE(mac);
+  auto vector_out = bulwark::crypto::tls12_prf(*mac, "test label", seed, 100);
+  ASSERT_TRUE(vector_out);
+  EXPECT_EQ(to_bytes(*vector_out),
+            hex("e3f229ba727be17b8d122620557cd453c2aab21d07c3d495329b52d4e61edb5a"
+                "6b301791e90d35c9c9a46b4e14baf9af0fa022f7077def17abfd3797c0564bab"
+                "4fbc91666e9def9b97fce34f796789baa48082d122ee42c5a72e5a5110fff701"
+                "87347b66"));
+  for (HashAlg alg : {HashAlg::sha256, HashAlg::sha384}) {
+    SCOPED_TRACE(bulwark::crypto::hash_name(alg));
+    const Bytes master(48, 0x5a);
+    const Bytes hash(bulwark::crypto::digest_length(alg), 0xc3);
+    auto keyed = bulwark::crypto::Hmac::create(alg, master);
+    ASSERT_TRUE(keyed);
+    for (std::string_view label : {"key expansion", "client finished", "server finished"}) {
+      for (std::size_t length : {std::size_t{12}, std::size_t{40}, std::size_t{88}}) {
+        std::vector<std::uint8_t> out(length);
+        ASSERT_TRUE(bulwark::crypto::tls12_prf(*keyed, label, hash, out));
+        auto per_call = bulwark::crypto::tls12_prf(alg, master, label, hash, length);
+        ASSERT_TRUE(per_call);
+        EXPECT_EQ(out, to_bytes(*per_call)) << label << " " << length;
+      }
+    }
+  }
+  auto sha1 = bulwark::crypto::Hmac::create(HashAlg::sha1, secret);
+  ASSERT_TRUE(sha1);
+  // RFC 5246 §5: the TLS 1.2 PRF uses SHA-256 or a stronger hash.
+  EXPECT_EQ(bulwark::crypto::tls12_prf(*sha1, "master secret", seed, 48).error(),
+            Errc::invalid_argument);
+}

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "bulwark/crypto/hash.hpp"
+#include "bulwark/crypto/hmac.hpp"
 #include "bulwark/crypto/secret.hpp"
 #include "bulwark/result.hpp"
 
@@ -17,5 +18,14 @@ namespace bulwark::crypto {
 // with `invalid_argument` (RFC 5246 §5 uses SHA-256 or stronger).
 Result<Secret> tls12_prf(HashAlg alg, std::span<const std::uint8_t> secret, std::string_view label,
                          std::span<const std::uint8_t> seed, std::size_t length);
+
+// The same PRF with the HMAC already keyed with the secret (Hmac::create(alg, secret)), so
+// that several derivations from one secret (the TLS 1.2 key block and both Finished values
+// from the master secret) key it once. `keyed` is reset first and may be reused afterwards.
+// Fills `out` entirely; SHA-1 is refused as above.
+Status tls12_prf(Hmac& keyed, std::string_view label, std::span<const std::uint8_t> seed,
+                 std::span<std::uint8_t> out);
+Result<Secret> tls12_prf(Hmac& keyed, std::string_view label, std::span<const std::uint8_t> seed,
+                         std::size_t length);
 
 }  // namespace bulwark::crypto
