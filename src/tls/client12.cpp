@@ -89,6 +89,7 @@ class Client12 final : public Handshaker {
   std::optional<crypto::KeyShare> share_;
   Secret pre_master_;
   Secret master_;
+  std::optional<crypto::Hmac> master_mac_;  // keyed with master_, once
   std::optional<RecordCiphers12> ciphers_;
   bool abbreviated_ = false;
   bool ticket_expected_ = false;
@@ -212,7 +213,8 @@ Status Client12::on_server_hello(const HandshakeMessage& m) {
     master_ = offered_session->psk.copy();
     conn_.info.resumed = true;
     conn_.trace_detail = std::string(suite->name) + ", resumed";
-    BW_ASSIGN(ciphers_, key_block12(*suite, master_.span(), ctx_.random, server_random_));
+    BW_ASSIGN(master_mac_, master_secret_mac12(*suite, master_.span()));
+    BW_ASSIGN(ciphers_, key_block12(*suite, *master_mac_, ctx_.random, server_random_));
     // The server proves the session by its Finished.
     state_ = WaitChangeCipherSpec{};
     return {};
@@ -308,7 +310,8 @@ Status Client12::on_server_hello_done(const PeerAuthenticated& peer) {
   BW_ASSIGN(master_, extended_master_secret(*suite_, pre_master_.span(), session_hash.span()));
   pre_master_.clear();
   conn_.key_log("CLIENT_RANDOM", ctx_.random, master_.span());
-  BW_ASSIGN(ciphers_, key_block12(*suite_, master_.span(), ctx_.random, server_random_));
+  BW_ASSIGN(master_mac_, master_secret_mac12(*suite_, master_.span()));
+  BW_ASSIGN(ciphers_, key_block12(*suite_, *master_mac_, ctx_.random, server_random_));
   if (ck) {
     // RFC 5246 §7.4.8: the signature covers every handshake message so far.
     BW_ASSIGN(auto sig, crypto::sign(ck->key, to_crypto(*scheme), messages_));
@@ -327,7 +330,7 @@ Status Client12::send_ccs_and_finished() {
   BW_TRY(conn_.send_change_cipher_spec());
   conn_.install_write_cipher12(std::move(ciphers_->client_write));
   BW_ASSIGN(crypto::Digest th, transcript_.current());
-  BW_ASSIGN(auto verify_data, finished12(*suite_, master_.span(), Role::client, th.span()));
+  BW_ASSIGN(auto verify_data, finished12(*master_mac_, Role::client, th.span()));
   wire::Writer w;
   write_handshake(w, Finished{verify_data});
   BW_TRY(w.status());
@@ -366,7 +369,7 @@ Status Client12::on_change_cipher_spec() {
 Status Client12::on_finished(WaitFinished& st, const HandshakeMessage& m) {
   BW_ASSIGN(Finished fin, decode_body<Finished>(m.body, 12));
   BW_ASSIGN(crypto::Digest th, transcript_.current());
-  BW_ASSIGN(auto expect, finished12(*suite_, master_.span(), Role::server, th.span()));
+  BW_ASSIGN(auto expect, finished12(*master_mac_, Role::server, th.span()));
   BW_ASSIGN(FinishedVerified verified, verify_finished12(expect, fin.verify_data));
   BW_TRY(record_message(m.message));
   if (abbreviated_) {

@@ -79,6 +79,7 @@ class Server12 final : public Handshaker {
   std::vector<std::uint8_t> messages_;  // raw handshake, for the client's CertificateVerify
   std::optional<crypto::KeyShare> share_;
   Secret master_;
+  std::optional<crypto::Hmac> master_mac_;  // keyed with master_, once
   std::optional<RecordCiphers12> ciphers_;
   bool resumed_ = false;
   bool send_ticket_ = false;
@@ -319,7 +320,8 @@ Status Server12::on_client_hello(const HandshakeMessage& m) {
   BW_TRY(send(w, std::string(suite_->name) + (resumed_ ? ", resumed" : "")));
 
   if (resumed_) {
-    BW_ASSIGN(ciphers_, key_block12(*suite_, master_.span(), client_random_, server_random_));
+    BW_ASSIGN(master_mac_, master_secret_mac12(*suite_, master_.span()));
+    BW_ASSIGN(ciphers_, key_block12(*suite_, *master_mac_, client_random_, server_random_));
     BW_TRY(send_ticket_ccs_finished());
     state_ = WaitChangeCipherSpec{};
     return {};
@@ -420,7 +422,8 @@ Status Server12::on_client_key_exchange(WaitClientKeyExchange& st, const Handsha
   BW_ASSIGN(crypto::Digest session_hash, transcript_.current());
   BW_ASSIGN(master_, extended_master_secret(*suite_, pms->span(), session_hash.span()));
   conn_.key_log("CLIENT_RANDOM", client_random_, master_.span());
-  BW_ASSIGN(ciphers_, key_block12(*suite_, master_.span(), client_random_, server_random_));
+  BW_ASSIGN(master_mac_, master_secret_mac12(*suite_, master_.span()));
+  BW_ASSIGN(ciphers_, key_block12(*suite_, *master_mac_, client_random_, server_random_));
   if (!st.chain.empty()) {
     state_ = WaitClientCertificateVerify{std::move(st.chain)};
   } else {
@@ -462,7 +465,7 @@ Status Server12::send_ticket_ccs_finished() {
   BW_TRY(conn_.send_change_cipher_spec());
   conn_.install_write_cipher12(std::move(ciphers_->server_write));
   BW_ASSIGN(crypto::Digest th, transcript_.current());
-  BW_ASSIGN(auto verify_data, finished12(*suite_, master_.span(), Role::server, th.span()));
+  BW_ASSIGN(auto verify_data, finished12(*master_mac_, Role::server, th.span()));
   wire::Writer fw;
   write_handshake(fw, Finished{verify_data});
   return send(fw);
@@ -471,7 +474,7 @@ Status Server12::send_ticket_ccs_finished() {
 Status Server12::on_finished(WaitFinished& st, const HandshakeMessage& m) {
   BW_ASSIGN(Finished fin, decode_body<Finished>(m.body, 12));
   BW_ASSIGN(crypto::Digest th, transcript_.current());
-  BW_ASSIGN(auto expect, finished12(*suite_, master_.span(), Role::client, th.span()));
+  BW_ASSIGN(auto expect, finished12(*master_mac_, Role::client, th.span()));
   BW_ASSIGN(FinishedVerified verified, verify_finished12(expect, fin.verify_data));
   BW_TRY(transcript_.update(m.message));
   if (!resumed_) {
