@@ -31,6 +31,7 @@ struct ConnectOptions {
   double timeout = 0;
   int reconnect = 0;
   bool early_data = false;
+  bool ign_eof = false;
   bool key_update = false;
   bool heartbeat = false;
 };
@@ -162,6 +163,7 @@ int run_connect(const ConnectOptions& o) {
       d.input_fd = STDIN_FILENO;
     }
     d.output_fd = STDOUT_FILENO;
+    d.close_at_input_end = !o.ign_eof;
     d.idle_timeout = timeout;
     if (timeout.count() > 0) d.handshake_timeout = timeout;
     d.on_handshake = [&](tls::Connection& c) -> Status {
@@ -254,6 +256,9 @@ void register_connect(CLI::App& app, Action& run) {
                 "Connect N more times, resuming with the tickets received; stdin is read first "
                 "and sent on every connection")
       ->check(CLI::Range(0, 1000));
+  c->add_flag("--ign-eof", o->ign_eof,
+              "At the end of stdin, do not send close_notify: read until the server closes "
+              "(for servers that stop at our close_notify, like openssl s_client -ign_eof)");
   c->add_flag("--heartbeat", o->heartbeat,
               "TLS 1.2: negotiate the heartbeat extension, send one request after the "
               "handshake and report the reply");
