@@ -228,11 +228,7 @@ Status Client12::on_certificate(const HandshakeMessage& m) {
   BW_ASSIGN(Certificate12 cert, decode_body<Certificate12>(m.body));
   if (cert.certificate_list.empty())
     return Error(Errc::truncated, "the server sent no certificate");
-  std::vector<wire::Bytes> der;
-  der.reserve(cert.certificate_list.size());
-  for (const auto& c : cert.certificate_list)
-    der.push_back(c.data);
-  BW_ASSIGN(chain_, verified_server_chain(*cfg_, der, server_name_));
+  BW_ASSIGN(chain_, verified_server_chain(*cfg_, certificate_ders(cert), server_name_));
   conn_.info.peer_certificates = chain_;
   BW_TRY(record_message(m.message));
   state_ = WaitServerKeyExchange{};

@@ -553,11 +553,7 @@ Status Client13::on_certificate(const HandshakeMessage& m) {
   if (cert.certificate_list.empty()) {
     return Error(Errc::truncated, "the server sent no certificate");
   }
-  std::vector<wire::Bytes> der;
-  der.reserve(cert.certificate_list.size());
-  for (const auto& entry : cert.certificate_list)
-    der.push_back(entry.cert_data);
-  BW_ASSIGN(auto chain, verified_server_chain(*cfg_, der, server_name_));
+  BW_ASSIGN(auto chain, verified_server_chain(*cfg_, certificate_ders(cert), server_name_));
   conn_.info.peer_certificates = chain;
   BW_TRY(transcript_.update(m.message));
   state_ = WaitCertificateVerify{std::move(chain)};

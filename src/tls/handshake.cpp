@@ -137,14 +137,47 @@ void write_certificate13(wire::Writer& w, wire::Bytes context,
   }
 }
 
-Result<std::vector<crypto::Certificate>> parse_certificate_chain(const Certificate13& msg) {
+std::vector<wire::Bytes> certificate_ders(const Certificate13& msg) {
+  std::vector<wire::Bytes> der;
+  der.reserve(msg.certificate_list.size());
+  for (const auto& entry : msg.certificate_list)
+    der.push_back(entry.cert_data);
+  return der;
+}
+
+std::vector<wire::Bytes> certificate_ders(const Certificate12& msg) {
+  std::vector<wire::Bytes> der;
+  der.reserve(msg.certificate_list.size());
+  for (const auto& c : msg.certificate_list)
+    der.push_back(c.data);
+  return der;
+}
+
+Result<std::vector<crypto::Certificate>> parse_certificate_chain(
+    std::span<const wire::Bytes> chain_der) {
   std::vector<crypto::Certificate> chain;
-  for (const auto& entry : msg.certificate_list) {
-    auto c = crypto::Certificate::from_der(entry.cert_data);
-    if (!c)
+  chain.reserve(chain_der.size());
+  for (const wire::Bytes der : chain_der) {
+    auto c = crypto::Certificate::from_der(der);
+    if (!c) {
       return Error(Errc::decode_failed, "a certificate does not parse: " + c.error().message());
+    }
     chain.push_back(std::move(c).value());
   }
+  return chain;
+}
+
+Result<std::vector<crypto::Certificate>> verified_client_chain(
+    const ServerConfig& cfg, std::span<const wire::Bytes> chain_der) {
+  BW_ASSIGN(auto chain, parse_certificate_chain(chain_der));
+  if (!cfg.client_trust) {
+    return Error(Errc::cert_unknown_ca, "no trust anchors configured for client certificates");
+  }
+  crypto::VerifyOptions opts;
+  opts.purpose = crypto::Purpose::client;
+  opts.at = cfg.clock();
+  BW_TRY(cfg.client_trust->verify(chain.front(),
+                                  std::span<const crypto::Certificate>(chain).subspan(1), opts));
   return chain;
 }
 
@@ -177,20 +210,9 @@ Status verify_server_chain(const ClientConfig& cfg, std::span<const crypto::Cert
 Result<std::vector<crypto::Certificate>> verified_server_chain(
     const ClientConfig& cfg, std::span<const wire::Bytes> chain_der,
     const std::string& server_name) {
-  const auto parse = [&]() -> Result<std::vector<crypto::Certificate>> {
-    std::vector<crypto::Certificate> chain;
-    chain.reserve(chain_der.size());
-    for (const wire::Bytes der : chain_der) {
-      auto c = crypto::Certificate::from_der(der);
-      if (!c)
-        return Error(Errc::decode_failed, "a certificate does not parse: " + c.error().message());
-      chain.push_back(std::move(c).value());
-    }
-    return chain;
-  };
   if (chain_der.empty()) return Error(Errc::truncated, "the server sent no certificate");
   if (cfg.insecure_skip_verification || !cfg.chain_cache) {
-    BW_ASSIGN(auto chain, parse());
+    BW_ASSIGN(auto chain, parse_certificate_chain(chain_der));
     BW_TRY(verify_server_chain(cfg, chain, server_name));
     return chain;
   }
@@ -202,7 +224,7 @@ Result<std::vector<crypto::Certificate>> verified_server_chain(
             VerifiedChainCache::key(chain_der, server_name, store, crypto::Purpose::server));
   if (auto cached = cfg.chain_cache->find(key, now)) return std::move(*cached);
 
-  BW_ASSIGN(auto chain, parse());
+  BW_ASSIGN(auto chain, parse_certificate_chain(chain_der));
   BW_TRY(verify_server_chain_at(store, chain, server_name, now));
   // Only a success is recorded: a failure is verified again on every connection.
   cfg.chain_cache->insert(key, chain, store, now);

@@ -124,7 +124,15 @@ std::optional<crypto::Group> to_crypto(NamedGroup g) noexcept;
 void write_certificate13(wire::Writer& w, wire::Bytes context,
                          std::span<const crypto::Certificate> chain);
 // Parses the certificate_list of a Certificate13: DER certificates, leaf first.
-Result<std::vector<crypto::Certificate>> parse_certificate_chain(const Certificate13& msg);
+// The DER certificates of a Certificate message, leaf first (views into the message).
+std::vector<wire::Bytes> certificate_ders(const Certificate13& msg);
+std::vector<wire::Bytes> certificate_ders(const Certificate12& msg);
+// Parses DER certificates; one that does not parse is decode_failed (bad_certificate).
+Result<std::vector<crypto::Certificate>> parse_certificate_chain(
+    std::span<const wire::Bytes> chain_der);
+// A client's chain, verified against the server's client_trust for the clientAuth purpose.
+Result<std::vector<crypto::Certificate>> verified_client_chain(
+    const ServerConfig& cfg, std::span<const wire::Bytes> chain_der);
 // Hostname-or-IP aware SNI: a DNS name goes in server_name; an IP literal does not.
 bool sni_applies(std::string_view server_name) noexcept;
 

@@ -392,20 +392,7 @@ Status Server12::on_client_certificate(const HandshakeMessage& m) {
     state_ = WaitClientKeyExchange{};
     return {};
   }
-  std::vector<crypto::Certificate> chain;
-  for (const auto& c : cert.certificate_list) {
-    auto parsed = crypto::Certificate::from_der(c.data);
-    if (!parsed) return Error(Errc::decode_failed, "a client certificate does not parse");
-    chain.push_back(std::move(parsed).value());
-  }
-  if (!cfg_->client_trust) {
-    return Error(Errc::cert_unknown_ca, "no trust anchors configured for client certificates");
-  }
-  crypto::VerifyOptions opts;
-  opts.purpose = crypto::Purpose::client;
-  opts.at = cfg_->clock();
-  BW_TRY(cfg_->client_trust->verify(chain.front(),
-                                    std::span<const crypto::Certificate>(chain).subspan(1), opts));
+  BW_ASSIGN(auto chain, verified_client_chain(*cfg_, certificate_ders(cert)));
   conn_.info.peer_certificates = chain;
   state_ = WaitClientKeyExchange{std::move(chain)};
   return {};

@@ -570,15 +570,7 @@ Status Server13::on_client_certificate(const HandshakeMessage& m) {
     state_ = WaitClientFinished{client_not_authenticated(cfg_->client_auth)};
     return {};
   }
-  BW_ASSIGN(auto chain, parse_certificate_chain(cert));
-  if (!cfg_->client_trust) {
-    return Error(Errc::cert_unknown_ca, "no trust anchors configured for client certificates");
-  }
-  crypto::VerifyOptions opts;
-  opts.purpose = crypto::Purpose::client;
-  opts.at = cfg_->clock();
-  BW_TRY(cfg_->client_trust->verify(chain.front(),
-                                    std::span<const crypto::Certificate>(chain).subspan(1), opts));
+  BW_ASSIGN(auto chain, verified_client_chain(*cfg_, certificate_ders(cert)));
   conn_.info.peer_certificates = chain;
   BW_TRY(transcript_.update(m.message));
   state_ = WaitClientCertificateVerify{std::move(chain)};
