@@ -47,6 +47,20 @@ std::size_t SessionCache::size() const {
   return n;
 }
 
+TicketState TicketState::copy() const {
+  TicketState c;
+  c.version = version;
+  c.cipher_suite = cipher_suite;
+  c.psk = psk.copy();
+  c.age_add = age_add;
+  c.lifetime = lifetime;
+  c.issued = issued;
+  c.alpn = alpn;
+  c.server_name = server_name;
+  c.max_early_data = max_early_data;
+  return c;
+}
+
 // ---- ServerSessionCache --------------------------------------------------------------------
 
 namespace {
@@ -58,15 +72,7 @@ std::string id_key(wire::Bytes id) {
 void ServerSessionCache::put(const std::vector<std::uint8_t>& session_id,
                              const TicketState& state) {
   if (session_id.empty() || capacity_ == 0) return;
-  TicketState copy;
-  copy.version = state.version;
-  copy.cipher_suite = state.cipher_suite;
-  copy.psk = state.psk.copy();
-  copy.lifetime = state.lifetime;
-  copy.issued = state.issued;
-  copy.alpn = state.alpn;
-  copy.server_name = state.server_name;
-  copy.max_early_data = state.max_early_data;
+  TicketState copy = state.copy();
   std::lock_guard lock(mu_);
   const std::string key = id_key(session_id);
   if (auto it = index_.find(key); it != index_.end()) {
@@ -91,16 +97,7 @@ std::optional<TicketState> ServerSessionCache::get(wire::Bytes session_id, TimeP
     index_.erase(it);
     return std::nullopt;
   }
-  TicketState out;
-  out.version = st.version;
-  out.cipher_suite = st.cipher_suite;
-  out.psk = st.psk.copy();
-  out.lifetime = st.lifetime;
-  out.issued = st.issued;
-  out.alpn = st.alpn;
-  out.server_name = st.server_name;
-  out.max_early_data = st.max_early_data;
-  return out;
+  return st.copy();
 }
 
 std::size_t ServerSessionCache::size() const {

@@ -68,6 +68,9 @@ struct TicketState {
   std::string alpn;
   std::string server_name;
   std::uint32_t max_early_data = 0;
+
+  // An explicit copy (the secret is not copied by accident).
+  TicketState copy() const;
 };
 
 // The TLS 1.2 server's session-id cache (RFC 5246 §7.4.1.2): bounded, entries expire.
