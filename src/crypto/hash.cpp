@@ -54,17 +54,6 @@ Result<detail::MdCtxHandle> new_initialised_ctx(HashAlg alg) {
   return ctx;
 }
 
-// EVP_DigestUpdate takes size_t, but stay within what every provider handles in one call.
-bool update_ctx(EVP_MD_CTX* ctx, std::span<const std::uint8_t> data) noexcept {
-  constexpr std::size_t chunk = std::size_t{1} << 30;
-  while (!data.empty()) {
-    const std::size_t n = std::min(data.size(), chunk);
-    if (EVP_DigestUpdate(ctx, data.data(), n) != 1) return false;
-    data = data.subspan(n);
-  }
-  return true;
-}
-
 }  // namespace
 
 std::string_view hash_name(HashAlg alg) noexcept {
@@ -88,7 +77,8 @@ Result<Hash> Hash::create(HashAlg alg) {
 
 Status Hash::update(std::span<const std::uint8_t> data) noexcept {
   if (!ctx_ || finished_) return Errc::invalid_argument;
-  if (!update_ctx(ctx_.get(), data)) return Error(Errc::crypto_failure, "EVP_DigestUpdate failed");
+  if (!detail::digest_update(ctx_.get(), data))
+    return Error(Errc::crypto_failure, "EVP_DigestUpdate failed");
   return {};
 }
 
@@ -179,6 +169,17 @@ Status Transcript::replace_with_message_hash() {
   const std::uint8_t header[4] = {254, 0, 0, static_cast<std::uint8_t>(client_hello1.size)};
   BW_TRY(hash_->update(header));
   return hash_->update(client_hello1.span());
+}
+
+bool detail::digest_update(EVP_MD_CTX* ctx, std::span<const std::uint8_t> data) noexcept {
+  // EVP_DigestUpdate takes size_t, but stay within what every provider handles in one call.
+  constexpr std::size_t chunk = std::size_t{1} << 30;
+  while (!data.empty()) {
+    const std::size_t n = std::min(data.size(), chunk);
+    if (EVP_DigestUpdate(ctx, data.data(), n) != 1) return false;
+    data = data.subspan(n);
+  }
+  return true;
 }
 
 }  // namespace bulwark::crypto

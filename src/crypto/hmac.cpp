@@ -15,16 +15,6 @@ namespace {
 
 constexpr std::size_t max_block_length = 128;
 
-bool absorb(EVP_MD_CTX* ctx, std::span<const std::uint8_t> data) noexcept {
-  constexpr std::size_t chunk = std::size_t{1} << 30;
-  while (!data.empty()) {
-    const std::size_t n = std::min(data.size(), chunk);
-    if (EVP_DigestUpdate(ctx, data.data(), n) != 1) return false;
-    data = data.subspan(n);
-  }
-  return true;
-}
-
 }  // namespace
 
 Result<Hmac> Hmac::create(HashAlg alg, std::span<const std::uint8_t> key) {
@@ -43,7 +33,8 @@ Result<Hmac> Hmac::create(HashAlg alg, std::span<const std::uint8_t> key) {
   std::array<std::uint8_t, max_block_length> padded{};
   bool good = true;
   if (key.size() > block) {
-    good = EVP_DigestInit_ex2(work.get(), md, nullptr) == 1 && absorb(work.get(), key) &&
+    good = EVP_DigestInit_ex2(work.get(), md, nullptr) == 1 &&
+           detail::digest_update(work.get(), key) &&
            EVP_DigestFinal_ex(work.get(), padded.data(), nullptr) == 1;
   } else if (!key.empty()) {
     std::copy(key.begin(), key.end(), padded.begin());
@@ -52,10 +43,12 @@ Result<Hmac> Hmac::create(HashAlg alg, std::span<const std::uint8_t> key) {
   const std::span<std::uint8_t> pad(padded.data(), block);
   for (auto& b : pad)
     b ^= 0x36;  // ipad
-  good = good && EVP_DigestInit_ex2(inner.get(), md, nullptr) == 1 && absorb(inner.get(), pad);
+  good = good && EVP_DigestInit_ex2(inner.get(), md, nullptr) == 1 &&
+         detail::digest_update(inner.get(), pad);
   for (auto& b : pad)
     b ^= 0x36 ^ 0x5c;  // ipad -> opad
-  good = good && EVP_DigestInit_ex2(outer.get(), md, nullptr) == 1 && absorb(outer.get(), pad);
+  good = good && EVP_DigestInit_ex2(outer.get(), md, nullptr) == 1 &&
+         detail::digest_update(outer.get(), pad);
   good = good && EVP_MD_CTX_copy_ex(work.get(), inner.get()) == 1;
   wipe(padded);
   if (!good) return ossl::failure(Errc::crypto_failure, "HMAC key setup failed");
@@ -64,7 +57,8 @@ Result<Hmac> Hmac::create(HashAlg alg, std::span<const std::uint8_t> key) {
 
 Status Hmac::update(std::span<const std::uint8_t> data) noexcept {
   if (!work_ || finished_) return Errc::invalid_argument;
-  if (!absorb(work_.get(), data)) return Error(Errc::crypto_failure, "EVP_DigestUpdate failed");
+  if (!detail::digest_update(work_.get(), data))
+    return Error(Errc::crypto_failure, "EVP_DigestUpdate failed");
   return {};
 }
 

@@ -88,6 +88,8 @@ struct MdCtxFree {
 using MdCtxHandle = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 // The process-wide fetched algorithm for `alg` (fetched once), or null if the provider lacks it.
 const EVP_MD* fetched_md(HashAlg alg) noexcept;
+// EVP_DigestUpdate in pieces every provider handles (HMAC feeds its contexts through it too).
+bool digest_update(EVP_MD_CTX* ctx, std::span<const std::uint8_t> data) noexcept;
 }  // namespace detail
 
 // An incremental hash. Move-only; copy() takes an independent snapshot.
