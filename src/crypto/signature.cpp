@@ -197,13 +197,22 @@ bool scheme_fits_key(SignatureScheme scheme, const PrivateKey& key) noexcept {
   return info && key.valid() && fits(*info, key.native(), key.type(), key.bits());
 }
 
-Result<std::vector<std::uint8_t>> sign(const PrivateKey& key, SignatureScheme scheme,
-                                       std::span<const std::uint8_t> message) {
+namespace {
+
+struct Prepared {
+  SchemeInfo info;
+  ossl::MdCtxPtr ctx;
+};
+
+// The scheme, checked against the key, and a one-shot digest context set up to sign or verify.
+Result<Prepared> prepare(SignatureScheme scheme, EVP_PKEY* pkey, KeyType type, int bits,
+                         bool signing) {
   const auto info = info_of(scheme);
   if (!info) return Error(Errc::unsupported, "unknown signature scheme");
-  if (!fits(*info, key.native(), key.type(), key.bits())) {
+  // RFC 8446 §4.2.3 / §4.4.3: the scheme must match the key (and, for ECDSA, its curve).
+  if (!fits(*info, pkey, type, bits)) {
     return Error(Errc::invalid_key, std::string(info->name) + " does not fit a " +
-                                        std::string(key_type_name(key.type())) + " key");
+                                        std::string(key_type_name(type)) + " key");
   }
   const EVP_MD* md = digest(info->hash);
   if (info->hash != Hash::none && md == nullptr) {
@@ -211,17 +220,28 @@ Result<std::vector<std::uint8_t>> sign(const PrivateKey& key, SignatureScheme sc
   }
   ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
-  if (!ctx || EVP_DigestSignInit(ctx.get(), &pctx, md, nullptr, key.native()) != 1) {
-    return ossl::failure(Errc::crypto_failure, "signature setup");
+  const bool ready =
+      ctx && (signing ? EVP_DigestSignInit(ctx.get(), &pctx, md, nullptr, pkey)
+                      : EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, pkey)) == 1;
+  if (!ready) {
+    return ossl::failure(Errc::crypto_failure, signing ? "signature setup" : "verification setup");
   }
   if (auto st = configure(pctx, *info, md); !st) return key_refuses(*info, std::move(st).error());
   // The context is used once: FINALISE spares libcrypto a copy of it in the final step.
   EVP_MD_CTX_set_flags(ctx.get(), EVP_MD_CTX_FLAG_FINALISE);
+  return Prepared{*info, std::move(ctx)};
+}
+
+}  // namespace
+
+Result<std::vector<std::uint8_t>> sign(const PrivateKey& key, SignatureScheme scheme,
+                                       std::span<const std::uint8_t> message) {
+  BW_ASSIGN(Prepared p, prepare(scheme, key.native(), key.type(), key.bits(), true));
   const int max_len = EVP_PKEY_get_size(key.native());
   if (max_len <= 0) return ossl::failure(Errc::crypto_failure, "signature size");
   std::vector<std::uint8_t> signature(static_cast<std::size_t>(max_len));
   std::size_t len = signature.size();
-  if (EVP_DigestSign(ctx.get(), signature.data(), &len, message.data(), message.size()) != 1) {
+  if (EVP_DigestSign(p.ctx.get(), signature.data(), &len, message.data(), message.size()) != 1) {
     return ossl::failure(Errc::crypto_failure, "signing");
   }
   signature.resize(len);  // DER ECDSA signatures vary in length
@@ -230,29 +250,12 @@ Result<std::vector<std::uint8_t>> sign(const PrivateKey& key, SignatureScheme sc
 
 Status verify(const PublicKey& key, SignatureScheme scheme, std::span<const std::uint8_t> message,
               std::span<const std::uint8_t> signature) {
-  const auto info = info_of(scheme);
-  if (!info) return Error(Errc::unsupported, "unknown signature scheme");
-  // RFC 8446 §4.2.3 / §4.4.3: the scheme must match the key (and, for ECDSA, its curve).
-  if (!fits(*info, key.native(), key.type(), key.bits())) {
-    return Error(Errc::invalid_key, std::string(info->name) + " does not fit a " +
-                                        std::string(key_type_name(key.type())) + " key");
-  }
-  const EVP_MD* md = digest(info->hash);
-  if (info->hash != Hash::none && md == nullptr) {
-    return ossl::failure(Errc::crypto_failure, "digest unavailable");
-  }
-  ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
-  EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, key.native()) != 1) {
-    return ossl::failure(Errc::crypto_failure, "verification setup");
-  }
-  if (auto st = configure(pctx, *info, md); !st) return key_refuses(*info, std::move(st).error());
-  EVP_MD_CTX_set_flags(ctx.get(), EVP_MD_CTX_FLAG_FINALISE);
+  BW_ASSIGN(Prepared p, prepare(scheme, key.native(), key.type(), key.bits(), false));
   // 1 is the only success; 0 is a mismatch and < 0 a malformed signature: both are the peer's.
-  if (EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(),
+  if (EVP_DigestVerify(p.ctx.get(), signature.data(), signature.size(), message.data(),
                        message.size()) != 1) {
     ERR_clear_error();
-    return Error(Errc::bad_signature, std::string(info->name) + " signature does not verify");
+    return Error(Errc::bad_signature, std::string(p.info.name) + " signature does not verify");
   }
   return {};
 }
