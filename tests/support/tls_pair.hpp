@@ -53,4 +53,46 @@ inline std::shared_ptr<tls::ClientConfig> client_config(const Pki& pki) {
   return cfg;
 }
 
+// A client and a server, not yet connected.
+struct Pair {
+  tls::Connection client;
+  tls::Connection server;
+};
+
+inline Pair connect(std::shared_ptr<tls::ClientConfig> ccfg,
+                    std::shared_ptr<tls::ServerConfig> scfg,
+                    const std::string& name = "leaf.example.com") {
+  auto c = tls::Connection::client(ccfg, name);
+  EXPECT_TRUE(c) << c.error().message();
+  auto s = tls::Connection::server(scfg);
+  EXPECT_TRUE(s) << s.error().message();
+  return Pair{std::move(c).value(), std::move(s).value()};
+}
+
+// Why a pair failed, for test messages.
+inline std::string why(const Pair& p) {
+  std::string s;
+  if (auto* f = p.client.failure()) s += "client: " + f->error.message() + " ";
+  if (auto* f = p.server.failure()) s += "server: " + f->error.message();
+  return s;
+}
+
+// Sends `data` from a to b and returns what b reads.
+inline std::vector<std::uint8_t> transfer(tls::Connection& a, tls::Connection& b,
+                                          const std::vector<std::uint8_t>& data) {
+  EXPECT_TRUE(a.send(data));
+  EXPECT_TRUE(pump(a, b));
+  std::vector<std::uint8_t> got(data.size() + 16);
+  got.resize(b.read(got));
+  return got;
+}
+
+// n bytes of a recognisable pattern.
+inline std::vector<std::uint8_t> pattern(std::size_t n) {
+  std::vector<std::uint8_t> v(n);
+  for (std::size_t i = 0; i < n; ++i)
+    v[i] = static_cast<std::uint8_t>(i * 7 + 3);
+  return v;
+}
+
 }  // namespace bulwark::test

@@ -14,6 +14,7 @@
 #include "bulwark/crypto/certificate.hpp"
 #include "bulwark/crypto/issuer.hpp"
 #include "support/pki.hpp"
+#include "support/temp_dir.hpp"
 
 using bulwark::Errc;
 using bulwark::crypto::Certificate;
@@ -71,29 +72,7 @@ std::chrono::system_clock::time_point utc(int y, unsigned m, unsigned d, int hh,
   return sys_days{year{y} / month{m} / day{d}} + hours{hh} + minutes{mm} + seconds{ss};
 }
 
-// A scratch directory removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    path_ = std::filesystem::temp_directory_path() /
-            ("bulwark-cert-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path write(const std::string& name, const std::string& contents) const {
-    const auto file = path_ / name;
-    std::ofstream(file, std::ios::binary) << contents;
-    return file;
-  }
-
- private:
-  static inline int counter_ = 0;
-  std::filesystem::path path_;
-};
+using bulwark::test::TempDir;
 
 std::string as_string(std::span<const std::uint8_t> bytes) {
   return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());

@@ -13,6 +13,7 @@
 #include "bulwark/crypto/issuer.hpp"
 #include "bulwark/crypto/trust_store.hpp"
 #include "support/pki.hpp"
+#include "support/temp_dir.hpp"
 
 using bulwark::Errc;
 using bulwark::crypto::Certificate;
@@ -34,28 +35,7 @@ bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = std::filesystem::temp_directory_path() /
-            ("bulwark-trust-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path write(const std::string& name, const std::string& contents) const {
-    const auto file = path_ / name;
-    std::ofstream(file, std::ios::binary) << contents;
-    return file;
-  }
-
- private:
-  static inline int counter_ = 0;
-  std::filesystem::path path_;
-};
+using bulwark::test::TempDir;
 
 TEST(TrustStoreTest, SystemStoreHasManyAnchors) {
   auto store = TrustStore::system();

@@ -15,7 +15,12 @@
 
 using namespace bulwark;
 using namespace bulwark::tls;
+using test::connect;
+using test::Pair;
+using test::pattern;
 using test::pump;
+using test::transfer;
+using test::why;
 using V = std::vector<std::uint8_t>;
 
 namespace {
@@ -34,37 +39,6 @@ const test::Pki& pki_for(crypto::KeyType t) {
 
 const test::Pki& ecdsa() {
   return pki_for(crypto::KeyType::ec_p256);
-}
-
-struct Pair {
-  Connection client;
-  Connection server;
-};
-
-Pair connect(std::shared_ptr<ClientConfig> c, std::shared_ptr<ServerConfig> s) {
-  return Pair{Connection::client(c, "leaf.example.com").value(), Connection::server(s).value()};
-}
-
-std::string why(const Pair& p) {
-  std::string s;
-  if (auto* f = p.client.failure()) s += "client: " + f->error.message() + " ";
-  if (auto* f = p.server.failure()) s += "server: " + f->error.message();
-  return s;
-}
-
-V pattern(std::size_t n) {
-  V v(n);
-  for (std::size_t i = 0; i < n; ++i)
-    v[i] = static_cast<std::uint8_t>(i * 13 + 1);
-  return v;
-}
-
-V transfer(Connection& a, Connection& b, const V& data) {
-  EXPECT_TRUE(a.send(data));
-  EXPECT_TRUE(pump(a, b));
-  V got(data.size() + 16);
-  got.resize(b.read(got));
-  return got;
 }
 
 std::shared_ptr<ClientConfig> client12(const test::Pki& pki) {

@@ -13,7 +13,12 @@
 
 using namespace bulwark;
 using namespace bulwark::tls;
+using test::connect;
+using test::Pair;
+using test::pattern;
 using test::pump;
+using test::transfer;
+using test::why;
 using V = std::vector<std::uint8_t>;
 
 namespace {
@@ -21,36 +26,6 @@ namespace {
 const test::Pki& ecdsa_pki() {
   static const test::Pki pki = test::make_pki({.with_intermediate = true});
   return pki;
-}
-
-struct Pair {
-  Connection client;
-  Connection server;
-};
-
-Pair connect(std::shared_ptr<ClientConfig> ccfg, std::shared_ptr<ServerConfig> scfg,
-             const std::string& name = "leaf.example.com") {
-  auto c = Connection::client(ccfg, name);
-  EXPECT_TRUE(c) << c.error().message();
-  auto s = Connection::server(scfg);
-  EXPECT_TRUE(s) << s.error().message();
-  return Pair{std::move(c).value(), std::move(s).value()};
-}
-
-// Sends `data` from a to b and returns what b reads.
-V transfer(Connection& a, Connection& b, const V& data) {
-  EXPECT_TRUE(a.send(data));
-  EXPECT_TRUE(pump(a, b));
-  V got(data.size() + 16);
-  got.resize(b.read(got));
-  return got;
-}
-
-V pattern(std::size_t n) {
-  V v(n);
-  for (std::size_t i = 0; i < n; ++i)
-    v[i] = static_cast<std::uint8_t>(i * 7 + 3);
-  return v;
 }
 
 }  // namespace
@@ -73,13 +48,6 @@ TEST(TlsConnection, DefaultHandshakeAndData) {
 }
 
 namespace {
-
-std::string why(const Pair& p) {
-  std::string s;
-  if (auto* f = p.client.failure()) s += "client: " + f->error.message() + " ";
-  if (auto* f = p.server.failure()) s += "server: " + f->error.message();
-  return s;
-}
 
 struct KeyCase {
   crypto::KeyType type;
