@@ -55,6 +55,8 @@ enum class Errc : std::uint16_t {
   certificate_required,   // the peer sent no certificate where one is required
   no_application_protocol,  // no ALPN protocol in common
   inappropriate_fallback,   // RFC 7507: a fallback retry from a client that can do better
+  // transport
+  timed_out,  // an operation did not finish within its time limit
 };
 
 // A short, stable, lower-case name for each code ("truncated", "cert_expired", ...).

@@ -78,6 +78,8 @@ std::string_view errc_name(Errc code) noexcept {
       return "no_application_protocol";
     case Errc::inappropriate_fallback:
       return "inappropriate_fallback";
+    case Errc::timed_out:
+      return "timed_out";
   }
   return "unknown_error";
 }

@@ -69,6 +69,7 @@ AlertDescription alert_for(Errc code) noexcept {
     case Errc::peer_alert:
     case Errc::closed:
     case Errc::truncated_connection:
+    case Errc::timed_out:
       return AlertDescription::internal_error;
   }
   return AlertDescription::internal_error;
