@@ -39,20 +39,20 @@ enum class Errc : std::uint16_t {
   cert_wrong_purpose,
   cert_invalid,  // anything else wrong in a chain (basic constraints, extensions, ...)
   // protocol (TLS, later SSH): the engines map each to the alert / disconnect reason it names
-  illegal_parameter,      // a well-formed field holds a forbidden value (or a duplicate)
-  unexpected_message,     // a message not allowed in this state
-  missing_extension,      // a required extension is absent
-  unsupported_extension,  // an extension where it is not allowed
-  handshake_failure,      // no acceptable set of parameters
-  protocol_version,       // no acceptable protocol version
-  insufficient_security,  // the peer offers only what policy forbids
-  decrypt_error,          // a Finished or signature check in the handshake failed
-  record_overflow,        // a record longer than allowed
-  limit_exceeded,         // a resource limit of ours (counts, sizes, rates) was reached
-  peer_alert,             // the peer sent a fatal alert (detail names it)
-  closed,                 // the connection is closed (close_notify seen or sent)
-  truncated_connection,   // the transport ended without close_notify
-  certificate_required,   // the peer sent no certificate where one is required
+  illegal_parameter,        // a well-formed field holds a forbidden value (or a duplicate)
+  unexpected_message,       // a message not allowed in this state
+  missing_extension,        // a required extension is absent
+  unsupported_extension,    // an extension where it is not allowed
+  handshake_failure,        // no acceptable set of parameters
+  protocol_version,         // no acceptable protocol version
+  insufficient_security,    // the peer offers only what policy forbids
+  decrypt_error,            // a Finished or signature check in the handshake failed
+  record_overflow,          // a record longer than allowed
+  limit_exceeded,           // a resource limit of ours (counts, sizes, rates) was reached
+  peer_alert,               // the peer sent a fatal alert (detail names it)
+  closed,                   // the connection is closed (close_notify seen or sent)
+  truncated_connection,     // the transport ended without close_notify
+  certificate_required,     // the peer sent no certificate where one is required
   no_application_protocol,  // no ALPN protocol in common
   inappropriate_fallback,   // RFC 7507: a fallback retry from a client that can do better
   // transport
@@ -165,4 +165,15 @@ using Status = Result<void>;
 #define BW_ASSIGN_IMPL(tmp, decl, expr)    \
   auto tmp = (expr);                       \
   if (!tmp) return std::move(tmp).error(); \
+  decl = std::move(tmp).value()
+
+// The same for coroutines (co_return instead of return).
+#define BW_CO_TRY(expr)                                                              \
+  do {                                                                               \
+    if (auto bw_try_r_ = (expr); !bw_try_r_) co_return std::move(bw_try_r_).error(); \
+  } while (0)
+#define BW_CO_ASSIGN(decl, expr) BW_CO_ASSIGN_IMPL(BW_CAT(bw_assign_r_, __LINE__), decl, expr)
+#define BW_CO_ASSIGN_IMPL(tmp, decl, expr)    \
+  auto tmp = (expr);                          \
+  if (!tmp) co_return std::move(tmp).error(); \
   decl = std::move(tmp).value()

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "bulwark/result.hpp"
@@ -15,6 +16,11 @@ namespace bulwark::wire {
 
 using Bytes = std::span<const std::uint8_t>;
 using MutableBytes = std::span<std::uint8_t>;
+
+// The bytes of a string, without copying.
+inline Bytes as_bytes(std::string_view text) noexcept {
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
 
 // Largest value a big-endian length prefix of `width` bytes can carry (width 1..4).
 constexpr std::size_t max_for_width(int width) noexcept {

@@ -1,0 +1,211 @@
+#include "bulwark/net/tls_stream.hpp"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <array>
+#include <utility>
+#include <vector>
+
+namespace bulwark::net {
+
+namespace {
+
+using boost::system::error_code;
+using SteadyClock = std::chrono::steady_clock;
+
+bool would_block(const error_code& ec) {
+  return ec == asio::error::would_block || ec == asio::error::try_again;
+}
+
+Error socket_error(const error_code& ec) {
+  return Error(Errc::io_error, ec.message());
+}
+
+// One receive buffer per thread: bytes are fed to the engine before the next read, so the
+// buffer is never shared by two connections at once (one event loop per thread).
+constexpr std::size_t kReadBuffer = 64 * 1024;
+std::span<std::uint8_t> read_buffer() {
+  thread_local std::array<std::uint8_t, kReadBuffer> buffer;
+  return buffer;
+}
+
+}  // namespace
+
+// What a timer handler may touch after the stream moved or died: held by weak_ptr there.
+struct TlsStream::Shared {
+  explicit Shared(tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
+  tcp::socket socket;
+  asio::steady_timer timer;
+  std::uint64_t generation = 0;  // which wait the armed timer belongs to
+  SteadyClock::time_point deadline = SteadyClock::time_point::max();
+  bool timed_out = false;
+};
+
+TlsStream::TlsStream(tcp::socket socket, tls::Connection connection)
+    : shared_(std::make_shared<Shared>(std::move(socket))), connection_(std::move(connection)) {
+  error_code ignored;
+  shared_->socket.non_blocking(true, ignored);
+  shared_->socket.set_option(tcp::no_delay(true), ignored);
+}
+
+TlsStream::TlsStream(TlsStream&&) noexcept = default;
+TlsStream& TlsStream::operator=(TlsStream&&) noexcept = default;
+TlsStream::~TlsStream() = default;
+
+tcp::socket& TlsStream::socket() noexcept {
+  return shared_->socket;
+}
+
+void TlsStream::start_operation() noexcept {
+  shared_->deadline =
+      timeout_.count() > 0 ? SteadyClock::now() + timeout_ : SteadyClock::time_point::max();
+}
+
+Task<Status> TlsStream::wait(bool for_write) {
+  Shared& s = *shared_;
+  if (s.timed_out || SteadyClock::now() >= s.deadline) {
+    s.timed_out = true;
+    co_return Error(Errc::timed_out, "no progress within the time limit");
+  }
+  const std::uint64_t generation = ++s.generation;
+  const bool timed = s.deadline != SteadyClock::time_point::max();
+  if (timed) {
+    s.timer.expires_at(s.deadline);
+    s.timer.async_wait([weak = std::weak_ptr<Shared>(shared_), generation](const error_code& e) {
+      if (e) return;
+      auto state = weak.lock();
+      if (!state || state->generation != generation) return;
+      state->timed_out = true;
+      error_code ignored;
+      state->socket.cancel(ignored);
+    });
+  }
+  error_code ec;
+  co_await s.socket.async_wait(for_write ? tcp::socket::wait_write : tcp::socket::wait_read,
+                               asio::redirect_error(asio::use_awaitable, ec));
+  if (timed) {
+    ++s.generation;  // a timer handler already queued must not cancel a later wait
+    s.timer.cancel();
+  }
+  if (s.timed_out) co_return Error(Errc::timed_out, "no progress within the time limit");
+  if (ec) co_return socket_error(ec);
+  co_return Status{};
+}
+
+Error TlsStream::failure_error() const {
+  if (const tls::Failure* f = connection_.failure()) return f->error;
+  return Error(Errc::closed);
+}
+
+Task<Status> TlsStream::flush_pending() {
+  while (connection_.wants_write()) {
+    const wire::Bytes out = connection_.pending_output();
+    error_code ec;
+    const std::size_t n = shared_->socket.write_some(asio::buffer(out.data(), out.size()), ec);
+    if (would_block(ec)) {
+      BW_CO_TRY(co_await wait(true));
+      continue;
+    }
+    if (ec) co_return socket_error(ec);
+    connection_.consume_output(n);
+  }
+  co_return Status{};
+}
+
+Task<Status> TlsStream::fill() {
+  // Whatever the engine wants to say (a KeyUpdate answer, an alert) goes out before we wait.
+  BW_CO_TRY(co_await flush_pending());
+  const std::span<std::uint8_t> buffer = read_buffer();
+  for (;;) {
+    error_code ec;
+    const std::size_t n = shared_->socket.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
+    if (would_block(ec)) {
+      BW_CO_TRY(co_await wait(false));
+      continue;
+    }
+    if (ec == asio::error::eof) co_return connection_.transport_eof();
+    if (ec) co_return socket_error(ec);
+    Status fed = connection_.feed(wire::Bytes(buffer.data(), n));
+    if (!fed) {
+      (void)co_await flush_pending();  // best effort: the alert that explains the failure
+      co_return fed;
+    }
+    co_return Status{};
+  }
+}
+
+Task<Status> TlsStream::handshake() {
+  start_operation();
+  while (!connection_.handshake_done()) {
+    if (connection_.failed()) co_return failure_error();
+    BW_CO_TRY(co_await fill());
+  }
+  co_return co_await flush_pending();
+}
+
+Task<Result<wire::Bytes>> TlsStream::read_view() {
+  start_operation();
+  for (;;) {
+    const wire::Bytes available = connection_.peek();
+    if (!available.empty()) co_return available;
+    switch (connection_.state()) {
+      case tls::State::peer_closed:
+      case tls::State::closed:
+        co_return wire::Bytes{};
+      case tls::State::failed:
+        co_return failure_error();
+      case tls::State::handshaking:
+      case tls::State::established:
+        break;
+    }
+    BW_CO_TRY(co_await fill());
+  }
+}
+
+Task<Result<std::size_t>> TlsStream::read_some(std::span<std::uint8_t> out) {
+  BW_CO_ASSIGN(const wire::Bytes available, co_await read_view());
+  co_return connection_.read(out.first(std::min(out.size(), available.size())));
+}
+
+Task<Status> TlsStream::write(wire::Bytes data) {
+  start_operation();
+  BW_CO_TRY(connection_.send(data));
+  co_return co_await flush_pending();
+}
+
+Task<Status> TlsStream::write(std::span<const wire::Bytes> pieces) {
+  start_operation();
+  // Small pieces (an HTTP head and a short body) share one record instead of one each.
+  std::size_t total = 0;
+  for (const wire::Bytes& piece : pieces)
+    total += piece.size();
+  constexpr std::size_t kCoalesce = 16 * 1024;
+  if (pieces.size() > 1 && total <= kCoalesce) {
+    thread_local std::vector<std::uint8_t> joined;
+    joined.clear();
+    for (const wire::Bytes& piece : pieces)
+      joined.insert(joined.end(), piece.begin(), piece.end());
+    BW_CO_TRY(connection_.send(joined));
+  } else {
+    for (const wire::Bytes& piece : pieces)
+      BW_CO_TRY(connection_.send(piece));
+  }
+  co_return co_await flush_pending();
+}
+
+Task<Status> TlsStream::flush() {
+  start_operation();
+  co_return co_await flush_pending();
+}
+
+Task<Status> TlsStream::shutdown() {
+  start_operation();
+  if (connection_.state() == tls::State::established ||
+      connection_.state() == tls::State::peer_closed) {
+    BW_CO_TRY(connection_.close());
+  }
+  co_return co_await flush_pending();
+}
+
+}  // namespace bulwark::net
