@@ -214,7 +214,8 @@ Status Client12::on_server_hello(const HandshakeMessage& m) {
     conn_.info.resumed = true;
     conn_.trace_detail = std::string(suite->name) + ", resumed";
     BW_ASSIGN(master_mac_, master_secret_mac12(*suite, master_.span()));
-    BW_ASSIGN(ciphers_, key_block12(*suite, *master_mac_, ctx_.random, server_random_));
+    BW_ASSIGN(ciphers_,
+              key_block12(*suite, *master_mac_, ctx_.random, server_random_, *cfg_->random));
     // The server proves the session by its Finished.
     state_ = WaitChangeCipherSpec{};
     return {};
@@ -307,7 +308,8 @@ Status Client12::on_server_hello_done(const PeerAuthenticated& peer) {
   pre_master_.clear();
   conn_.key_log("CLIENT_RANDOM", ctx_.random, master_.span());
   BW_ASSIGN(master_mac_, master_secret_mac12(*suite_, master_.span()));
-  BW_ASSIGN(ciphers_, key_block12(*suite_, *master_mac_, ctx_.random, server_random_));
+  BW_ASSIGN(ciphers_,
+            key_block12(*suite_, *master_mac_, ctx_.random, server_random_, *cfg_->random));
   if (ck) {
     // RFC 5246 §7.4.8: the signature covers every handshake message so far.
     BW_ASSIGN(auto sig, crypto::sign(ck->key, to_crypto(*scheme), messages_));

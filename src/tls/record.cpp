@@ -42,8 +42,13 @@ void put_seq(std::uint8_t* p, std::uint64_t seq) {
 
 // --- RecordCipher ---------------------------------------------------------------------------
 
-RecordCipher::RecordCipher(crypto::Aead aead, wire::Bytes iv, bool tls13, std::uint64_t hard)
-    : aead_(std::move(aead)), tls13_(tls13), soft_limit_(soft_limit_for(hard)), hard_limit_(hard) {
+RecordCipher::RecordCipher(std::optional<crypto::Aead> aead, std::optional<crypto::TlsCbcHmac> cbc,
+                           wire::Bytes iv, bool tls13, std::uint64_t hard)
+    : aead_(std::move(aead)),
+      cbc_(std::move(cbc)),
+      tls13_(tls13),
+      soft_limit_(soft_limit_for(hard)),
+      hard_limit_(hard) {
   std::copy(iv.begin(), iv.end(), iv_.begin());
 }
 
@@ -51,21 +56,46 @@ Result<RecordCipher> RecordCipher::tls13(const CipherSuiteInfo& suite, wire::Byt
                                          wire::Bytes iv) {
   if (iv.size() != 12) return Error(Errc::invalid_argument, "TLS 1.3 record IV must be 12 bytes");
   BW_ASSIGN(auto aead, crypto::Aead::create(suite.aead, key));
-  return RecordCipher(std::move(aead), iv, true, suite.record_limit);
+  return RecordCipher(std::move(aead), std::nullopt, iv, true, suite.record_limit);
 }
 
 Result<RecordCipher> RecordCipher::tls12(const CipherSuiteInfo& suite, wire::Bytes key,
                                          wire::Bytes iv) {
+  if (suite.protection != RecordProtection::aead) {
+    return Error(Errc::invalid_argument, "not an AEAD suite");
+  }
   const bool gcm = suite.aead != crypto::AeadAlg::chacha20_poly1305;
   if (iv.size() != (gcm ? 4u : 12u)) {
     return Error(Errc::invalid_argument, "TLS 1.2 record IV has the wrong size for the suite");
   }
   BW_ASSIGN(auto aead, crypto::Aead::create(suite.aead, key));
-  RecordCipher c(std::move(aead), iv, false, suite.record_limit);
+  RecordCipher c(std::move(aead), std::nullopt, iv, false, suite.record_limit);
   // RFC 5288 §3: GCM nonce = 4-byte salt || 8-byte explicit nonce, which we set to the
   // sequence number; with the rest of iv_ zero that is iv_ XOR the padded sequence number.
   c.explicit_nonce_ = gcm ? 8 : 0;
   return c;
+}
+
+Result<RecordCipher> RecordCipher::tls12_cbc(const CipherSuiteInfo& suite, wire::Bytes mac_key,
+                                             wire::Bytes enc_key, crypto::Random& iv_source) {
+  if (suite.protection != RecordProtection::cbc_hmac) {
+    return Error(Errc::invalid_argument, "not a CBC suite");
+  }
+  BW_ASSIGN(auto cbc, crypto::TlsCbcHmac::create(suite.cbc, enc_key, suite.mac, mac_key));
+  RecordCipher c(std::nullopt, std::move(cbc), {}, false, suite.record_limit);
+  // RFC 5246 §6.2.3.2: each record starts with its own IV, one cipher block.
+  c.explicit_nonce_ = crypto::cbc_block_size;
+  c.iv_source_ = &iv_source;
+  return c;
+}
+
+std::size_t RecordCipher::tag_size() const noexcept {
+  return cbc_ ? cbc_->mac_length() : aead_->tag_length();
+}
+
+std::size_t RecordCipher::sealed_length(std::size_t plaintext_len) const noexcept {
+  if (cbc_) return cbc_->sealed_length(plaintext_len);
+  return explicit_nonce_ + plaintext_len + aead_->tag_length();
 }
 
 void RecordCipher::nonce_for(std::uint64_t seq, std::array<std::uint8_t, 12>& out) const noexcept {
@@ -78,10 +108,22 @@ void RecordCipher::nonce_for(std::uint64_t seq, std::array<std::uint8_t, 12>& ou
 Status RecordCipher::seal(wire::MutableBytes record, std::size_t plaintext_len) noexcept {
   // RFC 8446 §5.5 / §5.3: never exceed the key's usage limit, never wrap the sequence number.
   if (at_usage_limit()) return Error(Errc::limit_exceeded, "record key usage limit reached");
-  const std::size_t tag = tag_size();
-  if (record.size() != record_header_size + explicit_nonce_ + plaintext_len + tag) {
+  if (record.size() != record_header_size + sealed_length(plaintext_len)) {
     return Error(Errc::invalid_argument, "record buffer does not match its plaintext length");
   }
+  if (cbc_) {
+    // RFC 5246 §6.2.3.2: an unpredictable IV for every record (BEAST exploited predictable
+    // ones in TLS 1.0); MAC input: seq_num + type + version, then the length.
+    const auto fragment = record.subspan(record_header_size);
+    BW_TRY(iv_source_->fill(fragment.first(crypto::cbc_block_size)));
+    std::array<std::uint8_t, crypto::tls_mac_prefix_size> prefix;
+    put_seq(prefix.data(), seq_);
+    std::copy(record.begin(), record.begin() + 3, prefix.begin() + 8);
+    BW_TRY(cbc_->seal(prefix, fragment, plaintext_len));
+    ++seq_;
+    return {};
+  }
+  const std::size_t tag = aead_->tag_length();
   std::array<std::uint8_t, 12> nonce;
   nonce_for(seq_, nonce);
   auto text = record.subspan(record_header_size + explicit_nonce_, plaintext_len);
@@ -89,7 +131,7 @@ Status RecordCipher::seal(wire::MutableBytes record, std::size_t plaintext_len) 
   Status s;
   if (tls13_) {
     // RFC 8446 §5.2: additional_data = the record header.
-    s = aead_.seal(nonce, record.first(record_header_size), text, tag_out);
+    s = aead_->seal(nonce, record.first(record_header_size), text, tag_out);
   } else {
     if (explicit_nonce_ != 0) {
       std::copy(nonce.begin() + 4, nonce.end(), record.begin() + record_header_size);
@@ -100,7 +142,7 @@ Status RecordCipher::seal(wire::MutableBytes record, std::size_t plaintext_len) 
     std::copy(record.begin(), record.begin() + 3, aad.begin() + 8);
     aad[11] = static_cast<std::uint8_t>(plaintext_len >> 8);
     aad[12] = static_cast<std::uint8_t>(plaintext_len);
-    s = aead_.seal(nonce, aad, text, tag_out);
+    s = aead_->seal(nonce, aad, text, tag_out);
   }
   if (!s) return s;
   ++seq_;
@@ -109,7 +151,18 @@ Status RecordCipher::seal(wire::MutableBytes record, std::size_t plaintext_len) 
 
 Result<wire::MutableBytes> RecordCipher::open(wire::MutableBytes record) noexcept {
   if (at_usage_limit()) return Error(Errc::limit_exceeded, "record key usage limit reached");
-  const std::size_t tag = tag_size();
+  if (record.size() < record_header_size) return Errc::invalid_argument;
+  if (cbc_) {
+    std::array<std::uint8_t, crypto::tls_mac_prefix_size> prefix;
+    put_seq(prefix.data(), seq_);
+    std::copy(record.begin(), record.begin() + 3, prefix.begin() + 8);
+    // RFC 5246 §6.2.3.2: a bad length, bad padding and a bad MAC are all bad_record_mac, and
+    // the crypto layer keeps them indistinguishable in time too.
+    BW_ASSIGN(const std::size_t len, cbc_->open(prefix, record.subspan(record_header_size)));
+    ++seq_;
+    return record.subspan(record_header_size + crypto::cbc_block_size, len);
+  }
+  const std::size_t tag = aead_->tag_length();
   const std::size_t overhead = record_header_size + explicit_nonce_ + tag;
   // Too short to hold a tag: it cannot authenticate (RFC 8446 §5.2 -> bad_record_mac).
   if (record.size() < overhead) return Error(Errc::bad_record_mac, "record shorter than its tag");
@@ -120,7 +173,7 @@ Result<wire::MutableBytes> RecordCipher::open(wire::MutableBytes record) noexcep
   auto tag_in = record.subspan(record.size() - tag, tag);
   Status s;
   if (tls13_) {
-    s = aead_.open(nonce, record.first(record_header_size), text, tag_in);
+    s = aead_->open(nonce, record.first(record_header_size), text, tag_in);
   } else {
     if (explicit_nonce_ != 0) {
       std::copy_n(record.begin() + record_header_size, 8, nonce.begin() + 4);
@@ -130,7 +183,7 @@ Result<wire::MutableBytes> RecordCipher::open(wire::MutableBytes record) noexcep
     std::copy(record.begin(), record.begin() + 3, aad.begin() + 8);
     aad[11] = static_cast<std::uint8_t>(text_len >> 8);
     aad[12] = static_cast<std::uint8_t>(text_len);
-    s = aead_.open(nonce, aad, text, tag_in);
+    s = aead_->open(nonce, aad, text, tag_in);
   }
   if (!s) return Error(Errc::bad_record_mac, "record authentication failed");
   ++seq_;
@@ -270,7 +323,7 @@ Status RecordWriter::write_one(ContentType type, wire::Bytes data, std::vector<s
   RecordCipher& c = *cipher_;
   // TLS 1.3 appends the real content type to the plaintext (RFC 8446 §5.2), no padding.
   const std::size_t text_len = data.size() + (tls13_ ? 1 : 0);
-  const std::size_t body = c.explicit_nonce_size() + text_len + c.tag_size();
+  const std::size_t body = c.sealed_length(text_len);
   out.resize(at + record_header_size + body);
   std::uint8_t* p = out.data() + at;
   put_header(p, tls13_ ? ContentType::application_data : type, ProtocolVersion::tls12, body);

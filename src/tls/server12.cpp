@@ -321,7 +321,8 @@ Status Server12::on_client_hello(const HandshakeMessage& m) {
 
   if (resumed_) {
     BW_ASSIGN(master_mac_, master_secret_mac12(*suite_, master_.span()));
-    BW_ASSIGN(ciphers_, key_block12(*suite_, *master_mac_, client_random_, server_random_));
+    BW_ASSIGN(ciphers_,
+              key_block12(*suite_, *master_mac_, client_random_, server_random_, *cfg_->random));
     BW_TRY(send_ticket_ccs_finished());
     state_ = WaitChangeCipherSpec{};
     return {};
@@ -410,7 +411,8 @@ Status Server12::on_client_key_exchange(WaitClientKeyExchange& st, const Handsha
   BW_ASSIGN(master_, extended_master_secret(*suite_, pms->span(), session_hash.span()));
   conn_.key_log("CLIENT_RANDOM", client_random_, master_.span());
   BW_ASSIGN(master_mac_, master_secret_mac12(*suite_, master_.span()));
-  BW_ASSIGN(ciphers_, key_block12(*suite_, *master_mac_, client_random_, server_random_));
+  BW_ASSIGN(ciphers_,
+            key_block12(*suite_, *master_mac_, client_random_, server_random_, *cfg_->random));
   if (!st.chain.empty()) {
     state_ = WaitClientCertificateVerify{std::move(st.chain)};
   } else {

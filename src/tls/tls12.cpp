@@ -20,23 +20,35 @@ Result<crypto::Hmac> master_secret_mac12(const CipherSuiteInfo& suite, wire::Byt
 }
 
 Result<RecordCiphers12> key_block12(const CipherSuiteInfo& suite, crypto::Hmac& master_mac,
-                                    wire::Bytes client_random, wire::Bytes server_random) {
+                                    wire::Bytes client_random, wire::Bytes server_random,
+                                    crypto::Random& iv_source) {
   // RFC 5246 §6.3: seed = server_random + client_random, each 32 bytes.
   if (client_random.size() != 32 || server_random.size() != 32)
     return Error(Errc::invalid_argument, "TLS 1.2 randoms are 32 bytes");
   std::array<std::uint8_t, 64> seed;
   std::copy(server_random.begin(), server_random.end(), seed.begin());
   std::copy(client_random.begin(), client_random.end(), seed.begin() + 32);
+  const bool cbc = suite.protection == RecordProtection::cbc_hmac;
+  // RFC 5246 §6.3: client and server MAC keys (CBC suites only), keys, then IVs (AEAD only: a
+  // TLS 1.2 CBC record carries its own IV).
+  const std::size_t m = cbc ? crypto::digest_length(suite.mac) : 0;
   const std::size_t k = suite.key_length;
   const std::size_t iv = suite.iv_length;
-  // Held on the stack and wiped: two keys and two IVs of at most 32 and 12 bytes.
-  std::array<std::uint8_t, 2 * 32 + 2 * 12> block_bytes;
-  if (2 * k + 2 * iv > block_bytes.size())
-    return Error(Errc::invalid_argument, "key block larger than any AEAD suite needs");
-  const std::span<std::uint8_t> block(block_bytes.data(), 2 * k + 2 * iv);
+  // Held on the stack and wiped. The largest: AES-256-CBC with HMAC-SHA384, 2 x 48 + 2 x 32.
+  std::array<std::uint8_t, 2 * 48 + 2 * 32> block_bytes;
+  if (2 * m + 2 * k + 2 * iv > block_bytes.size())
+    return Error(Errc::invalid_argument, "key block larger than any suite needs");
+  const std::span<std::uint8_t> block(block_bytes.data(), 2 * m + 2 * k + 2 * iv);
   auto ciphers = [&]() -> Result<RecordCiphers12> {
     BW_TRY(crypto::tls12_prf(master_mac, "key expansion", seed, block));
     const wire::Bytes b = block;
+    if (cbc) {
+      BW_ASSIGN(RecordCipher client,
+                RecordCipher::tls12_cbc(suite, b.subspan(0, m), b.subspan(2 * m, k), iv_source));
+      BW_ASSIGN(RecordCipher server, RecordCipher::tls12_cbc(suite, b.subspan(m, m),
+                                                             b.subspan(2 * m + k, k), iv_source));
+      return RecordCiphers12{std::move(client), std::move(server)};
+    }
     BW_ASSIGN(RecordCipher client,
               RecordCipher::tls12(suite, b.subspan(0, k), b.subspan(2 * k, iv)));
     BW_ASSIGN(RecordCipher server,
@@ -48,9 +60,10 @@ Result<RecordCiphers12> key_block12(const CipherSuiteInfo& suite, crypto::Hmac& 
 }
 
 Result<RecordCiphers12> key_block12(const CipherSuiteInfo& suite, wire::Bytes master,
-                                    wire::Bytes client_random, wire::Bytes server_random) {
+                                    wire::Bytes client_random, wire::Bytes server_random,
+                                    crypto::Random& iv_source) {
   BW_ASSIGN(crypto::Hmac mac, master_secret_mac12(suite, master));
-  return key_block12(suite, mac, client_random, server_random);
+  return key_block12(suite, mac, client_random, server_random, iv_source);
 }
 
 Result<std::array<std::uint8_t, 12>> finished12(crypto::Hmac& master_mac, Role sender,
@@ -96,7 +109,10 @@ bool scheme_fits_kx(SignatureScheme s, KeyExchange kx) noexcept {
     case KeyExchange::ecdhe_ecdsa:
       return ecdsa;
     case KeyExchange::ecdhe_rsa:
+    case KeyExchange::dhe_rsa:
       return !ecdsa;
+    case KeyExchange::rsa:
+      return false;  // RSA key transport signs nothing: the server proves its key by decrypting
     case KeyExchange::any:
       return true;
   }

@@ -22,9 +22,11 @@ struct RecordCiphers12 {
   RecordCipher client_write;
   RecordCipher server_write;
 };
-// RFC 5246 §6.3 key_block for AEAD suites (no MAC keys): client/server write keys and IVs.
+// RFC 5246 §6.3 key_block: for AEAD suites client/server write keys and IVs; for (legacy) CBC
+// suites MAC keys and write keys, and `iv_source` supplies each record's IV.
 Result<RecordCiphers12> key_block12(const CipherSuiteInfo& suite, wire::Bytes master,
-                                    wire::Bytes client_random, wire::Bytes server_random);
+                                    wire::Bytes client_random, wire::Bytes server_random,
+                                    crypto::Random& iv_source = crypto::SystemRandom::instance());
 
 // RFC 5246 §7.4.9: verify_data = PRF(master_secret, finished_label, Hash(handshake_messages))
 // truncated to 12 bytes.
@@ -36,7 +38,8 @@ Result<std::array<std::uint8_t, 12>> finished12(const CipherSuiteInfo& suite, wi
 // three times; the overloads taking `master` key it themselves.
 Result<crypto::Hmac> master_secret_mac12(const CipherSuiteInfo& suite, wire::Bytes master);
 Result<RecordCiphers12> key_block12(const CipherSuiteInfo& suite, crypto::Hmac& master_mac,
-                                    wire::Bytes client_random, wire::Bytes server_random);
+                                    wire::Bytes client_random, wire::Bytes server_random,
+                                    crypto::Random& iv_source);
 Result<std::array<std::uint8_t, 12>> finished12(crypto::Hmac& master_mac, Role sender,
                                                 wire::Bytes handshake_hash);
 

@@ -1,5 +1,6 @@
 // The TLS record layer (RFC 8446 §5, RFC 5246 §6.2): framing, fragmentation, AEAD protection
-// with per-direction sequence numbers, TLS 1.3 inner content type and padding.
+// (and, in the legacy policy, TLS 1.2 CBC) with per-direction sequence numbers, TLS 1.3 inner
+// content type and padding.
 //
 // Sans-I/O: received bytes are fed in, whole records come out (opened in place in the receive
 // buffer, no per-record allocation); records to send are appended to a caller's buffer.
@@ -12,6 +13,8 @@
 #include <vector>
 
 #include "bulwark/crypto/aead.hpp"
+#include "bulwark/crypto/cbc.hpp"
+#include "bulwark/crypto/random.hpp"
 #include "bulwark/result.hpp"
 #include "bulwark/tls/cipher_suites.hpp"
 #include "bulwark/tls/types.hpp"
@@ -25,7 +28,8 @@ inline constexpr std::size_t max_ciphertext_tls13 = max_plaintext + 256;
 // RFC 5246 §6.2.3: TLSCiphertext.length MUST NOT exceed 2^14 + 2048.
 inline constexpr std::size_t max_ciphertext_tls12 = max_plaintext + 2048;
 
-// One direction's record protection: AEAD, static IV, sequence number.
+// One direction's record protection: AEAD (TLS 1.3, TLS 1.2) or, in the legacy policy, TLS 1.2
+// AES-CBC with HMAC; per-direction sequence number and usage limit.
 class RecordCipher {
  public:
   // TLS 1.3 (RFC 8446 §5.3): per-record nonce = iv XOR padded sequence number.
@@ -33,27 +37,41 @@ class RecordCipher {
   // TLS 1.2 AEAD: AES-GCM with a 4-byte fixed IV and an explicit 8-byte nonce per record
   // (RFC 5288), ChaCha20-Poly1305 with a 12-byte IV XOR sequence (RFC 7905).
   static Result<RecordCipher> tls12(const CipherSuiteInfo& suite, wire::Bytes key, wire::Bytes iv);
+  // TLS 1.2 CBC (RFC 5246 §6.2.3.2), legacy suites only: MAC-then-encrypt with the suite's
+  // HMAC, and a fresh IV from `iv_source` before every record (which must outlive the cipher).
+  // Opening is constant-time in the padding and the MAC (crypto/cbc.hpp).
+  static Result<RecordCipher> tls12_cbc(const CipherSuiteInfo& suite, wire::Bytes mac_key,
+                                        wire::Bytes enc_key, crypto::Random& iv_source);
 
   bool tls13_format() const noexcept { return tls13_; }
+  bool cbc() const noexcept { return cbc_.has_value(); }
+  // Bytes between the header and the plaintext: the GCM explicit nonce (8), the CBC IV (16).
   std::size_t explicit_nonce_size() const noexcept { return explicit_nonce_; }
-  std::size_t tag_size() const noexcept { return aead_.tag_length(); }
+  // The AEAD tag; for CBC, the MAC (padding comes on top: see sealed_length).
+  std::size_t tag_size() const noexcept;
+  // The record body (everything after the header) that `plaintext_len` bytes of (inner)
+  // plaintext become.
+  std::size_t sealed_length(std::size_t plaintext_len) const noexcept;
   std::uint64_t sequence() const noexcept { return seq_; }
   // Records protected with this key so far and the suite's limit (RFC 8446 §5.5).
   bool near_usage_limit() const noexcept { return seq_ >= soft_limit_; }
   bool at_usage_limit() const noexcept { return seq_ >= hard_limit_; }
 
-  // Seals `record` in place: it is header(5) || [explicit nonce] || plaintext || room for the
-  // tag; the header's length field must already cover everything after the header.
-  // `plaintext_len` is the length of the (inner) plaintext.
+  // Seals `record` in place: it is header(5) || [explicit nonce / IV] || plaintext || room,
+  // sealed_length(plaintext_len) bytes after the header, whose length field must already say
+  // so. `plaintext_len` is the length of the (inner) plaintext.
   Status seal(wire::MutableBytes record, std::size_t plaintext_len) noexcept;
   // Opens a whole record in place; returns the plaintext (a view into `record`).
   Result<wire::MutableBytes> open(wire::MutableBytes record) noexcept;
 
  private:
-  RecordCipher(crypto::Aead aead, wire::Bytes iv, bool tls13, std::uint64_t hard_limit);
+  RecordCipher(std::optional<crypto::Aead> aead, std::optional<crypto::TlsCbcHmac> cbc,
+               wire::Bytes iv, bool tls13, std::uint64_t hard_limit);
   void nonce_for(std::uint64_t seq, std::array<std::uint8_t, 12>& out) const noexcept;
 
-  crypto::Aead aead_;
+  std::optional<crypto::Aead> aead_;
+  std::optional<crypto::TlsCbcHmac> cbc_;
+  crypto::Random* iv_source_ = nullptr;  // CBC: where each record's IV comes from
   std::array<std::uint8_t, 12> iv_{};
   std::size_t explicit_nonce_ = 0;
   bool tls13_ = true;
