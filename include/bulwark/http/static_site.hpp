@@ -1,7 +1,7 @@
 // The static-file site of `bulwark serve`: maps a complete GET/HEAD Request to a Response,
 // with no sockets (sans-I/O), so that it is unit-testable and fuzzable.
 //
-// Decisions (docs/http-serve.md says why):
+// Decisions:
 // - a path that climbs above the root with ".." answers 400 (as nginx does);
 // - a symlink leading outside the root, or a missing file, answers 404; a FIFO, device or
 //   socket answers 403; resolution is done by the kernel (openat2 RESOLVE_BENEATH) when
