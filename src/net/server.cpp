@@ -1,0 +1,555 @@
+#include "bulwark/net/server.hpp"
+
+#include <sys/socket.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <csignal>
+#include <cstdio>
+#include <optional>
+#include <thread>
+
+namespace bulwark::net {
+
+namespace {
+
+using boost::system::error_code;
+using SteadyClock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// Asio has no name for SO_REUSEPORT.
+using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+Result<std::uint16_t> parse_port(std::string_view text, std::string_view whole) {
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value > 65535) {
+    return Error(Errc::invalid_argument, "'" + std::string(whole) + "': the port is not 0..65535");
+  }
+  return static_cast<std::uint16_t>(value);
+}
+
+// Waits until `socket` is readable, at most until `deadline`: false on timeout or error. The
+// timer handler holds the state by shared_ptr and touches the socket only while the wait is
+// still pending, so it may run after the socket is gone.
+Task<bool> wait_readable(tcp::socket& socket, SteadyClock::time_point deadline) {
+  struct State {
+    tcp::socket* socket;
+    bool done = false;
+    bool timed_out = false;
+  };
+  auto state = std::make_shared<State>(State{&socket});
+  asio::steady_timer timer(socket.get_executor());
+  timer.expires_at(deadline);
+  timer.async_wait([state](const error_code& ec) {
+    if (ec || state->done) return;
+    state->timed_out = true;
+    error_code ignored;
+    state->socket->cancel(ignored);
+  });
+  error_code ec;
+  co_await socket.async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+  state->done = true;
+  timer.cancel();
+  co_return !ec && !state->timed_out;
+}
+
+void log_to_stderr(std::string_view line) {
+  std::fprintf(stderr, "bulwark serve: %.*s\n", static_cast<int>(line.size()), line.data());
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+// ---- addresses -------------------------------------------------------------------------------
+
+Result<tcp::endpoint> parse_listen_address(std::string_view text) {
+  std::string_view host;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    const std::size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return Error(Errc::invalid_argument,
+                   "'" + std::string(text) + "': write an IPv6 address as [ADDR]:PORT");
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const std::size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) {
+      return Error(Errc::invalid_argument, "'" + std::string(text) + "' has no :PORT");
+    }
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) {
+      return Error(Errc::invalid_argument,
+                   "'" + std::string(text) + "': write an IPv6 address in brackets, [::1]:PORT");
+    }
+  }
+  BW_ASSIGN(const std::uint16_t port_number, parse_port(port, text));
+  if (host == "localhost") host = "127.0.0.1";
+  if (host == "*") host = "0.0.0.0";
+  error_code ec;
+  const asio::ip::address address = asio::ip::make_address(std::string(host), ec);
+  if (ec) {
+    return Error(Errc::invalid_argument,
+                 "'" + std::string(text) + "': the host is not an IP address (or localhost, *)");
+  }
+  return tcp::endpoint(address, port_number);
+}
+
+std::string format_endpoint(const tcp::endpoint& endpoint) {
+  const std::string address = endpoint.address().to_string();
+  const std::string port = std::to_string(endpoint.port());
+  return endpoint.address().is_v6() ? "[" + address + "]:" + port : address + ":" + port;
+}
+
+// ---- per-source rate -------------------------------------------------------------------------
+
+std::size_t SourceRateLimiter::KeyHash::operator()(const Key& k) const noexcept {
+  // FNV-1a: the keys are addresses, not attacker-chosen to collide in a 64-bit hash of this
+  // table's size... but a /64 is, so mix in a per-process seed.
+  static const std::uint64_t seed =
+      static_cast<std::uint64_t>(SteadyClock::now().time_since_epoch().count()) |
+      0x9e3779b97f4a7c15ull;
+  std::uint64_t h = 1469598103934665603ull ^ seed;
+  for (std::uint8_t b : k.bytes) {
+    h ^= b;
+    h *= 1099511628211ull;
+  }
+  return static_cast<std::size_t>(h ^ (h >> 29));
+}
+
+SourceRateLimiter::SourceRateLimiter(double rate, double burst, std::size_t max_sources)
+    : rate_(rate),
+      burst_(std::max(burst, 1.0)),
+      max_sources_(std::max<std::size_t>(max_sources, 1)) {}
+
+SourceRateLimiter::Key SourceRateLimiter::key_of(const asio::ip::address& source) {
+  Key key;
+  if (source.is_v4() || (source.is_v6() && source.to_v6().is_v4_mapped())) {
+    const auto v4 = source.is_v4() ? source.to_v4()
+                                   : asio::ip::make_address_v4(asio::ip::v4_mapped, source.to_v6());
+    const auto bytes = v4.to_bytes();
+    key.bytes[0] = 4;
+    std::copy(bytes.begin(), bytes.end(), key.bytes.begin() + 1);
+  } else {
+    const auto bytes = source.to_v6().to_bytes();
+    key.bytes[0] = 6;
+    std::copy(bytes.begin(), bytes.begin() + 8, key.bytes.begin() + 1);  // the /64
+  }
+  return key;
+}
+
+bool SourceRateLimiter::admit(const asio::ip::address& source, SteadyClock::time_point now) {
+  if (rate_ <= 0) return true;
+  const Key key = key_of(source);
+  std::lock_guard lock(mu_);
+  auto found = index_.find(key);
+  if (found == index_.end()) {
+    if (index_.size() >= max_sources_) {
+      index_.erase(lru_.back().key);
+      lru_.pop_back();
+    }
+    lru_.push_front(Bucket{key, burst_ - 1, now});
+    index_.emplace(key, lru_.begin());
+    return true;
+  }
+  Bucket& bucket = *found->second;
+  lru_.splice(lru_.begin(), lru_, found->second);
+  const double elapsed = std::chrono::duration<double>(now - bucket.updated).count();
+  bucket.tokens = std::min(burst_, bucket.tokens + std::max(elapsed, 0.0) * rate_);
+  bucket.updated = now;
+  if (bucket.tokens < 1) return false;
+  bucket.tokens -= 1;
+  return true;
+}
+
+std::size_t SourceRateLimiter::tracked() const {
+  std::lock_guard lock(mu_);
+  return index_.size();
+}
+
+// ---- the server ------------------------------------------------------------------------------
+
+// One event loop and its acceptors. Everything in here is touched by its own thread only
+// (stop() posts to it). Members are destroyed in reverse order: the acceptors and timers
+// before the io_context they belong to, the io_context (and with it any coroutine frame)
+// before the connection list those frames unlink themselves from.
+struct Server::Worker {
+  explicit Worker(unsigned i) : index(i) {}
+  unsigned index;
+  std::list<ConnectionContext*> connections;
+  asio::io_context io{1};
+  std::vector<tcp::acceptor> acceptors;
+  std::optional<asio::steady_timer> grace;
+  std::optional<asio::signal_set> signals;
+  bool shutting_down = false;
+  bool abandoned = false;  // the event loop was stopped with connections still open
+  bool finished = false;   // shut down: no connection left (or abandoned)
+};
+
+Server::Server(ServerOptions options, std::shared_ptr<const tls::ServerConfig> config,
+               Handler handler)
+    : options_(std::move(options)),
+      config_(std::move(config)),
+      handler_(std::move(handler)),
+      rate_limiter_(options_.limits.handshake_rate, options_.limits.handshake_burst,
+                    options_.limits.rate_sources) {}
+
+Server::~Server() {
+  // Coroutine frames still held by a stopped event loop are destroyed with it; they must not
+  // post to other loops then.
+  for (auto& worker : workers_)
+    worker->abandoned = true;
+}
+
+unsigned Server::workers() const noexcept {
+  return static_cast<unsigned>(workers_.size());
+}
+
+Result<std::unique_ptr<Server>> Server::create(ServerOptions options,
+                                               std::shared_ptr<const tls::ServerConfig> config,
+                                               Handler handler) {
+  if (!config || config->certificates.empty()) {
+    return Error(Errc::invalid_argument, "the server configuration has no certificate");
+  }
+  if (!handler) return Error(Errc::invalid_argument, "no connection handler");
+  if (options.listen.empty()) return Error(Errc::invalid_argument, "no address to listen on");
+  std::vector<tcp::endpoint> wanted;
+  for (const std::string& text : options.listen) {
+    BW_ASSIGN(tcp::endpoint e, parse_listen_address(text));
+    wanted.push_back(e);
+  }
+  unsigned n = options.workers;
+  if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+  std::unique_ptr<Server> server(
+      new Server(std::move(options), std::move(config), std::move(handler)));
+  for (unsigned i = 0; i < n; ++i)
+    server->workers_.push_back(std::make_unique<Worker>(i));
+
+  for (const tcp::endpoint& want : wanted) {
+    // The first worker binds what was asked (port 0: a free port); the others bind the same
+    // address and port, which SO_REUSEPORT allows.
+    tcp::endpoint bound = want;
+    for (auto& worker : server->workers_) {
+      tcp::acceptor acceptor(worker->io);
+      error_code ec;
+      acceptor.open(bound.protocol(), ec);
+      if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+      if (!ec) acceptor.set_option(reuse_port(true), ec);
+      // [::] listens on IPv6 only; IPv4 is its own --listen.
+      if (!ec && bound.address().is_v6()) acceptor.set_option(asio::ip::v6_only(true), ec);
+      if (!ec) acceptor.bind(bound, ec);
+      if (!ec) acceptor.listen(server->options_.backlog, ec);
+      if (ec) {
+        return Error(Errc::io_error,
+                     "cannot listen on " + format_endpoint(bound) + ": " + ec.message());
+      }
+      if (worker->index == 0) bound = acceptor.local_endpoint();
+      worker->acceptors.push_back(std::move(acceptor));
+    }
+    server->endpoints_.push_back(bound);
+  }
+  return server;
+}
+
+void Server::log(std::string_view line) const {
+  if (options_.log) {
+    options_.log(line);
+  } else {
+    log_to_stderr(line);
+  }
+}
+
+void Server::log_once(Limit which, std::string_view line) {
+  if (!logged_[static_cast<std::size_t>(which)].exchange(true)) {
+    log(std::string(line) + " (said once)");
+  }
+}
+
+ServerStats Server::stats() const noexcept {
+  ServerStats s;
+  s.accepted = accepted_.load();
+  s.open = open_.load();
+  s.handshaking = handshaking_.load();
+  s.handshakes_completed = handshakes_completed_.load();
+  s.handshakes_failed = handshakes_failed_.load();
+  s.refused_connections = refused_connections_.load();
+  s.refused_handshakes = refused_handshakes_.load();
+  s.refused_rate = refused_rate_.load();
+  return s;
+}
+
+void Server::run() {
+  for (auto& worker : workers_) {
+    for (tcp::acceptor& acceptor : worker->acceptors) {
+      asio::co_spawn(worker->io, accept_loop(*worker, acceptor), asio::detached);
+    }
+  }
+  Worker& first = *workers_.front();
+  if (options_.handle_signals) {
+    first.signals.emplace(first.io, SIGINT, SIGTERM);
+    // The first signal starts the graceful shutdown, a second one cuts it short.
+    auto on_signal = std::make_shared<std::function<void(const error_code&, int)>>();
+    *on_signal = [this, &first, on_signal](const error_code& ec, int) {
+      if (ec) return;
+      if (!stopping_.load()) {
+        log("stopping: no new connections; responses in flight may finish");
+        stop();
+        first.signals->async_wait(*on_signal);
+      } else {
+        log("stopping now");
+        force_stop();
+      }
+    };
+    first.signals->async_wait(*on_signal);
+  }
+  // Already stopped before run(): every worker shuts down as soon as it starts.
+  if (stopping_.load()) {
+    for (auto& worker : workers_)
+      asio::post(worker->io, [this, w = worker.get()] { begin_shutdown(*w); });
+  }
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < workers_.size(); ++i) {
+    threads.emplace_back([w = workers_[i].get()] { w->io.run(); });
+  }
+  first.io.run();
+  for (std::thread& t : threads)
+    t.join();
+  if (first.signals) {
+    error_code ignored;
+    first.signals->clear(ignored);
+    first.signals.reset();
+  }
+}
+
+void Server::stop() {
+  if (stopping_.exchange(true)) return;
+  for (auto& worker : workers_) {
+    asio::post(worker->io, [this, w = worker.get()] { begin_shutdown(*w); });
+  }
+}
+
+void Server::force_stop() {
+  stop();
+  forced_.store(true);
+  for (auto& worker : workers_) {
+    asio::post(worker->io, [this, w = worker.get()] { cut_connections(*w); });
+  }
+}
+
+void Server::begin_shutdown(Worker& w) {
+  if (w.shutting_down) return;
+  w.shutting_down = true;
+  for (tcp::acceptor& acceptor : w.acceptors) {
+    error_code ignored;
+    acceptor.close(ignored);
+  }
+  for (ConnectionContext* ctx : w.connections) {
+    ctx->stopping_ = true;
+    // A handshake or a wait for the next request is interrupted: close_notify follows (after
+    // a completed handshake). A response in flight finishes first.
+    if (ctx->handshaking_ || ctx->idle_) {
+      error_code ignored;
+      ctx->stream_->socket().cancel(ignored);
+    }
+  }
+  if (w.connections.empty()) {
+    connection_ended(w);
+    return;
+  }
+  w.grace.emplace(w.io);
+  w.grace->expires_after(options_.limits.shutdown_grace);
+  w.grace->async_wait([this, &w](const error_code& ec) {
+    if (ec) return;
+    if (!w.connections.empty()) {
+      log("grace period over: closing " + std::to_string(w.connections.size()) +
+          " connection(s) still busy");
+    }
+    cut_connections(w);
+  });
+}
+
+void Server::cut_connections(Worker& w) {
+  for (ConnectionContext* ctx : w.connections) {
+    ctx->stopping_ = true;
+    error_code ignored;
+    ctx->stream_->socket().close(ignored);
+  }
+  if (w.connections.empty()) return;
+  // A handler waiting on something other than its socket does not notice the close: after
+  // one more second the event loop stops regardless (the frames go with the Server).
+  w.grace.emplace(w.io);
+  w.grace->expires_after(1s);
+  w.grace->async_wait([this, &w](const error_code& ec) {
+    if (ec || w.connections.empty()) return;
+    log("abandoning " + std::to_string(w.connections.size()) + " connection(s)");
+    w.abandoned = true;
+    w.io.stop();
+    worker_finished(w);
+  });
+}
+
+// Called when a connection of `w` ended (and once when shutting down with none): the last
+// connection of a stopping server lets the event loops run out.
+void Server::connection_ended(Worker& w) {
+  if (w.abandoned || !w.shutting_down || !w.connections.empty()) return;
+  if (w.grace) w.grace->cancel();
+  worker_finished(w);
+}
+
+// The last worker to finish lets the signal set go, so that the first event loop runs out.
+void Server::worker_finished(Worker& w) {
+  if (w.finished) return;
+  w.finished = true;
+  if (workers_finished_.fetch_add(1) + 1 < workers_.size()) return;
+  Worker& first = *workers_.front();
+  asio::post(first.io, [&first] {
+    if (first.signals) {
+      error_code ignored;
+      first.signals->cancel(ignored);
+    }
+  });
+}
+
+Task<void> Server::accept_loop(Worker& w, tcp::acceptor& acceptor) {
+  for (;;) {
+    error_code ec;
+    tcp::socket socket =
+        co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (!acceptor.is_open() || ec == asio::error::operation_aborted) co_return;
+    if (ec) {
+      // Out of descriptors or memory: say so once and give the system a moment.
+      log_once(Limit::accept_error, "cannot accept connections: " + ec.message());
+      asio::steady_timer pause(w.io, 50ms);
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    admit(w, std::move(socket));
+  }
+}
+
+void Server::admit(Worker& w, tcp::socket socket) {
+  accepted_.fetch_add(1, std::memory_order_relaxed);
+  error_code ec;
+  const tcp::endpoint peer = socket.remote_endpoint(ec);
+  if (ec || stopping_.load()) return;  // the socket closes here
+  const ServerLimits& limits = options_.limits;
+  if (open_.fetch_add(1) >= limits.max_connections) {
+    open_.fetch_sub(1);
+    refused_connections_.fetch_add(1, std::memory_order_relaxed);
+    log_once(Limit::connections, "connection limit reached (" +
+                                     std::to_string(limits.max_connections) +
+                                     "): new connections are closed at once");
+    return;
+  }
+  if (!rate_limiter_.admit(peer.address(), SteadyClock::now())) {
+    open_.fetch_sub(1);
+    refused_rate_.fetch_add(1, std::memory_order_relaxed);
+    log_once(Limit::rate, "handshake rate limit reached by " + peer.address().to_string() + " (" +
+                              std::to_string(limits.handshake_rate) +
+                              "/s per source): its new connections are closed at once");
+    return;
+  }
+  if (handshaking_.fetch_add(1) >= limits.max_handshakes) {
+    handshaking_.fetch_sub(1);
+    open_.fetch_sub(1);
+    refused_handshakes_.fetch_add(1, std::memory_order_relaxed);
+    log_once(Limit::handshakes, "handshake limit reached (" +
+                                    std::to_string(limits.max_handshakes) +
+                                    " at once): new connections are closed at once");
+    return;
+  }
+  asio::co_spawn(w.io, serve_connection(w, std::move(socket), peer), asio::detached);
+}
+
+Task<void> Server::serve_connection(Worker& w, tcp::socket socket, tcp::endpoint peer) {
+  // Undoes admit()'s counts however this coroutine ends (even destroyed unfinished).
+  struct Counted {
+    Server& server;
+    Worker& worker;
+    ConnectionContext& ctx;
+    std::optional<std::list<ConnectionContext*>::iterator> entry;
+    ~Counted() {
+      if (ctx.handshaking_) server.handshaking_.fetch_sub(1);
+      if (entry) worker.connections.erase(*entry);
+      server.open_.fetch_sub(1);
+      server.connection_ended(worker);
+    }
+  };
+  ConnectionContext ctx;
+  Counted counted{*this, w, ctx, std::nullopt};
+  if (w.shutting_down) co_return;
+  auto engine = tls::Connection::server(config_);
+  if (!engine) {
+    log_once(Limit::accept_error, "cannot create a TLS connection: " + engine.error().message());
+    co_return;
+  }
+  ctx.peer_ = peer;
+  ctx.peer_address_ = peer.address().to_string();
+  ctx.worker_ = w.index;
+  ctx.id_ = next_id_.fetch_add(1, std::memory_order_relaxed);
+  TlsStream stream(std::move(socket), std::move(engine).value());
+  ctx.stream_ = &stream;
+  counted.entry = w.connections.insert(w.connections.end(), &ctx);
+
+  stream.set_timeout(options_.limits.handshake_timeout);
+  const Status handshake = co_await stream.handshake();
+  ctx.handshaking_ = false;
+  handshaking_.fetch_sub(1);
+  if (!handshake) {
+    handshakes_failed_.fetch_add(1, std::memory_order_relaxed);
+    co_return;  // the engine's alert (if any) went out; the socket closes with the stream
+  }
+  handshakes_completed_.fetch_add(1, std::memory_order_relaxed);
+  stream.set_timeout(std::chrono::milliseconds(0));
+  if (!ctx.stopping_) {
+    try {
+      co_await handler_(stream, ctx);
+    } catch (const std::exception& e) {
+      log(format_endpoint(peer) + ": the connection handler failed: " + e.what());
+    }
+  }
+  co_await close_connection(w, stream, ctx);
+}
+
+Task<void> Server::close_connection(Worker&, TlsStream& stream, const ConnectionContext&) {
+  tcp::socket& socket = stream.socket();
+  if (forced_.load() || !socket.is_open()) co_return;
+  const tls::State state = stream.connection().state();
+  if (state == tls::State::established || state == tls::State::peer_closed) {
+    stream.set_timeout(std::min<std::chrono::milliseconds>(options_.limits.linger, 1000ms));
+    if (!co_await stream.shutdown()) co_return;  // RFC 8446 §6.1: close_notify before closing
+  } else if (state != tls::State::closed) {
+    co_return;  // failed: the alert already went out
+  }
+  // Lingering close: we will send nothing more; read and drop what the peer still sends until
+  // it closes too, so that its unread data does not turn our close into a reset.
+  error_code ec;
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  if (ec || options_.limits.linger.count() <= 0) co_return;
+  const auto deadline = SteadyClock::now() + options_.limits.linger;
+  std::array<std::uint8_t, 4096> sink;
+  std::size_t drained = 0;
+  while (drained < (1u << 20)) {
+    const std::size_t n = socket.read_some(asio::buffer(sink), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      if (!co_await wait_readable(socket, deadline)) co_return;
+      continue;
+    }
+    if (ec) co_return;  // end of stream (the peer closed) or an error: done
+    drained += n;
+  }
+}
+
+}  // namespace bulwark::net
