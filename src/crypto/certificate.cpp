@@ -290,6 +290,17 @@ bool Certificate::is_ca() const {
   return bc->ca != 0;
 }
 
+bool Certificate::allows_key_encipherment() const {
+  if (!impl_) return false;
+  // X509_get_key_usage answers all bits when there is no keyUsage extension (RFC 5280
+  // §4.2.1.3: then any use is allowed). It caches the parsed extensions; a certificate that
+  // does not parse its extensions says so through the flags.
+  X509* x = impl_->x509.get();
+  const std::uint32_t usage = X509_get_key_usage(x);
+  if ((X509_get_extension_flags(x) & EXFLAG_INVALID) != 0) return false;
+  return (usage & KU_KEY_ENCIPHERMENT) != 0;
+}
+
 Result<std::array<std::uint8_t, 32>> Certificate::sha256_fingerprint() const {
   if (!impl_) return Error(Errc::invalid_argument, "empty certificate");
   const EVP_MD* md = sha256_md();

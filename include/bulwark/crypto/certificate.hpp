@@ -60,6 +60,9 @@ class Certificate {
 
   // basicConstraints cA = TRUE (a v1 certificate is never a CA here).
   bool is_ca() const;
+  // keyUsage permits keyEncipherment, or there is no keyUsage extension (RFC 5280 §4.2.1.3).
+  // TLS 1.2 RSA key transport encrypts to such a key only (RFC 5246 §7.4.2).
+  bool allows_key_encipherment() const;
   // SHA-256 of der().
   Result<std::array<std::uint8_t, 32>> sha256_fingerprint() const;
   // "ecdsa-with-SHA256", "sha256WithRSAEncryption", "ED25519", "rsassaPss", ... (or the OID).
