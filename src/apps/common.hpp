@@ -40,5 +40,6 @@ void register_ca(CLI::App& app, Action& run);
 void register_cert(CLI::App& app, Action& run);
 void register_connect(CLI::App& app, Action& run);
 void register_listen(CLI::App& app, Action& run);
+void register_serve(CLI::App& app, Action& run);
 
 }  // namespace bulwark::apps

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   register_cert(app, run);
   register_connect(app, run);
   register_listen(app, run);
+  register_serve(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
