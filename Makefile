@@ -54,10 +54,13 @@ fuzz: fuzz-build
 	@scripts/fuzz.sh $(FUZZ) $(SECONDS) $(TARGET)
 
 # Benchmark programs: they print figures, never fail on them. bench_tls is a plain program
-# (side-by-side ratios against libssl, see bench/README.md); the others are Google Benchmark.
+# (side-by-side ratios against libssl, see bench/README.md); the others are Google Benchmark;
+# bench/serve_vs_nginx.sh runs bulwark serve and nginx side by side.
 bench: build
 	@for b in $(RELEASE)/bench_*; do echo "== $$b"; \
 	  case $$b in */bench_tls) $$b ;; *) $$b --benchmark_min_time=0.2 ;; esac; done
+	@if [ -x bench/serve_vs_nginx.sh ]; then echo "== bench/serve_vs_nginx.sh"; \
+	  bench/serve_vs_nginx.sh $(RELEASE)/bulwark; fi
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

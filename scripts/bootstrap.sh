@@ -12,6 +12,8 @@ packages=(
   libclang-rt-14-dev
   # test peers and tools the tests drive
   openssl gnutls-bin curl python3 procps ca-certificates
+  # the anchors of bench/serve_vs_nginx.sh (`make bench`)
+  nginx wrk
 )
 
 missing=()
@@ -31,5 +33,17 @@ if [[ $(id -u) -ne 0 ]]; then
   sudo=(sudo)
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Installing nginx would start it as a system service (on port 80): the benchmark runs its own
+# nginx with its own configuration instead. A policy-rc.d that answers 101 tells invoke-rc.d
+# not to start services; ours is temporary and only made when there is none.
+policy=/usr/sbin/policy-rc.d
+made_policy=false
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+  "${sudo[@]}" chmod 755 "$policy"
+  made_policy=true
+fi
+remove_policy() { if $made_policy; then "${sudo[@]}" rm -f "$policy"; fi; }
+trap remove_policy EXIT
 "${sudo[@]}" apt-get update -qq >&2
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
