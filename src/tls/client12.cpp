@@ -1,9 +1,12 @@
 // The TLS 1.2 client handshake (RFC 5246 §7.3, RFC 8422, RFC 7627, RFC 5746, RFC 5077): the
-// server answered our ClientHello with TLS 1.2. Full ECDHE handshake or abbreviated resumption.
+// server answered our ClientHello with TLS 1.2. Full ECDHE handshake (under the legacy policy
+// also DHE_RSA or RSA key transport) or abbreviated resumption.
 #include <algorithm>
 #include <variant>
 
+#include "bulwark/crypto/ffdhe.hpp"
 #include "bulwark/crypto/key_share.hpp"
+#include "bulwark/crypto/key_transport.hpp"
 #include "tls/tls12.hpp"
 
 namespace bulwark::tls {
@@ -34,14 +37,16 @@ class Client12 final : public Handshaker {
   struct WaitServerKeyExchange {
     static constexpr HandshakeType expected[] = {HandshakeType::server_key_exchange};
   };
+  // The server is authenticated by its ServerKeyExchange signature; with RSA key transport
+  // (no signature) only by its Finished, which proves it decrypted our secret.
   struct WaitCertificateRequestOrDone {
     static constexpr HandshakeType expected[] = {HandshakeType::certificate_request,
                                                  HandshakeType::server_hello_done};
-    PeerAuthenticated peer;
+    std::optional<PeerAuthenticated> peer;
   };
   struct WaitServerHelloDone {
     static constexpr HandshakeType expected[] = {HandshakeType::server_hello_done};
-    PeerAuthenticated peer;
+    std::optional<PeerAuthenticated> peer;
   };
   // After our flight (or the abbreviated ServerHello): a ticket may come, then CCS. The peer
   // is authenticated by its certificate, or (resumption) by the Finished it is about to send.
@@ -64,7 +69,9 @@ class Client12 final : public Handshaker {
   Status on_certificate(const HandshakeMessage& m);
   Status on_server_key_exchange(const HandshakeMessage& m);
   Status on_certificate_request(const HandshakeMessage& m);
-  Status on_server_hello_done(const PeerAuthenticated& peer);
+  Status on_server_hello_done(const std::optional<PeerAuthenticated>& peer);
+  Status on_server_key_exchange_dhe(const HandshakeMessage& m);
+  Status send_client_key_exchange();
   Status on_new_session_ticket(const HandshakeMessage& m);
   Status on_finished(WaitFinished& st, const HandshakeMessage& m);
   Status send_ccs_and_finished();
@@ -87,6 +94,9 @@ class Client12 final : public Handshaker {
   std::vector<std::uint8_t> messages_;  // the raw handshake, for a client CertificateVerify
   std::vector<crypto::Certificate> chain_;
   std::optional<crypto::KeyShare> share_;
+  std::optional<crypto::DhKeyShare> dh_share_;
+  std::vector<CipherSuite> suites_ = enabled_cipher_suites(*cfg_);
+  std::vector<NamedGroup> groups_ = enabled_groups(*cfg_);
   Secret pre_master_;
   Secret master_;
   std::optional<crypto::Hmac> master_mac_;  // keyed with master_, once
@@ -140,8 +150,7 @@ Status Client12::on_server_hello(const HandshakeMessage& m) {
   // RFC 5246 §7.4.1.3: a suite we offered, for TLS 1.2; null compression.
   const CipherSuiteInfo* suite = find_cipher_suite(sh.cipher_suite);
   if (!suite || suite->version != ProtocolVersion::tls12 ||
-      std::find(cfg_->cipher_suites.begin(), cfg_->cipher_suites.end(), sh.cipher_suite) ==
-          cfg_->cipher_suites.end()) {
+      std::find(suites_.begin(), suites_.end(), sh.cipher_suite) == suites_.end()) {
     return Error(Errc::illegal_parameter, "the server selected a cipher suite we did not offer");
   }
   if (sh.legacy_compression_method != 0) {
@@ -232,16 +241,27 @@ Status Client12::on_certificate(const HandshakeMessage& m) {
   BW_ASSIGN(chain_, verified_server_chain(*cfg_, certificate_ders(cert), server_name_));
   conn_.info.peer_certificates = chain_;
   BW_TRY(record_message(m.message));
+  if (suite_->kx == KeyExchange::rsa) {
+    // RFC 5246 §7.4.2: RSA key transport encrypts to the leaf's key, which must be
+    // rsaEncryption with keyEncipherment allowed; no ServerKeyExchange follows (§7.4.3).
+    BW_ASSIGN(crypto::PublicKey key, chain_.front().public_key());
+    if (key.type() != crypto::KeyType::rsa || !chain_.front().allows_key_encipherment()) {
+      return Error(Errc::cert_wrong_purpose,
+                   "the server certificate's key cannot be used for RSA key transport");
+    }
+    state_ = WaitCertificateRequestOrDone{std::nullopt};
+    return {};
+  }
   state_ = WaitServerKeyExchange{};
   return {};
 }
 
 Status Client12::on_server_key_exchange(const HandshakeMessage& m) {
+  if (suite_->kx == KeyExchange::dhe_rsa) return on_server_key_exchange_dhe(m);
   BW_ASSIGN(ServerKeyExchangeEcdhe ske, decode_body<ServerKeyExchangeEcdhe>(m.body));
   // RFC 8422 §5.4: a group we offered.
   const auto group = to_crypto(ske.group);
-  if (!group ||
-      std::find(cfg_->groups.begin(), cfg_->groups.end(), ske.group) == cfg_->groups.end()) {
+  if (!group || std::find(groups_.begin(), groups_.end(), ske.group) == groups_.end()) {
     return Error(Errc::illegal_parameter, "the server chose a group we did not offer");
   }
   // RFC 5246 §7.4.3: the signature over both randoms and the parameters, made with the
@@ -262,6 +282,31 @@ Status Client12::on_server_key_exchange(const HandshakeMessage& m) {
   return {};
 }
 
+Status Client12::on_server_key_exchange_dhe(const HandshakeMessage& m) {
+  BW_ASSIGN(ServerKeyExchangeDhe ske, decode_body<ServerKeyExchangeDhe>(m.body));
+  // RFC 5246 §7.4.3: the signature authenticates the parameters before we use them.
+  BW_ASSIGN(crypto::PublicKey key, chain_.front().public_key());
+  const auto signed_data = server_key_exchange_signed_data(ctx_.random, server_random_, ske.params);
+  BW_ASSIGN(PeerAuthenticated peer, verify_signature12(key, ske.scheme, signed_data, ske.signature,
+                                                       cfg_->signature_schemes, suite_->kx));
+  conn_.info.peer_signature_scheme = ske.scheme;
+  // Logjam: a prime under 2048 bits is insufficient_security; any other prime up to 8192
+  // bits is accepted (docs/DECISIONS.md), an RFC 7919 group recognised as such.
+  BW_ASSIGN(dh_share_, crypto::DhKeyShare::generate_for(ske.dh_p, ske.dh_g, *cfg_->random));
+  auto shared = dh_share_->derive(ske.dh_ys);
+  // RFC 7919 §5.1: the server's value must lie in 1 < Ys < p-1 (and its subgroup, if known).
+  if (!shared) return Error(Errc::illegal_parameter, "invalid server DHE public value");
+  pre_master_ = std::move(shared).value();
+  if (dh_share_->group()) conn_.info.group = static_cast<NamedGroup>(*dh_share_->group());
+  BW_TRY(record_message(m.message));
+  conn_.trace_detail =
+      (dh_share_->group() ? std::string(crypto::ffdhe_group_name(*dh_share_->group()))
+                          : std::to_string(dh_share_->prime_bits()) + "-bit DH") +
+      ", " + std::string(name(ske.scheme));
+  state_ = WaitCertificateRequestOrDone{peer};
+  return {};
+}
+
 Status Client12::on_certificate_request(const HandshakeMessage& m) {
   BW_ASSIGN(CertificateRequest12 cr, decode_body<CertificateRequest12>(m.body));
   server_schemes_.assign(cr.supported_signature_algorithms.begin(),
@@ -273,7 +318,7 @@ Status Client12::on_certificate_request(const HandshakeMessage& m) {
   return {};
 }
 
-Status Client12::on_server_hello_done(const PeerAuthenticated& peer) {
+Status Client12::on_server_hello_done(const std::optional<PeerAuthenticated>& peer) {
   // Our flight: [Certificate] ClientKeyExchange [CertificateVerify] ChangeCipherSpec Finished.
   const CertifiedKey* ck = nullptr;
   std::optional<SignatureScheme> scheme;
@@ -295,13 +340,7 @@ Status Client12::on_server_hello_done(const PeerAuthenticated& peer) {
     BW_TRY(record_message(w.data()));
     BW_TRY(conn_.send_handshake(w.data(), ck ? "client certificate" : "no client certificate"));
   }
-  {
-    wire::Writer w;
-    write_handshake(w, ClientKeyExchange{ClientKeyExchange::Form::ecdhe, share_->public_value()});
-    BW_TRY(w.status());
-    BW_TRY(record_message(w.data()));
-    BW_TRY(conn_.send_handshake(w.data()));
-  }
+  BW_TRY(send_client_key_exchange());
   // RFC 7627 §3: session_hash covers the handshake up to and including ClientKeyExchange.
   BW_ASSIGN(crypto::Digest session_hash, transcript_.current());
   BW_ASSIGN(master_, extended_master_secret(*suite_, pre_master_.span(), session_hash.span()));
@@ -322,6 +361,34 @@ Status Client12::on_server_hello_done(const PeerAuthenticated& peer) {
   BW_TRY(send_ccs_and_finished());
   state_ = WaitChangeCipherSpec{peer};
   return {};
+}
+
+Status Client12::send_client_key_exchange() {
+  wire::Writer w;
+  switch (suite_->kx) {
+    case KeyExchange::rsa: {
+      // RFC 5246 §7.4.7.1: client_version (as in our ClientHello) || 46 random bytes,
+      // RSAES-PKCS1-v1_5-encrypted to the server certificate's key.
+      pre_master_.resize(crypto::tls_premaster_secret_size);
+      pre_master_.data()[0] = 0x03;
+      pre_master_.data()[1] = 0x03;
+      BW_TRY(cfg_->random->fill(pre_master_.span().subspan(2)));
+      BW_ASSIGN(crypto::PublicKey key, chain_.front().public_key());
+      BW_ASSIGN(auto encrypted, crypto::rsa_pkcs1_encrypt(key, pre_master_, *cfg_->random));
+      write_handshake(w, ClientKeyExchange{ClientKeyExchange::Form::rsa, encrypted});
+      break;
+    }
+    case KeyExchange::dhe_rsa:
+      write_handshake(w,
+                      ClientKeyExchange{ClientKeyExchange::Form::dhe, dh_share_->public_value()});
+      break;
+    default:
+      write_handshake(w, ClientKeyExchange{ClientKeyExchange::Form::ecdhe, share_->public_value()});
+      break;
+  }
+  BW_TRY(w.status());
+  BW_TRY(record_message(w.data()));
+  return conn_.send_handshake(w.data());
 }
 
 Status Client12::send_ccs_and_finished() {
@@ -374,7 +441,11 @@ Status Client12::on_finished(WaitFinished& st, const HandshakeMessage& m) {
     // RFC 5246 §7.3: in the abbreviated handshake the client finishes second.
     BW_TRY(send_ccs_and_finished());
   }
-  const PeerAuthenticated peer = st.peer ? *st.peer : server_psk_authenticated(verified);
+  // Without a signature the Finished authenticates: the session's (resumption) or the one only
+  // the holder of the certificate's key could compute (RSA key transport).
+  const PeerAuthenticated peer = st.peer        ? *st.peer
+                                 : abbreviated_ ? server_psk_authenticated(verified)
+                                                : server_key_transport_authenticated(verified);
   state_ = Connected{};
   conn_.established(peer, verified);
   if (cfg_->insecure_skip_verification) conn_.info.peer_verified = false;

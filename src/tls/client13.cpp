@@ -166,7 +166,8 @@ Status Client13::send_client_hello() {
   std::vector<CipherSuite> suites;
   if (offer13_) versions.push_back(ProtocolVersion::tls13);
   if (offer12_ && !hrr_) versions.push_back(ProtocolVersion::tls12);
-  for (CipherSuite id : cfg.cipher_suites) {
+  // The policy's suites: under `legacy`, the legacy TLS 1.2 suites after the others.
+  for (CipherSuite id : enabled_cipher_suites(cfg)) {
     const CipherSuiteInfo* info = find_cipher_suite(id);
     if (info && ((info->version == ProtocolVersion::tls13 && offer13_) ||
                  (info->version == ProtocolVersion::tls12 && offer12_ && !hrr_))) {
@@ -207,7 +208,9 @@ Status Client13::send_client_hello() {
       };
       if (sni_applies(server_name_)) add(ServerName{server_name_});
       add(SupportedVersionsClientHello{ValueList<ProtocolVersion>(versions)});
-      add(SupportedGroups{ValueList<NamedGroup>(cfg.groups)});
+      // Under `legacy`, also the RFC 7919 groups, for TLS 1.2 DHE (RFC 7919 §3).
+      const std::vector<NamedGroup> groups = enabled_groups(cfg);
+      add(SupportedGroups{ValueList<NamedGroup>(groups)});
       if (share_) add(KeyShareClientHello{EntryList<KeyShareEntry>(shares)});
       if (offer12_ && !hrr_) {
         // TLS 1.2: uncompressed points (RFC 8422), the extended master secret (RFC 7627),

@@ -44,6 +44,13 @@ std::optional<crypto::Group> to_crypto(NamedGroup g) noexcept {
   }
 }
 
+std::optional<crypto::FfdheGroup> to_crypto_ffdhe(NamedGroup g) noexcept {
+  // Both enums carry the IANA code points.
+  const auto group = static_cast<crypto::FfdheGroup>(static_cast<std::uint16_t>(g));
+  if (!crypto::ffdhe_group_supported(group)) return std::nullopt;
+  return group;
+}
+
 std::vector<std::uint8_t> certificate_verify_input(Role signer, wire::Bytes transcript_hash) {
   static constexpr std::string_view server_ctx = "TLS 1.3, server CertificateVerify";
   static constexpr std::string_view client_ctx = "TLS 1.3, client CertificateVerify";
@@ -111,6 +118,10 @@ PeerAuthenticated psk_authenticated(const BinderVerified&) noexcept {
 
 PeerAuthenticated server_psk_authenticated(const FinishedVerified&) noexcept {
   return PeerAuthenticated(PeerAuthenticated::How::psk);
+}
+
+PeerAuthenticated server_key_transport_authenticated(const FinishedVerified&) noexcept {
+  return PeerAuthenticated(PeerAuthenticated::How::certificate);
 }
 
 PeerAuthenticated client_not_authenticated(ClientAuth) noexcept {

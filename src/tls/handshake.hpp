@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "bulwark/crypto/ffdhe.hpp"
 #include "bulwark/crypto/hash.hpp"
 #include "bulwark/crypto/key_share.hpp"
 #include "bulwark/crypto/keys.hpp"
@@ -48,6 +49,8 @@ class PeerAuthenticated {
   friend PeerAuthenticated psk_authenticated(const class BinderVerified&) noexcept;
   friend PeerAuthenticated client_not_authenticated(ClientAuth policy) noexcept;
   friend PeerAuthenticated server_psk_authenticated(const class FinishedVerified&) noexcept;
+  friend PeerAuthenticated server_key_transport_authenticated(
+      const class FinishedVerified&) noexcept;
 };
 
 class FinishedVerified {
@@ -105,6 +108,9 @@ Result<BinderVerified> verify_binder(crypto::HashAlg alg, wire::Bytes binder_key
 // (client side: the server proves it with its Finished over a PSK handshake).
 PeerAuthenticated psk_authenticated(const BinderVerified&) noexcept;
 PeerAuthenticated server_psk_authenticated(const FinishedVerified&) noexcept;
+// TLS 1.2 RSA key transport (legacy): the server signs nothing; a Finished that verifies proves
+// it decrypted our pre-master secret with the private key of the certificate we verified.
+PeerAuthenticated server_key_transport_authenticated(const FinishedVerified&) noexcept;
 // A server that does not require a client certificate accepts a client without one.
 PeerAuthenticated client_not_authenticated(ClientAuth policy) noexcept;
 
@@ -120,6 +126,8 @@ std::optional<SignatureScheme> choose_signature_scheme(const crypto::PrivateKey&
 bool scheme_allowed_in_tls13(SignatureScheme s) noexcept;
 crypto::SignatureScheme to_crypto(SignatureScheme s) noexcept;
 std::optional<crypto::Group> to_crypto(NamedGroup g) noexcept;
+// The RFC 7919 groups we implement (legacy DHE); nullopt for every other group.
+std::optional<crypto::FfdheGroup> to_crypto_ffdhe(NamedGroup g) noexcept;
 // Writes a Certificate13 message body for `chain` with the given request context.
 void write_certificate13(wire::Writer& w, wire::Bytes context,
                          std::span<const crypto::Certificate> chain);

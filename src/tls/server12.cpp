@@ -1,10 +1,13 @@
 // The TLS 1.2 server handshake (RFC 5246 §7.3, RFC 8422, RFC 7627, RFC 5746, RFC 5077,
-// RFC 7507): ECDHE with AEAD suites, session-id and ticket resumption, client authentication.
+// RFC 7507): ECDHE with AEAD suites, session-id and ticket resumption, client authentication;
+// under the legacy policy also DHE_RSA (RFC 7919 groups) and RSA key transport.
 #include <algorithm>
 #include <variant>
 
+#include "bulwark/crypto/ffdhe.hpp"
 #include "bulwark/crypto/hostname.hpp"
 #include "bulwark/crypto/key_share.hpp"
+#include "bulwark/crypto/key_transport.hpp"
 #include "tls/tls12.hpp"
 
 namespace bulwark::tls {
@@ -63,6 +66,8 @@ class Server12 final : public Handshaker {
   Status send_ticket_ccs_finished();
   std::optional<TicketState> find_session(const ClientHello& ch);
   TicketState session_state() const;
+  Status choose_suite(const ClientHello& ch);
+  Status send_server_key_exchange();
 
   Connection::Impl& conn_;
   std::shared_ptr<const ServerConfig> cfg_;
@@ -73,14 +78,17 @@ class Server12 final : public Handshaker {
   SignatureScheme scheme_{};
   NamedGroup group_{};
   HelloRandom client_random_{};
+  std::uint16_t client_version_ = 0x0303;  // ClientHello.client_version (RSA key transport)
   HelloRandom server_random_{};
   std::vector<std::uint8_t> session_id_;
   crypto::Transcript transcript_;
   std::vector<std::uint8_t> messages_;  // raw handshake, for the client's CertificateVerify
   std::optional<crypto::KeyShare> share_;
+  std::optional<crypto::DhKeyShare> dh_share_;
   Secret master_;
   std::optional<crypto::Hmac> master_mac_;  // keyed with master_, once
   std::optional<RecordCiphers12> ciphers_;
+  std::vector<CipherSuite> suites_;  // enabled_cipher_suites(*cfg_), once per handshake
   bool resumed_ = false;
   bool send_ticket_ = false;
   bool cert_requested_ = false;
@@ -120,8 +128,7 @@ std::optional<TicketState> Server12::find_session(const ClientHello& ch) {
   auto usable = [&](const std::optional<TicketState>& st) {
     return st && st->version == ProtocolVersion::tls12 &&
            ch.cipher_suites.contains(st->cipher_suite) && find_cipher_suite(st->cipher_suite) &&
-           std::find(cfg_->cipher_suites.begin(), cfg_->cipher_suites.end(), st->cipher_suite) !=
-               cfg_->cipher_suites.end() &&
+           std::find(suites_.begin(), suites_.end(), st->cipher_suite) != suites_.end() &&
            st->server_name == sni_;
   };
   auto ticket = ch.extensions.get<SessionTicketExtension>();
@@ -162,6 +169,8 @@ Status Server12::on_client_hello(const HandshakeMessage& m) {
     return Error(Errc::illegal_parameter, "the ClientHello does not offer null compression");
   }
   std::copy(ch.random.begin(), ch.random.end(), client_random_.begin());
+  client_version_ = static_cast<std::uint16_t>(ch.legacy_version);
+  suites_ = enabled_cipher_suites(*cfg_);
   // RFC 5746 §3.6: secure renegotiation signalled by an empty extension or the SCSV.
   BW_ASSIGN(auto reneg, ch.extensions.get<RenegotiationInfo>());
   if (reneg && !reneg->renegotiated_connection.empty()) {
@@ -216,65 +225,7 @@ Status Server12::on_client_hello(const HandshakeMessage& m) {
     }
   }
   if (!resumed_) {
-    // Full handshake: a suite by our preference whose key exchange a certificate of ours can
-    // sign for with a scheme the client accepts.
-    BW_ASSIGN(auto groups, ch.extensions.get<SupportedGroups>());
-    BW_ASSIGN(auto sa, ch.extensions.get<SignatureAlgorithms>());
-    if (!groups || !sa) {
-      // RFC 5246 §7.4.1.4.1 would default to SHA-1 and RFC 8422 to curves we do not offer.
-      return Error(Errc::handshake_failure,
-                   "the ClientHello lacks supported_groups or signature_algorithms");
-    }
-    bool have_group = false;
-    for (NamedGroup g : cfg_->groups) {
-      if (to_crypto(g) && groups->groups.contains(g)) {
-        group_ = g;
-        have_group = true;
-        break;
-      }
-    }
-    if (!have_group) return Error(Errc::handshake_failure, "no key exchange group in common");
-    for (CipherSuite id : cfg_->cipher_suites) {
-      const CipherSuiteInfo* info = find_cipher_suite(id);
-      if (!info || info->version != ProtocolVersion::tls12 || !ch.cipher_suites.contains(id)) {
-        continue;
-      }
-      const CertifiedKey* fallback = nullptr;
-      SignatureScheme fallback_scheme{};
-      for (const auto& ck : cfg_->certificates) {
-        std::vector<SignatureScheme> fitting;
-        for (SignatureScheme s : cfg_->signature_schemes) {
-          if (scheme_fits_kx(s, info->kx)) fitting.push_back(s);
-        }
-        auto scheme = choose_signature_scheme12(ck.key, fitting, sa->schemes);
-        if (!scheme) continue;
-        // RFC 8422 §4: in TLS 1.2 the client's supported_groups also bounds the curve of an
-        // ECDSA certificate's key.
-        const crypto::KeyType kt = ck.key.type();
-        if ((kt == crypto::KeyType::ec_p256 && !groups->groups.contains(NamedGroup::secp256r1)) ||
-            (kt == crypto::KeyType::ec_p384 && !groups->groups.contains(NamedGroup::secp384r1))) {
-          continue;
-        }
-        if (sni_.empty() || crypto::verify_host(ck.chain.front(), sni_).ok()) {
-          cert_ = &ck;
-          scheme_ = *scheme;
-          break;
-        }
-        if (!fallback) {
-          fallback = &ck;
-          fallback_scheme = *scheme;
-        }
-      }
-      if (!cert_ && fallback) {
-        cert_ = fallback;
-        scheme_ = fallback_scheme;
-      }
-      if (cert_) {
-        suite_ = info;
-        break;
-      }
-    }
-    if (!suite_) return Error(Errc::handshake_failure, "no TLS 1.2 cipher suite in common");
+    BW_TRY(choose_suite(ch));
     if (cfg_->session_cache && session_id_.empty()) {
       session_id_.resize(32);
       BW_TRY(rng.fill(session_id_));
@@ -337,24 +288,7 @@ Status Server12::on_client_hello(const HandshakeMessage& m) {
     write_handshake(cw, Certificate12{EntryList<Asn1Cert>(certs)});
     BW_TRY(send(cw, cert_->chain.front().subject()));
   }
-  {
-    BW_ASSIGN(share_, crypto::KeyShare::generate(*to_crypto(group_), rng));
-    wire::Writer params;
-    ServerKeyExchangeEcdhe::write_params(params, group_, share_->public_value());
-    BW_TRY(params.status());
-    const auto signed_data =
-        server_key_exchange_signed_data(client_random_, server_random_, params.data());
-    BW_ASSIGN(auto sig, crypto::sign(cert_->key, to_crypto(scheme_), signed_data));
-    ServerKeyExchangeEcdhe ske;
-    ske.group = group_;
-    ske.public_point = share_->public_value();
-    ske.scheme = scheme_;
-    ske.signature = sig;
-    wire::Writer sw;
-    write_handshake(sw, ske);
-    BW_TRY(send(sw, std::string(name(group_)) + ", " + std::string(name(scheme_))));
-    info.group = group_;
-  }
+  BW_TRY(send_server_key_exchange());
   cert_requested_ = cfg_->client_auth != ClientAuth::none;
   if (cert_requested_) {
     static constexpr ClientCertificateType types[] = {ClientCertificateType::ecdsa_sign,
@@ -381,6 +315,145 @@ Status Server12::on_client_hello(const HandshakeMessage& m) {
   return {};
 }
 
+Status Server12::choose_suite(const ClientHello& ch) {
+  // Full handshake: a suite by our preference whose key exchange we can do with the client,
+  // and a certificate of ours that suits it (by SNI where possible).
+  BW_ASSIGN(auto groups, ch.extensions.get<SupportedGroups>());
+  BW_ASSIGN(auto sa, ch.extensions.get<SignatureAlgorithms>());
+  if ((!groups || !sa) && !cfg_->legacy) {
+    // RFC 5246 §7.4.1.4.1 would default to SHA-1 and RFC 8422 to curves we do not offer.
+    return Error(Errc::handshake_failure,
+                 "the ClientHello lacks supported_groups or signature_algorithms");
+  }
+  // Without them (old clients, legacy policy only): no ECDHE, and nothing signed (we make no
+  // SHA-1 signatures), which leaves RSA key transport, and DHE only if a signature is possible.
+  const std::vector<NamedGroup> ours = enabled_groups(*cfg_);
+  std::optional<NamedGroup> ec_group;
+  if (groups) {
+    for (NamedGroup g : ours) {
+      if (to_crypto(g) && groups->groups.contains(g)) {
+        ec_group = g;
+        break;
+      }
+    }
+  }
+  std::optional<NamedGroup> dh_group;
+  if (cfg_->legacy) {
+    const bool client_names_ffdhe =
+        groups && std::any_of(groups->groups.begin(), groups->groups.end(), is_ffdhe_group);
+    for (NamedGroup g : ours) {
+      if (!to_crypto_ffdhe(g)) continue;
+      // RFC 7919 §4: a client that names FFDHE groups gets one of them or no FFDHE suite; a
+      // client that names none may be given any group: our first.
+      if (!client_names_ffdhe || groups->groups.contains(g)) {
+        dh_group = g;
+        break;
+      }
+    }
+  }
+  for (CipherSuite id : suites_) {
+    const CipherSuiteInfo* info = find_cipher_suite(id);
+    if (!info || info->version != ProtocolVersion::tls12 || !ch.cipher_suites.contains(id)) {
+      continue;
+    }
+    const bool ecdhe = info->kx == KeyExchange::ecdhe_ecdsa || info->kx == KeyExchange::ecdhe_rsa;
+    if ((ecdhe && !ec_group) || (info->kx == KeyExchange::dhe_rsa && !dh_group) ||
+        (info->kx != KeyExchange::rsa && !sa)) {
+      continue;
+    }
+    const CertifiedKey* fallback = nullptr;
+    SignatureScheme fallback_scheme{};
+    for (const auto& ck : cfg_->certificates) {
+      SignatureScheme scheme{};
+      if (info->kx == KeyExchange::rsa) {
+        // RFC 5246 §7.4.2: RSA key transport needs an rsaEncryption key whose certificate
+        // allows keyEncipherment.
+        if (ck.key.type() != crypto::KeyType::rsa || !ck.chain.front().allows_key_encipherment()) {
+          continue;
+        }
+      } else {
+        std::vector<SignatureScheme> fitting;
+        for (SignatureScheme s : cfg_->signature_schemes) {
+          if (scheme_fits_kx(s, info->kx)) fitting.push_back(s);
+        }
+        auto chosen = choose_signature_scheme12(ck.key, fitting, sa->schemes);
+        if (!chosen) continue;
+        scheme = *chosen;
+        // RFC 8422 §4: in TLS 1.2 the client's supported_groups also bounds the curve of an
+        // ECDSA certificate's key.
+        const crypto::KeyType kt = ck.key.type();
+        if ((kt == crypto::KeyType::ec_p256 && !groups->groups.contains(NamedGroup::secp256r1)) ||
+            (kt == crypto::KeyType::ec_p384 && !groups->groups.contains(NamedGroup::secp384r1))) {
+          continue;
+        }
+      }
+      if (sni_.empty() || crypto::verify_host(ck.chain.front(), sni_).ok()) {
+        cert_ = &ck;
+        scheme_ = scheme;
+        break;
+      }
+      if (!fallback) {
+        fallback = &ck;
+        fallback_scheme = scheme;
+      }
+    }
+    if (!cert_ && fallback) {
+      cert_ = fallback;
+      scheme_ = fallback_scheme;
+    }
+    if (cert_) {
+      suite_ = info;
+      if (ecdhe) group_ = *ec_group;
+      if (info->kx == KeyExchange::dhe_rsa) group_ = *dh_group;
+      return {};
+    }
+  }
+  if (!ec_group && !cfg_->legacy) {
+    return Error(Errc::handshake_failure, "no key exchange group in common");
+  }
+  return Error(Errc::handshake_failure, "no TLS 1.2 cipher suite in common");
+}
+
+Status Server12::send_server_key_exchange() {
+  // RFC 5246 §7.4.3: none for RSA key transport.
+  if (suite_->kx == KeyExchange::rsa) return {};
+  auto& rng = *cfg_->random;
+  wire::Writer params;
+  if (suite_->kx == KeyExchange::dhe_rsa) {
+    BW_ASSIGN(dh_share_, crypto::DhKeyShare::generate(*to_crypto_ffdhe(group_), rng));
+    ServerKeyExchangeDhe::write_params(params, dh_share_->prime(), dh_share_->generator(),
+                                       dh_share_->public_value());
+  } else {
+    BW_ASSIGN(share_, crypto::KeyShare::generate(*to_crypto(group_), rng));
+    ServerKeyExchangeEcdhe::write_params(params, group_, share_->public_value());
+  }
+  BW_TRY(params.status());
+  // The signature covers both randoms and the parameters as sent.
+  const auto signed_data =
+      server_key_exchange_signed_data(client_random_, server_random_, params.data());
+  BW_ASSIGN(auto sig, crypto::sign(cert_->key, to_crypto(scheme_), signed_data));
+  wire::Writer sw;
+  if (dh_share_) {
+    ServerKeyExchangeDhe ske;
+    ske.dh_p = dh_share_->prime();
+    ske.dh_g = dh_share_->generator();
+    ske.dh_ys = dh_share_->public_value();
+    ske.scheme = scheme_;
+    ske.signature = sig;
+    write_handshake(sw, ske);
+  } else {
+    ServerKeyExchangeEcdhe ske;
+    ske.group = group_;
+    ske.public_point = share_->public_value();
+    ske.scheme = scheme_;
+    ske.signature = sig;
+    write_handshake(sw, ske);
+  }
+  BW_TRY(send(sw, std::string(name(group_)) + ", " + std::string(name(scheme_))));
+  conn_.info.group = group_;
+  return {};
+}
+
 Status Server12::on_client_certificate(const HandshakeMessage& m) {
   BW_ASSIGN(Certificate12 cert, decode_body<Certificate12>(m.body));
   BW_TRY(transcript_.update(m.message));
@@ -400,15 +473,40 @@ Status Server12::on_client_certificate(const HandshakeMessage& m) {
 }
 
 Status Server12::on_client_key_exchange(WaitClientKeyExchange& st, const HandshakeMessage& m) {
-  BW_ASSIGN(ClientKeyExchange cke,
-            decode_body<ClientKeyExchange>(m.body, ClientKeyExchange::Form::ecdhe));
-  auto pms = share_->derive(cke.exchange_keys);
-  if (!pms) return Error(Errc::illegal_parameter, "invalid client ECDHE public value");
+  Secret pms;
+  switch (suite_->kx) {
+    case KeyExchange::rsa: {
+      BW_ASSIGN(ClientKeyExchange cke,
+                decode_body<ClientKeyExchange>(m.body, ClientKeyExchange::Form::rsa));
+      // RFC 5246 §7.4.7.1: whatever the EncryptedPreMasterSecret holds, no alert here; a bad
+      // one yields a secret the client does not have, and the handshake fails at Finished.
+      BW_ASSIGN(pms, crypto::rsa_decrypt_premaster_secret(cert_->key, cke.exchange_keys,
+                                                          client_version_, *cfg_->random));
+      break;
+    }
+    case KeyExchange::dhe_rsa: {
+      BW_ASSIGN(ClientKeyExchange cke,
+                decode_body<ClientKeyExchange>(m.body, ClientKeyExchange::Form::dhe));
+      auto shared = dh_share_->derive(cke.exchange_keys);
+      // RFC 7919 §5.1: a public value outside 1 < Y < p-1 (or its subgroup) is refused.
+      if (!shared) return Error(Errc::illegal_parameter, "invalid client DHE public value");
+      pms = std::move(shared).value();
+      break;
+    }
+    default: {
+      BW_ASSIGN(ClientKeyExchange cke,
+                decode_body<ClientKeyExchange>(m.body, ClientKeyExchange::Form::ecdhe));
+      auto shared = share_->derive(cke.exchange_keys);
+      if (!shared) return Error(Errc::illegal_parameter, "invalid client ECDHE public value");
+      pms = std::move(shared).value();
+      break;
+    }
+  }
   BW_TRY(transcript_.update(m.message));
   messages_.insert(messages_.end(), m.message.begin(), m.message.end());
   // RFC 7627 §3: session_hash through ClientKeyExchange.
   BW_ASSIGN(crypto::Digest session_hash, transcript_.current());
-  BW_ASSIGN(master_, extended_master_secret(*suite_, pms->span(), session_hash.span()));
+  BW_ASSIGN(master_, extended_master_secret(*suite_, pms.span(), session_hash.span()));
   conn_.key_log("CLIENT_RANDOM", client_random_, master_.span());
   BW_ASSIGN(master_mac_, master_secret_mac12(*suite_, master_.span()));
   BW_ASSIGN(ciphers_,

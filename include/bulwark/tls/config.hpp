@@ -116,6 +116,15 @@ struct Config {
   // TLS 1.2 heartbeat (RFC 6520): off unless enabled; then negotiated, length-checked,
   // rate-limited, and answered only after the handshake.
   bool heartbeat = false;
+  // The `legacy` policy, for old peers and audits; off by default. When set, TLS 1.2 also
+  // accepts the legacy suites (legacy_cipher_suites(): ECDHE with AES-CBC, whose records are
+  // opened in constant time; RSA key transport, decrypted with implicit rejection; DHE_RSA with
+  // AES-GCM) and the RFC 7919 groups ffdhe2048/3072/4096. Unless `cipher_suites` already names
+  // a legacy suite, all of them are offered and chosen after every suite in `cipher_suites`,
+  // so a modern suite still wins whenever the peer has one; likewise the ffdhe groups after
+  // `groups` unless it names one. When clear, legacy suites and ffdhe groups listed there are
+  // ignored: never offered, never selected. The extended master secret stays required.
+  bool legacy = false;
   Limits limits;
 
   // Injected services. The engine touches no randomness, clock or file it was not given.
@@ -127,6 +136,11 @@ struct Config {
   std::function<void(std::string_view label, wire::Bytes client_random, wire::Bytes secret)>
       key_log;
 };
+
+// The suites and groups a handshake offers (client) or chooses from (server) under `config`'s
+// policy, in preference order (see Config::legacy).
+std::vector<CipherSuite> enabled_cipher_suites(const Config& config);
+std::vector<NamedGroup> enabled_groups(const Config& config);
 
 struct ClientConfig : Config {
   // Trust anchors for the server's chain. Empty means the system store (loaded lazily).

@@ -155,6 +155,11 @@ enum class NamedGroup : std::uint16_t {
   x25519_mlkem768 = 0x11ec,  // hybrid group that current browsers offer first
 };
 
+// RFC 7919 §4: the code points 256..511 are finite-field DHE groups, known to us or not.
+constexpr bool is_ffdhe_group(NamedGroup g) noexcept {
+  return static_cast<std::uint16_t>(g) >= 0x0100 && static_cast<std::uint16_t>(g) <= 0x01ff;
+}
+
 enum class SignatureScheme : std::uint16_t {
   rsa_pkcs1_sha1 = 0x0201,
   ecdsa_sha1 = 0x0203,
