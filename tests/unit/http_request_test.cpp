@@ -224,7 +224,8 @@ TEST(HttpRequestParser, Malformed) {
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\n: h\r\n\r\n"), 400);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost : h\r\n\r\n"), 400);
   EXPECT_EQ(status_of("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n"), 400);
-  EXPECT_EQ(status_of(std::string("GET /\0 HTTP/1.1\r\nHost: h\r\n\r\n", 30)), 400);
+  using namespace std::string_literals;
+  EXPECT_EQ(status_of("GET /\0 HTTP/1.1\r\nHost: h\r\n\r\n"s), 400);
 }
 
 TEST(HttpRequestParser, BodiesAreRefused) {
