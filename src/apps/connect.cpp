@@ -97,6 +97,7 @@ int run_connect(const ConnectOptions& o) {
     fail(cmd, s.error().detail());
     return exit_usage;
   }
+  warn_if_legacy(o.policy, cmd);
   if (o.insecure && !o.cacert.empty()) {
     fail(cmd, "--insecure and --cacert contradict each other", "drop one of them");
     return exit_usage;
@@ -239,6 +240,10 @@ void register_connect(CLI::App& app, Action& run) {
   c->add_option("--groups", o->policy.groups,
                 "Key exchange groups in preference order: x25519,secp256r1,secp384r1 "
                 "(P-256, P-384 accepted)");
+  c->add_flag("--legacy", o->policy.legacy,
+              "Also offer the legacy TLS 1.2 suites (AES-CBC, RSA key transport, DHE with the "
+              "RFC 7919 groups), after the modern ones: only for servers that have nothing "
+              "better");
   c->add_option("--tls-min", o->policy.tls_min, "Lowest TLS version: 1.2 (default) or 1.3");
   c->add_option("--tls-max", o->policy.tls_max, "Highest TLS version: 1.2 or 1.3 (default)");
   c->add_flag("--insecure", o->insecure,

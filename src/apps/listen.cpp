@@ -153,6 +153,7 @@ int run_listen(const ListenOptions& o) {
     }
     return fail(cmd, cfg.error());
   }
+  warn_if_legacy(o.policy, cmd);
   if (auto s = install_key_log_from_environment(**cfg, cmd); !s) return fail(cmd, s.error());
   Server server{o, *cfg, {}, stop_signal_fd()};
   if (!o.respond.empty()) {
@@ -265,6 +266,10 @@ void register_listen(CLI::App& app, Action& run) {
                 "Cipher suites in preference order (IANA names, TLS 1.3 and 1.2)");
   l->add_option("--groups", o->policy.groups,
                 "Key exchange groups in preference order: x25519,secp256r1,secp384r1");
+  l->add_flag("--legacy", o->policy.legacy,
+              "Also accept the legacy TLS 1.2 suites (AES-CBC, RSA key transport with an RSA "
+              "certificate, DHE with the RFC 7919 groups), after the modern ones: only for "
+              "clients that have nothing better");
   l->add_option("--tls-min", o->policy.tls_min, "Lowest TLS version: 1.2 (default) or 1.3");
   l->add_option("--tls-max", o->policy.tls_max, "Highest TLS version: 1.2 or 1.3 (default)");
   l->add_flag("--once", o->once, "Exit after the first connection ends (status: its outcome)");

@@ -333,10 +333,16 @@ Result<std::vector<tls::NamedGroup>> parse_groups(std::string_view list) {
       group = tls::NamedGroup::secp256r1;
     } else if (g == "secp384r1" || g == "p-384") {
       group = tls::NamedGroup::secp384r1;
+    } else if (g == "ffdhe2048") {
+      group = tls::NamedGroup::ffdhe2048;
+    } else if (g == "ffdhe3072") {
+      group = tls::NamedGroup::ffdhe3072;
+    } else if (g == "ffdhe4096") {
+      group = tls::NamedGroup::ffdhe4096;
     } else {
       return Error(Errc::invalid_argument,
                    fmt::format("unknown group '{}' (groups: x25519, secp256r1 (P-256), "
-                               "secp384r1 (P-384))",
+                               "secp384r1 (P-384); with --legacy ffdhe2048, ffdhe3072, ffdhe4096)",
                                item));
     }
     if (std::find(out.begin(), out.end(), group) == out.end()) out.push_back(group);
@@ -369,11 +375,27 @@ Result<tls::ProtocolVersion> parse_version(std::string_view text) {
 }
 
 Status apply_policy(const PolicyOptions& o, tls::Config& config) {
+  config.legacy = o.legacy;
   if (!o.ciphers.empty()) {
     BW_ASSIGN(config.cipher_suites, parse_cipher_suites(o.ciphers));
+    for (tls::CipherSuite id : config.cipher_suites) {
+      if (tls::is_legacy_suite(id) && !o.legacy) {
+        return Error(Errc::invalid_argument,
+                     fmt::format("{} is a legacy suite: add --legacy to allow it",
+                                 tls::find_cipher_suite(id)->name));
+      }
+    }
   }
   if (!o.groups.empty()) {
     BW_ASSIGN(config.groups, parse_groups(o.groups));
+    for (tls::NamedGroup g : config.groups) {
+      if (tls::is_ffdhe_group(g) && !o.legacy) {
+        return Error(Errc::invalid_argument,
+                     fmt::format("unknown group '{}' without --legacy (the ffdhe groups are for "
+                                 "the legacy DHE suites)",
+                                 name(g)));
+      }
+    }
   }
   if (!o.alpn.empty()) {
     BW_ASSIGN(config.alpn, parse_alpn(o.alpn));
@@ -388,16 +410,24 @@ Status apply_policy(const PolicyOptions& o, tls::Config& config) {
     return Error(Errc::invalid_argument, "--tls-min is above --tls-max");
   }
   // A version range whose suites were all filtered out would fail every handshake: say so now.
-  const bool any_usable = std::any_of(
-      config.cipher_suites.begin(), config.cipher_suites.end(), [&](tls::CipherSuite id) {
-        const tls::CipherSuiteInfo* s = tls::find_cipher_suite(id);
-        return s != nullptr && s->version >= config.min_version && s->version <= config.max_version;
-      });
+  const std::vector<tls::CipherSuite> enabled = tls::enabled_cipher_suites(config);
+  const bool any_usable = std::any_of(enabled.begin(), enabled.end(), [&](tls::CipherSuite id) {
+    const tls::CipherSuiteInfo* s = tls::find_cipher_suite(id);
+    return s != nullptr && s->version >= config.min_version && s->version <= config.max_version;
+  });
   if (!any_usable) {
     return Error(Errc::invalid_argument,
                  "none of the --ciphers suites exists in the --tls-min..--tls-max versions");
   }
   return {};
+}
+
+void warn_if_legacy(const PolicyOptions& o, std::string_view cmd) {
+  if (!o.legacy) return;
+  fmt::print(stderr,
+             "bulwark {}: WARNING: --legacy: TLS 1.2 CBC, RSA key transport and finite-field DHE "
+             "suites are enabled (after the modern ones); use only for peers that need them\n",
+             cmd);
 }
 
 Result<crypto::TrustStore> load_trust(const std::string& path) {
@@ -449,8 +479,16 @@ std::string describe_parameters(const tls::SessionInfo& info) {
                               : info.version == tls::ProtocolVersion::tls12 ? "TLSv1.2"
                                                                             : "?";
   const tls::CipherSuiteInfo* suite = tls::find_cipher_suite(info.cipher_suite);
-  return fmt::format("{} {} {}", version, suite != nullptr ? suite->name : "?",
-                     info.group ? std::string(name(*info.group)) : std::string("psk_ke"));
+  // The key exchange: a group; RSA key transport (legacy, no group); or none on resumption.
+  std::string kx = "psk_ke";
+  if (info.group) {
+    kx = std::string(name(*info.group));
+  } else if (suite != nullptr && suite->kx == tls::KeyExchange::rsa && !info.resumed) {
+    kx = "rsa_key_transport";
+  } else if (suite != nullptr && suite->kx == tls::KeyExchange::dhe_rsa && !info.resumed) {
+    kx = "dhe";  // a server's own DH group, not an RFC 7919 one
+  }
+  return fmt::format("{} {} {}", version, suite != nullptr ? suite->name : "?", kx);
 }
 
 namespace {
@@ -490,7 +528,8 @@ std::string received_alert_remedy(tls::AlertDescription a, bool client) {
   switch (a) {
     case A::handshake_failure:
     case A::insufficient_security:
-      return "no parameters in common: check --ciphers, --groups and the certificate type";
+      return "no parameters in common: check --ciphers, --groups and the certificate type (a "
+             "peer that only has CBC, RSA key transport or DHE suites needs --legacy)";
     case A::protocol_version:
       return "no TLS version in common: check --tls-min / --tls-max";
     case A::certificate_required:

@@ -73,14 +73,19 @@ struct PolicyOptions {
   std::string alpn;     // "h2,http/1.1"
   std::string tls_min;  // "1.2" or "1.3"
   std::string tls_max;
+  bool legacy = false;  // --legacy: tls::Config::legacy (CBC, RSA key transport, DHE)
 };
 
+// Suite names (IANA) and group names; legacy suites and the ffdhe groups are known, and
+// apply_policy refuses them without --legacy.
 Result<std::vector<tls::CipherSuite>> parse_cipher_suites(std::string_view list);
 Result<std::vector<tls::NamedGroup>> parse_groups(std::string_view list);
 Result<std::vector<std::string>> parse_alpn(std::string_view list);
 Result<tls::ProtocolVersion> parse_version(std::string_view text);
 // Applies the non-empty options over the defaults of `config` (an empty range is an error).
 Status apply_policy(const PolicyOptions& options, tls::Config& config);
+// With --legacy, the one-line warning on stderr that legacy suites are enabled.
+void warn_if_legacy(const PolicyOptions& options, std::string_view cmd);
 
 // A PEM file of anchors, or a hashed directory of them.
 Result<crypto::TrustStore> load_trust(const std::string& path);
