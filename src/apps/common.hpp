@@ -39,6 +39,7 @@ using Action = std::function<int()>;
 void register_ca(CLI::App& app, Action& run);
 void register_cert(CLI::App& app, Action& run);
 void register_connect(CLI::App& app, Action& run);
+void register_get(CLI::App& app, Action& run);
 void register_listen(CLI::App& app, Action& run);
 void register_serve(CLI::App& app, Action& run);
 

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   register_ca(app, run);
   register_cert(app, run);
   register_connect(app, run);
+  register_get(app, run);
   register_listen(app, run);
   register_serve(app, run);
   try {
