@@ -302,16 +302,18 @@ Task<Result<Exchange>> Client::Impl::exchange(const Url& url, const RequestSpec&
     if (!view) {
       const Error& e = view.error();
       if (e == Errc::timed_out) co_return timed_out(kNever, "receiving the response");
-      if (e == Errc::truncated_connection) {
-        // The peer (or anyone on the path) ended TCP without close_notify before the response
-        // was complete: what arrived cannot be told apart from a cut-short response.
+      // A TLS connection that ends without close_notify (a TCP FIN, or a reset, which anyone
+      // on the path can forge as easily) before the response was complete: what arrived cannot
+      // be told apart from a response cut short on purpose.
+      if (e == Errc::truncated_connection || (url.tls() && e == Errc::io_error)) {
+        const std::string how = e == Errc::io_error
+                                    ? "the connection failed (" + e.detail() + ")"
+                                    : "the server closed the connection without close_notify";
         if (received == 0) {
           // Nothing of a response arrived, so nothing can be mistaken for one.
-          co_return Error(Errc::truncated_connection,
-                          "the server closed the connection without a response (and without "
-                          "close_notify)");
+          co_return Error(Errc::truncated_connection, how + " before sending a response");
         }
-        std::string detail = "the server closed the connection without close_notify ";
+        std::string detail = how + " ";
         if (!head_seen) {
           detail += "inside the response head";
         } else if (const auto length = parser.content_length()) {

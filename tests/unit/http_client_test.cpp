@@ -1,13 +1,27 @@
 // The HTTP client's sans-I/O parts: URLs (IPv6, ports, credentials refused, encoding), Location
 // resolution (RFC 3986 §5.4's examples), -H options, request heads, and the response parser fed
 // in odd splits (Content-Length, chunked with extensions and trailers, close-delimited, HEAD,
-// 1xx, 204/304, limits, malformed input, truncation).
+// 1xx, 204/304, limits, malformed input, truncation); then http::Client over loopback TLS
+// against an in-process server: truncation versus a clean end, redirects (credentials, the
+// https->http downgrade, limits), certificate failures and time limits.
 #include <gtest/gtest.h>
 
+// Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "bulwark/http/client.hpp"
 #include "bulwark/http/client_message.hpp"
+#include "bulwark/net/tls_stream.hpp"
+#include "support/tls_pair.hpp"
 
 namespace bulwark::http {
 namespace {
@@ -602,6 +616,285 @@ TEST(HttpClientResponse, HeadTextAndLookup) {
   EXPECT_FALSE(p.head().find("Missing"));
   EXPECT_EQ(p.head().text(),
             "HTTP/1.1 404 Not Found\r\nServer: t\r\nX-A: 1\r\nx-a: 2\r\nContent-Length: 0\r\n\r\n");
+}
+
+// ---- the client over loopback TLS ----------------------------------------------------------
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+using net::tcp;
+
+// How the in-process server ends a connection after its answer.
+enum class Ending { close_notify, tcp_close };
+
+// A TLS server on 127.0.0.1 for the names leaf.example.com and other.example.com (both mapped
+// to it with resolve overrides), answering each request with what `respond` returns.
+struct LoopbackServer {
+  asio::io_context io;
+  tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
+  test::Pki pki =
+      test::make_pki({.leaf = {.dns_names = {"leaf.example.com", "other.example.com"}}});
+  std::shared_ptr<tls::ServerConfig> server_config = test::server_config(pki);
+  std::vector<std::string> requests;  // request heads, in order
+
+  std::uint16_t port() const { return acceptor.local_endpoint().port(); }
+  std::string url(const std::string& host, const std::string& path) const {
+    return "https://" + host + ":" + std::to_string(port()) + path;
+  }
+  ClientOptions options() {
+    ClientOptions o;
+    o.tls = test::client_config(pki);
+    for (const char* name : {"leaf.example.com", "other.example.com", "wrong.example.com"}) {
+      o.resolve.push_back(net::parse_resolve_override(std::string(name) + ":" +
+                                                      std::to_string(port()) + ":127.0.0.1")
+                              .value());
+    }
+    o.connect_timeout = 5s;
+    o.max_time = 10s;
+    return o;
+  }
+
+  // Serves `connections` connections one after the other.
+  net::Task<void> serve(int connections, std::function<std::string(const std::string&)> respond,
+                        Ending ending) {
+    for (int i = 0; i < connections; ++i) {
+      tcp::socket socket = co_await acceptor.async_accept(asio::use_awaitable);
+      net::TlsStream s(std::move(socket), tls::Connection::server(server_config).value());
+      s.set_timeout(5s);
+      if (!co_await s.handshake()) continue;  // the client gave up (certificate tests)
+      std::string head;
+      while (head.find("\r\n\r\n") == std::string::npos) {
+        auto view = co_await s.read_view();
+        if (!view || view->empty()) break;
+        head.append(view->begin(), view->end());
+        s.consume(view->size());
+      }
+      requests.push_back(head);
+      const std::string answer = respond(head);
+      (void)co_await s.write(wire::as_bytes(answer));
+      if (ending == Ending::close_notify) (void)co_await s.shutdown();
+    }  // the socket closes here: a TCP end, after close_notify or without it
+  }
+
+  struct Outcome {
+    std::optional<Result<Transfer>> result;
+    std::string body;
+    Stage stage = Stage::resolve;
+    bool tls_failed = false;
+    std::optional<Errc> tls_error;
+  };
+  Outcome fetch(ClientOptions options, const std::string& url_text, int connections,
+                std::function<std::string(const std::string&)> respond, Ending ending) {
+    Outcome out;
+    options.body = [&out, given = std::move(options.body)](wire::Bytes b) -> Status {
+      if (given) BW_TRY(given(b));
+      out.body.append(b.begin(), b.end());
+      return {};
+    };
+    Client client(std::move(options));
+    const Url url = parse_url(url_text).value();
+    // Named: the coroutines refer to the lambdas' captures until they finish.
+    auto server = [&]() -> net::Task<void> { co_await serve(connections, respond, ending); };
+    auto fetcher = [&]() -> net::Task<void> { out.result.emplace(co_await client.fetch(url)); };
+    auto rethrow = [](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);
+    };
+    asio::co_spawn(io, server(), rethrow);
+    asio::co_spawn(io, fetcher(), rethrow);
+    // The server loop may still wait for a connection that never comes: stop once fetched.
+    for (int i = 0; i < 400 && !out.result; ++i)
+      io.run_for(50ms);
+    io.run_for(50ms);
+    out.stage = client.stage();
+    if (const tls::Connection* c = client.connection(); c != nullptr && c->failed()) {
+      out.tls_failed = true;
+      out.tls_error = c->failure()->error.code();
+    }
+    return out;
+  }
+};
+
+std::function<std::string(const std::string&)> always(std::string answer) {
+  return [answer = std::move(answer)](const std::string&) { return answer; };
+}
+
+TEST(HttpClientFetch, CompleteResponseIsSuccessWhateverTheEnding) {
+  for (const Ending ending : {Ending::close_notify, Ending::tcp_close}) {
+    LoopbackServer lo;
+    auto out = lo.fetch(lo.options(), lo.url("leaf.example.com", "/a?b"), 1,
+                        always("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"), ending);
+    ASSERT_TRUE(out.result) << "did not finish";
+    ASSERT_TRUE(*out.result) << out.result->error().message();
+    EXPECT_EQ(out.body, "hello");
+    EXPECT_EQ((*out.result)->head.status, 200);
+    EXPECT_EQ((*out.result)->body_bytes, 5u);
+    ASSERT_EQ(lo.requests.size(), 1u);
+    EXPECT_EQ(lo.requests[0].rfind("GET /a?b HTTP/1.1\r\nHost: leaf.example.com:", 0), 0u)
+        << lo.requests[0];
+  }
+}
+
+TEST(HttpClientFetch, CloseDelimitedBodyNeedsCloseNotify) {
+  const std::string answer = "HTTP/1.0 200 OK\r\n\r\nall of it?";
+  LoopbackServer clean;
+  auto good = clean.fetch(clean.options(), clean.url("leaf.example.com", "/"), 1, always(answer),
+                          Ending::close_notify);
+  ASSERT_TRUE(good.result && *good.result) << (good.result ? good.result->error().message() : "");
+  EXPECT_EQ(good.body, "all of it?");
+
+  LoopbackServer cut;
+  auto bad = cut.fetch(cut.options(), cut.url("leaf.example.com", "/"), 1, always(answer),
+                       Ending::tcp_close);
+  ASSERT_TRUE(bad.result);
+  ASSERT_FALSE(*bad.result);
+  EXPECT_EQ(bad.result->error().code(), Errc::truncated_connection);
+  EXPECT_NE(bad.result->error().detail().find("possible truncation attack"), std::string::npos)
+      << bad.result->error().detail();
+  EXPECT_EQ(bad.stage, Stage::receive_response);
+}
+
+TEST(HttpClientFetch, ShortBodyIsTruncationWithoutCloseNotifyAndPartialWithIt) {
+  const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n1234";
+  LoopbackServer cut;
+  auto attack = cut.fetch(cut.options(), cut.url("leaf.example.com", "/"), 1, always(answer),
+                          Ending::tcp_close);
+  ASSERT_TRUE(attack.result && !*attack.result);
+  EXPECT_EQ(attack.result->error().code(), Errc::truncated_connection);
+  EXPECT_NE(attack.result->error().detail().find("after 4 of 10 body bytes"), std::string::npos)
+      << attack.result->error().detail();
+
+  LoopbackServer clean;
+  auto partial = clean.fetch(clean.options(), clean.url("leaf.example.com", "/"), 1, always(answer),
+                             Ending::close_notify);
+  ASSERT_TRUE(partial.result && !*partial.result);
+  EXPECT_EQ(partial.result->error().code(), Errc::truncated);
+  EXPECT_EQ(partial.stage, Stage::receive_response);
+}
+
+TEST(HttpClientFetch, RedirectsKeepCredentialsWithinTheOrigin) {
+  LoopbackServer lo;
+  ClientOptions o = lo.options();
+  o.follow_redirects = true;
+  o.request.headers.push_back(parse_header_option("Authorization: Bearer token").value());
+  const std::string other = lo.url("other.example.com", "/there");
+  auto respond = [&](const std::string& request) -> std::string {
+    if (request.starts_with("GET /start ")) {
+      return "HTTP/1.1 302 Found\r\nLocation: /next\r\nContent-Length: 3\r\n\r\nxyz";
+    }
+    if (request.starts_with("GET /next ")) {
+      return "HTTP/1.1 301 Moved\r\nLocation: " + other + "\r\nContent-Length: 0\r\n\r\n";
+    }
+    return "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone";
+  };
+  auto out = lo.fetch(std::move(o), lo.url("leaf.example.com", "/start"), 3, respond,
+                      Ending::close_notify);
+  ASSERT_TRUE(out.result && *out.result) << (out.result ? out.result->error().message() : "");
+  EXPECT_EQ(out.body, "done");  // the redirects' bodies are not delivered
+  EXPECT_EQ((*out.result)->redirects, 2);
+  EXPECT_EQ((*out.result)->url.text(), other);
+  ASSERT_EQ(lo.requests.size(), 3u);
+  EXPECT_NE(lo.requests[1].find("Authorization: Bearer token"), std::string::npos);
+  EXPECT_EQ(lo.requests[2].find("Authorization"), std::string::npos) << lo.requests[2];
+  EXPECT_NE(lo.requests[2].find("Host: other.example.com:"), std::string::npos);
+}
+
+TEST(HttpClientFetch, RedirectToPlainHttpIsRefused) {
+  LoopbackServer lo;
+  ClientOptions o = lo.options();
+  o.follow_redirects = true;
+  auto out = lo.fetch(std::move(o), lo.url("leaf.example.com", "/"), 1,
+                      always("HTTP/1.1 302 Found\r\nLocation: http://leaf.example.com/\r\n"
+                             "Content-Length: 0\r\n\r\n"),
+                      Ending::close_notify);
+  ASSERT_TRUE(out.result && !*out.result);
+  EXPECT_EQ(out.result->error().code(), Errc::insufficient_security);
+  EXPECT_EQ(out.stage, Stage::redirect);
+}
+
+TEST(HttpClientFetch, RedirectLimit) {
+  LoopbackServer lo;
+  ClientOptions o = lo.options();
+  o.follow_redirects = true;
+  o.max_redirects = 2;
+  auto out = lo.fetch(std::move(o), lo.url("leaf.example.com", "/loop"), 3,
+                      always("HTTP/1.1 307 Again\r\nLocation: /loop\r\nContent-Length: 0\r\n\r\n"),
+                      Ending::close_notify);
+  ASSERT_TRUE(out.result && !*out.result);
+  EXPECT_EQ(out.result->error().code(), Errc::limit_exceeded);
+  EXPECT_EQ(out.stage, Stage::redirect);
+  EXPECT_EQ(lo.requests.size(), 3u);
+
+  // Without follow_redirects, a redirect is the final response.
+  LoopbackServer plain;
+  auto shown =
+      plain.fetch(plain.options(), plain.url("leaf.example.com", "/loop"), 1,
+                  always("HTTP/1.1 302 Found\r\nLocation: /x\r\nContent-Length: 2\r\n\r\nhi"),
+                  Ending::close_notify);
+  ASSERT_TRUE(shown.result && *shown.result);
+  EXPECT_EQ((*shown.result)->head.status, 302);
+  EXPECT_EQ(shown.body, "hi");
+}
+
+TEST(HttpClientFetch, WrongNameStopsAtTheHandshakeWithTheConnectionKept) {
+  LoopbackServer lo;
+  auto out =
+      lo.fetch(lo.options(), lo.url("wrong.example.com", "/"), 1, always(""), Ending::close_notify);
+  ASSERT_TRUE(out.result && !*out.result);
+  EXPECT_EQ(out.result->error().code(), Errc::cert_hostname_mismatch);
+  EXPECT_EQ(out.stage, Stage::tls_handshake);
+  EXPECT_TRUE(out.tls_failed);
+  EXPECT_EQ(out.tls_error, Errc::cert_hostname_mismatch);
+  // The failure names what the certificate is valid for.
+  EXPECT_NE(out.result->error().detail().find("DNS:leaf.example.com, DNS:other.example.com"),
+            std::string::npos)
+      << out.result->error().detail();
+}
+
+TEST(HttpClientFetch, ObserverOrSinkFailureIsDelivery) {
+  const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+  LoopbackServer head;
+  ClientOptions refuse_head = head.options();
+  refuse_head.on_head = [](const Url&, const ResponseHead& h, bool) -> Status {
+    if (h.status == 200) return Error(Errc::io_error, "not this one");
+    return {};
+  };
+  auto stopped = head.fetch(std::move(refuse_head), head.url("leaf.example.com", "/"), 1,
+                            always(answer), Ending::close_notify);
+  ASSERT_TRUE(stopped.result && !*stopped.result);
+  EXPECT_EQ(stopped.stage, Stage::deliver);
+  EXPECT_EQ(stopped.body, "");  // no body byte before the head was accepted
+
+  LoopbackServer body;
+  ClientOptions refuse_body = body.options();
+  refuse_body.body = [](wire::Bytes) { return Status(Error(Errc::io_error, "disk full")); };
+  auto full = body.fetch(std::move(refuse_body), body.url("leaf.example.com", "/"), 1,
+                         always(answer), Ending::close_notify);
+  ASSERT_TRUE(full.result && !*full.result);
+  EXPECT_EQ(full.stage, Stage::deliver);
+  EXPECT_EQ(full.result->error().detail(), "disk full");
+}
+
+TEST(HttpClientFetch, SilentServerRunsIntoTheTimeLimit) {
+  LoopbackServer lo;
+  ClientOptions o = lo.options();
+  o.max_time = 300ms;
+  Client client(std::move(o));
+  // TCP is accepted by the kernel; nobody ever answers the ClientHello.
+  std::optional<Result<Transfer>> result;
+  const Url url = parse_url(lo.url("leaf.example.com", "/")).value();
+  auto fetcher = [&]() -> net::Task<void> { result.emplace(co_await client.fetch(url)); };
+  asio::co_spawn(lo.io, fetcher(), [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  });
+  const auto start = std::chrono::steady_clock::now();
+  lo.io.run_for(5s);
+  ASSERT_TRUE(result) << "did not finish";
+  ASSERT_FALSE(*result);
+  EXPECT_EQ(result->error().code(), Errc::timed_out);
+  EXPECT_NE(result->error().detail().find("transfer time limit (0.3 s)"), std::string::npos)
+      << result->error().detail();
+  EXPECT_EQ(client.stage(), Stage::tls_handshake);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
 }
 
 }  // namespace
