@@ -100,12 +100,23 @@ constexpr std::size_t length_field_size(HashAlg alg) noexcept {
 }  // namespace
 
 struct TlsCbcHmac::State {
+  State(Hmac keyed, HashAlg alg)
+      : enc(EVP_CIPHER_CTX_new()),
+        dec(EVP_CIPHER_CTX_new()),
+        mac(std::move(keyed)),
+        dummy(EVP_MD_CTX_new()),
+        block(block_length(alg)),
+        length_field(length_field_size(alg)) {
+    while ((std::size_t{1} << block_shift) < block)
+      ++block_shift;
+  }
+
   ossl::CipherCtxPtr enc;
   ossl::CipherCtxPtr dec;
   Hmac mac;
   detail::MdCtxHandle dummy;  // absorbs the dummy blocks; never finalised
   std::size_t block;          // hash block size (a power of two)
-  int block_shift;            // log2(block)
+  int block_shift = 0;        // log2(block)
   std::size_t length_field;
   std::array<std::uint8_t, 8 * 128> zeros{};  // dummy block input (at most 8 blocks a record)
 };
@@ -130,10 +141,7 @@ Result<TlsCbcHmac> TlsCbcHmac::create(CbcAlg alg, std::span<const std::uint8_t> 
     return ossl::failure(Errc::unsupported, "CBC cipher or MAC hash not available");
   }
   BW_ASSIGN(Hmac mac, Hmac::create(mac_alg, mac_key));
-  auto st = std::unique_ptr<State>(new State{ossl::CipherCtxPtr(EVP_CIPHER_CTX_new()),
-                                             ossl::CipherCtxPtr(EVP_CIPHER_CTX_new()),
-                                             std::move(mac), detail::MdCtxHandle(EVP_MD_CTX_new()),
-                                             block_length(mac_alg), 0, length_field_size(mac_alg)});
+  auto st = std::make_unique<State>(std::move(mac), mac_alg);
   // The key schedules are computed here, once; records only install their IV.
   if (!st->enc || !st->dec || !st->dummy ||
       EVP_CipherInit_ex2(st->enc.get(), cipher, enc_key.data(), nullptr, encrypt, nullptr) != 1 ||
@@ -141,8 +149,6 @@ Result<TlsCbcHmac> TlsCbcHmac::create(CbcAlg alg, std::span<const std::uint8_t> 
       EVP_DigestInit_ex2(st->dummy.get(), md, nullptr) != 1) {
     return ossl::failure(Errc::crypto_failure, "CBC record key setup failed");
   }
-  while ((std::size_t{1} << st->block_shift) < st->block)
-    ++st->block_shift;
   return TlsCbcHmac(mac_alg, std::move(st));
 }
 

@@ -382,8 +382,10 @@ Status Server12::choose_suite(const ClientHello& ch) {
         // RFC 8422 §4: in TLS 1.2 the client's supported_groups also bounds the curve of an
         // ECDSA certificate's key.
         const crypto::KeyType kt = ck.key.type();
-        if ((kt == crypto::KeyType::ec_p256 && !groups->groups.contains(NamedGroup::secp256r1)) ||
-            (kt == crypto::KeyType::ec_p384 && !groups->groups.contains(NamedGroup::secp384r1))) {
+        const bool p256 = kt == crypto::KeyType::ec_p256;
+        if ((p256 || kt == crypto::KeyType::ec_p384) &&
+            (!groups ||
+             !groups->groups.contains(p256 ? NamedGroup::secp256r1 : NamedGroup::secp384r1))) {
           continue;
         }
       }
