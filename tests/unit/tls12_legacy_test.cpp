@@ -13,6 +13,7 @@
 #include "bulwark/crypto/signature.hpp"
 #include "bulwark/tls/cipher_suites.hpp"
 #include "bulwark/tls/connection.hpp"
+#include "bulwark/tls/extensions.hpp"
 #include "bulwark/tls/messages.hpp"
 #include "bulwark/tls/session.hpp"
 #include "support/pki.hpp"
@@ -303,6 +304,60 @@ TEST(Tls12LegacyPolicy, RsaKeyTransportNeedsAnEnciphermentCertificate) {
     EXPECT_FALSE(pump(p.client, p.server));
     ASSERT_NE(p.server.failure(), nullptr);
     EXPECT_EQ(p.server.failure()->alert, AlertDescription::handshake_failure);
+  }
+}
+
+namespace {
+
+// A TLS 1.2 ClientHello as old clients send it: no supported_groups, no signature_algorithms
+// (only the extended master secret and renegotiation_info, which we still require).
+V old_client_hello(const std::vector<CipherSuite>& suites) {
+  ClientHello ch;
+  ch.random.fill(7);
+  ch.cipher_suites = ValueList<CipherSuite>(suites);
+  static constexpr std::uint8_t null_compression[] = {0};
+  ch.legacy_compression_methods = ValueList<std::uint8_t>(null_compression);
+  wire::Writer w;
+  write_handshake(w, HandshakeType::client_hello, [&](wire::Writer& body) {
+    ch.encode(body, [&](ExtensionsWriter& ext) {
+      ext.add(ExtendedMasterSecret{});
+      ext.add(RenegotiationInfo{});
+    });
+  });
+  EXPECT_TRUE(w.ok());
+  V rec = {22, 3, 3, static_cast<std::uint8_t>(w.size() >> 8), static_cast<std::uint8_t>(w.size())};
+  rec.insert(rec.end(), w.data().begin(), w.data().end());
+  return rec;
+}
+
+}  // namespace
+
+// Old clients omit supported_groups and signature_algorithms. Under the policy the server can
+// still do RSA key transport (nothing to sign, no group); never ECDHE, and no DHE without a
+// signature scheme (we make no SHA-1 signatures). Without the policy: handshake_failure.
+TEST(Tls12LegacyPolicy, ClientHelloWithoutGroupsOrSignatureAlgorithms) {
+  {
+    auto server = Connection::server(legacy_server(rsa())).value();
+    ASSERT_TRUE(server.feed(old_client_hello({CipherSuite::tls_ecdhe_rsa_with_aes_128_gcm_sha256,
+                                              CipherSuite::tls_dhe_rsa_with_aes_128_gcm_sha256,
+                                              CipherSuite::tls_rsa_with_aes_128_cbc_sha})))
+        << server.failure()->error.message();
+    auto out = server.pending_output();
+    const auto messages = handshake_messages(V(out.begin(), out.end()));
+    ASSERT_EQ(messages.size(), 3u);  // ServerHello, Certificate, ServerHelloDone
+    auto sh = decode_body<ServerHello>(messages[0].body);
+    ASSERT_TRUE(sh);
+    EXPECT_EQ(sh->cipher_suite, CipherSuite::tls_rsa_with_aes_128_cbc_sha);
+    EXPECT_EQ(messages[2].type, HandshakeType::server_hello_done);
+  }
+  for (bool legacy : {true, false}) {
+    auto cfg = legacy_server(rsa());
+    cfg->legacy = legacy;
+    auto server = Connection::server(cfg).value();
+    EXPECT_FALSE(server.feed(old_client_hello({CipherSuite::tls_ecdhe_rsa_with_aes_128_gcm_sha256,
+                                               CipherSuite::tls_dhe_rsa_with_aes_128_gcm_sha256})));
+    ASSERT_NE(server.failure(), nullptr);
+    EXPECT_EQ(server.failure()->alert, AlertDescription::handshake_failure) << legacy;
   }
 }
 
