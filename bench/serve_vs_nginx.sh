@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# bulwark serve against nginx (Debian's), side by side in one run: same ECDSA P-256
+# certificate, same files (1 KiB, 1 MiB), same number of workers, the same clients, measured
+# alternately (nginx, bulwark, nginx, bulwark, ...). A program that prints figures, not a test.
+#
+#   bench/serve_vs_nginx.sh [BULWARK]       (default build/release/bulwark)
+#   WORKERS=1 DURATION=8 ROUNDS=2 CONNECTIONS=32 IDLE=10000 bench/serve_vs_nginx.sh
+#
+# Figures:
+#   1 KiB / 1 MiB keep-alive requests/s     wrk, 1 thread, CONNECTIONS connections
+#   full / resumed handshakes per server-CPU-second
+#                                           openssl s_time -new / -reuse (TLS 1.3), the server's
+#                                           user+system CPU from /proc/PID/stat (nginx: master
+#                                           and workers)
+#   RSS per idle TLS connection             IDLE connections held open after their handshake
+#                                           by bench/idle_connections.py; the server's RSS
+#                                           growth divided by the connections held
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+bulwark=$(realpath "${1:-$repo/build/release/bulwark}")
+WORKERS=${WORKERS:-1}
+DURATION=${DURATION:-8}
+ROUNDS=${ROUNDS:-2}
+CONNECTIONS=${CONNECTIONS:-32}
+IDLE=${IDLE:-10000}
+HANDSHAKE_SECONDS=${HANDSHAKE_SECONDS:-8}
+work=$repo/build/bench-serve
+for tool in nginx wrk openssl python3; do
+  command -v "$tool" >/dev/null || {
+    echo "serve_vs_nginx: $tool is missing (scripts/bootstrap.sh installs it)" >&2
+    exit 1
+  }
+done
+[[ -x $bulwark ]] || {
+  echo "serve_vs_nginx: no bulwark at $bulwark (make build)" >&2
+  exit 1
+}
+ulimit -n $((IDLE * 2 + 1000)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+rm -rf "$work"
+mkdir -p "$work/www" "$work/nginx/logs"
+chmod 755 "$work" "$work/www"
+head -c 1024 /dev/urandom >"$work/www/1k.bin"
+head -c $((1 << 20)) /dev/urandom >"$work/www/1m.bin"
+chmod 644 "$work/www/"*
+"$bulwark" ca init "$work/ca" >/dev/null
+"$bulwark" ca issue "$work/ca" --name localhost --ip 127.0.0.1 --key ecdsa-p256 --out "$work/server" >/dev/null
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+nginx_port=$(free_port)
+bulwark_port=$(free_port)
+
+cat >"$work/nginx/nginx.conf" <<EOF
+worker_processes $WORKERS;
+worker_rlimit_nofile $((IDLE * 2 + 1000));
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log warn;
+events { worker_connections $((IDLE + 1000)); }
+http {
+  access_log off;
+  sendfile on;
+  keepalive_requests 100000000;
+  keepalive_timeout 600s;
+  client_header_timeout 600s;
+  default_type application/octet-stream;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  server {
+    listen 127.0.0.1:$nginx_port ssl;
+    listen [::1]:$nginx_port ssl;
+    ssl_certificate $work/server.crt;
+    ssl_certificate_key $work/server.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:SSL:10m;
+    ssl_session_tickets on;
+    root $work/www;
+  }
+}
+EOF
+
+server_pids=()
+stop_servers() {
+  local p
+  for p in "${server_pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${server_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  server_pids=()
+}
+trap stop_servers EXIT
+
+wait_port() {
+  local i
+  for ((i = 0; i < 200; i++)); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "serve_vs_nginx: nothing listens on port $1" >&2
+  return 1
+}
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' 2>>"$work/nginx/logs/error.log" &
+nginx_pid=$!
+server_pids+=("$nginx_pid")
+"$bulwark" serve "$work/www" --listen "127.0.0.1:$bulwark_port" --listen "[::1]:$bulwark_port" --cert "$work/server.crt" \
+  --key "$work/server.key" --workers "$WORKERS" --handshake-rate 0 \
+  --max-connections $((IDLE + 1000)) --max-handshakes $((IDLE + 1000)) --idle-timeout 600 \
+  --header-timeout 600 2>"$work/bulwark.err" &
+bulwark_pid=$!
+server_pids+=("$bulwark_pid")
+wait_port "$nginx_port"
+wait_port "$bulwark_port"
+
+# Every process of a server: nginx's master and its workers; bulwark's one process.
+procs_of() {
+  if [[ $1 == nginx ]]; then echo "$nginx_pid $(pgrep -P "$nginx_pid" | tr '\n' ' ')"; else echo "$bulwark_pid"; fi
+}
+port_of() { if [[ $1 == nginx ]]; then echo "$nginx_port"; else echo "$bulwark_port"; fi; }
+# User + system CPU ticks of a server's processes.
+cpu_ticks() {
+  local t=0 p
+  for p in $(procs_of "$1"); do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  echo "$t"
+}
+rss_kib() {
+  local t=0 p
+  for p in $(procs_of "$1"); do
+    t=$((t + $(awk '/^VmRSS:/ {print $2}' "/proc/$p/status")))
+  done
+  echo "$t"
+}
+ticks_per_second=$(getconf CLK_TCK)
+
+# wrk requests/s for PATH on SERVER.
+requests_per_second() {
+  # "localhost", not 127.0.0.1: wrk sends the URL's host as SNI, and bulwark refuses an IP
+  # address there (RFC 6066 §3 forbids it); both servers listen on 127.0.0.1 and ::1.
+  wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "https://localhost:$(port_of "$1")$2" 2>&1 |
+    awk '/^Requests\/sec:/ {print $2}'
+}
+# Handshakes per server-CPU-second with s_time MODE (-new or -reuse).
+handshakes_per_cpu_second() {
+  local before after out n
+  before=$(cpu_ticks "$1")
+  out=$(openssl s_time -connect "127.0.0.1:$(port_of "$1")" "$2" -time "$HANDSHAKE_SECONDS" 2>&1 || true)
+  after=$(cpu_ticks "$1")
+  n=$(echo "$out" | awk '/connections in [0-9.]+ real seconds/ {print $1; exit}')
+  [[ -n $n && $after -gt $before ]] || {
+    echo "0"
+    return
+  }
+  awk -v n="$n" -v t=$((after - before)) -v hz="$ticks_per_second" 'BEGIN {printf "%.0f", n / (t / hz)}'
+}
+idle_rss_per_connection() {
+  local before after up i
+  before=$(rss_kib "$1")
+  rm -f "$work/ready.$1" "$work/stop.$1"
+  python3 "$here/idle_connections.py" --port "$(port_of "$1")" --count "$IDLE" \
+    --ready "$work/ready.$1" --stop "$work/stop.$1" >/dev/null 2>&1 &
+  local client=$!
+  for ((i = 0; i < 3000; i++)); do
+    [[ -e "$work/ready.$1" ]] && break
+    kill -0 "$client" 2>/dev/null || break
+    sleep 0.1
+  done
+  up=$(cat "$work/ready.$1" 2>/dev/null || echo 0)
+  sleep 1
+  after=$(rss_kib "$1")
+  touch "$work/stop.$1"
+  wait "$client" || true
+  echo "  $1: $up idle connections held, RSS $before -> $after KiB" >&2
+  awk -v a="$after" -v b="$before" -v n="$up" 'BEGIN {if (n > 0) printf "%.1f", (a - b) / n; else print 0}'
+}
+
+declare -A sum count
+add() {
+  sum[$1]=$(awk -v a="${sum[$1]:-0}" -v b="$2" 'BEGIN {print a + b}')
+  count[$1]=$((${count[$1]:-0} + 1))
+}
+mean() { awk -v a="${sum[$1]:-0}" -v n="${count[$1]:-1}" 'BEGIN {printf "%.1f", a / n}'; }
+
+echo "serve_vs_nginx: $(nginx -v 2>&1 | sed 's/^nginx version: //') vs bulwark $("$bulwark" --version | awk '{print $2}')," \
+  "$WORKERS worker(s), ECDSA P-256, wrk 1 thread x $CONNECTIONS connections x ${DURATION}s," \
+  "$ROUNDS alternating rounds, $(nproc) cores"
+for ((round = 0; round < ROUNDS; round++)); do
+  # Who goes first alternates between rounds.
+  if ((round % 2 == 0)); then order=(nginx bulwark); else order=(bulwark nginx); fi
+  for s in "${order[@]}"; do
+    add "$s.1k" "$(requests_per_second "$s" /1k.bin)"
+    add "$s.1m" "$(requests_per_second "$s" /1m.bin)"
+    add "$s.full" "$(handshakes_per_cpu_second "$s" -new)"
+    add "$s.resumed" "$(handshakes_per_cpu_second "$s" -reuse)"
+  done
+done
+for s in nginx bulwark; do
+  add "$s.idle" "$(idle_rss_per_connection "$s")"
+done
+
+row() {  # row LABEL KEY HIGHER_IS_BETTER GOAL
+  local n b
+  n=$(mean "nginx.$2")
+  b=$(mean "bulwark.$2")
+  if [[ $3 == higher ]]; then
+    ratio=$(awk -v n="$n" -v b="$b" 'BEGIN {if (n > 0) printf "%.2fx", b / n; else print "-"}')
+  else
+    ratio=$(awk -v n="$n" -v b="$b" 'BEGIN {if (b > 0) printf "%.2fx smaller", n / b; else print "-"}')
+  fi
+  printf '%-44s %12s %12s %16s   %s\n' "$1" "$n" "$b" "$ratio" "$4"
+}
+printf '\n%-44s %12s %12s %16s   %s\n' "" nginx bulwark "bulwark/nginx" goal
+row "1 KiB keep-alive requests/s" 1k higher ">= 1.2x"
+row "1 MiB keep-alive requests/s" 1m higher ">= 1x"
+row "full TLS 1.3 handshakes / server-CPU-s" full higher ">= 2x"
+row "resumed TLS 1.3 handshakes / server-CPU-s" resumed higher ""
+row "RSS KiB per idle TLS connection ($IDLE held)" idle lower "<= 10 KiB"
