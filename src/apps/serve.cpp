@@ -157,11 +157,14 @@ void print_settings(const ServeOptions& o, const Built& built, const net::Server
     fmt::print(stderr, "  client certs  {}, issued by the CAs in {}\n",
                cfg.client_auth == tls::ClientAuth::required ? "required" : "optional", o.client_ca);
   }
+  const std::string rate = o.handshake_rate > 0
+                               ? fmt::format("{} new handshakes/s per source", o.handshake_rate)
+                               : std::string("no per-source handshake rate limit");
   fmt::print(stderr,
-             "  limits        {} connections, {} handshakes at once, {} new handshakes/s per "
-             "source; timeouts: handshake {} s, request head {} s, idle {} s\n",
-             o.max_connections, o.max_handshakes, o.handshake_rate, o.handshake_timeout,
-             o.header_timeout, o.idle_timeout);
+             "  limits        {} connections, {} handshakes at once, {}; timeouts: handshake {} s, "
+             "request head {} s, idle {} s\n",
+             o.max_connections, o.max_handshakes, rate, o.handshake_timeout, o.header_timeout,
+             o.idle_timeout);
   if (!o.access_log.empty()) fmt::print(stderr, "  access log    {}\n", o.access_log);
   if (built.local) {
     const LocalCertificate& local = *built.local;
