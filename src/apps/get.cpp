@@ -16,6 +16,8 @@
 #include <charconv>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -613,12 +615,16 @@ int run_get(const GetOptions& o) {
   asio::io_context io;
   http::Client client(std::move(options));
   std::optional<Result<http::Transfer>> result;
-  bool interrupted = false;
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (ec) return;
-    interrupted = true;
-    io.stop();
+    // Leave no partial file behind, then go: the transfer's state is of no further use, and
+    // unwinding a suspended transfer is not worth the risk.
+    out->discard();
+    progress.finish();
+    fail(cmd, "interrupted");
+    std::fflush(stderr);
+    std::_Exit(get_interrupted);
   });
   // Named: the coroutine refers to the lambda's captures until it finishes.
   auto transfer = [&]() -> http::Task<void> {
@@ -631,10 +637,10 @@ int run_get(const GetOptions& o) {
   io.run();
   progress.finish();
 
-  if (interrupted || !result) {
+  if (!result) {
     out->discard();
-    fail(cmd, "interrupted");
-    return get_interrupted;
+    fail(cmd, "the transfer did not finish");
+    return exit_failure;
   }
   if (!*result) {
     out->discard();

@@ -350,6 +350,18 @@ get 28 "--max-time against a silent server" "https://127.0.0.1:$silent/" --cacer
 get 28 "--connect-timeout against a silent server" "https://127.0.0.1:$silent/" --cacert "$CA" --connect-timeout 0.5 &&
   expect_err 'connect time limit (0.5 s)' "--connect-timeout message"
 
+# SIGINT during a transfer: status 130, and no output file (not even a temporary one).
+timeout 30 "$bulwark" get "https://127.0.0.1:$silent/" --cacert "$CA" -o "$tmp/interrupted" \
+  </dev/null >/dev/null 2>"$tmp/err" &
+gpid=$!
+pids+=("$gpid")
+sleep 0.5
+kill -INT "$gpid"
+wait "$gpid"
+rc=$?
+[[ $rc -eq 130 ]] && grep -q 'interrupted' "$tmp/err" && ok || bad "SIGINT: exit $rc, want 130" "$tmp/err"
+[[ -z $(compgen -G "$tmp/interrupted*") ]] && ok || bad "SIGINT leaves no output file"
+
 # IPv6 literal URL.
 py_server py6 6 tls
 get 0 "IPv6 literal" "https://[::1]:$pport/small.txt" --cacert "$CA" -v &&
