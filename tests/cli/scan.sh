@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# `bulwark scan` as a command, on loopback: usage errors and an unreachable target (exit 2, 1);
+# openssl s_server with default settings (nothing above LOW, exit 0); openssl s_server
+# configured weakly (TLS 1.0 only, every suite at security level 0, TLS 1.3 off, compression
+# on request) where each weakness it has is found and what it lacks is not; bulwark serve's
+# defaults (nothing above LOW); gnutls-serv with a weak priority string. Every --json document
+# is checked against docs/scan-schema.json. Usage: scan.sh BULWARK
+set -uo pipefail
+bulwark=$(realpath "$1")
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+schema=$here/../../docs/scan-schema.json
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  exec 3>&-
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+mkfifo "$tmp/hold"
+exec 3<>"$tmp/hold"
+failures=0
+pass=0
+ok() { pass=$((pass + 1)); }
+bad() {
+  echo "FAIL: $1"
+  shift
+  local f
+  for f in "$@"; do [[ -f $f ]] && { echo "--- $(basename "$f")"; head -c 4000 "$f"; echo; }; done
+  failures=$((failures + 1))
+}
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_port() {
+  local hex i
+  hex=$(printf '%04X' "$1")
+  for ((i = 0; i < 200; i++)); do
+    grep -qE ":$hex [0-9A-F]+:0000 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
+# A small JSON-schema checker (the subset docs/scan-schema.json uses), python3 stdlib only.
+cat >"$tmp/check_schema.py" <<'PY'
+import json, re, sys
+schema = json.load(open(sys.argv[1]))
+doc = json.load(open(sys.argv[2]))
+errors = []
+def resolve(s):
+    while "$ref" in s:
+        s = schema["$defs"][s["$ref"].split("/")[-1]]
+    return s
+def check(s, v, path):
+    s = resolve(s)
+    t = s.get("type")
+    types = {"object": dict, "array": list, "string": str, "boolean": bool}
+    if t == "integer" and not (isinstance(v, int) and not isinstance(v, bool)): errors.append(path + ": not an integer"); return
+    if t == "number" and not (isinstance(v, (int, float)) and not isinstance(v, bool)): errors.append(path + ": not a number"); return
+    if t in types and not isinstance(v, types[t]): errors.append(path + ": not " + t); return
+    if "const" in s and v != s["const"]: errors.append(path + ": not " + repr(s["const"]))
+    if "enum" in s and v not in s["enum"]: errors.append(path + ": %r not in enum" % (v,))
+    if "pattern" in s and not re.search(s["pattern"], v): errors.append(path + ": %r does not match" % (v,))
+    if "minimum" in s and v < s["minimum"]: errors.append(path + ": below minimum")
+    if "maximum" in s and v > s["maximum"]: errors.append(path + ": above maximum")
+    if t == "object":
+        for k in s.get("required", []):
+            if k not in v: errors.append(path + ": missing " + k)
+        props = s.get("properties", {})
+        for k, x in v.items():
+            if k in props: check(props[k], x, path + "." + k)
+            elif s.get("additionalProperties") is False: errors.append(path + ": unexpected " + k)
+    if t == "array" and "items" in s:
+        for i, x in enumerate(v): check(s["items"], x, "%s[%d]" % (path, i))
+check(schema, doc, "$")
+if errors:
+    print("\n".join(errors[:20])); sys.exit(1)
+PY
+# scan WANT_STATUS DESCRIPTION ARGS...: bulwark scan ARGS, stdout in $tmp/out, stderr in $tmp/err.
+scan() {
+  local want=$1 what=$2
+  shift 2
+  local t0=$SECONDS
+  timeout 60 "$bulwark" scan "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  echo "  ($what: exit $rc, $((SECONDS - t0)) s)"
+  if [[ $rc -ne $want ]]; then
+    bad "$what (exit $rc, want $want)" "$tmp/out" "$tmp/err"
+    return 1
+  fi
+  ok
+  return 0
+}
+# The JSON of the last scan is valid against the schema.
+valid_json() {
+  python3 "$tmp/check_schema.py" "$schema" "$tmp/out" >"$tmp/schema.err" 2>&1 && ok ||
+    bad "$1: JSON does not match docs/scan-schema.json" "$tmp/schema.err" "$tmp/out"
+}
+# sev ID: the severity of finding ID in the last JSON ("" when absent).
+sev() {
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next((f["severity"] for f in d["findings"] if f["id"]==sys.argv[2]), ""))' "$tmp/out" "$1"
+}
+# expect ID SEVERITY WHAT
+expect() {
+  local got
+  got=$(sev "$1")
+  [[ $got == "$2" ]] && ok || bad "$3: $1 is '$got', want '$2'" "$tmp/out"
+}
+# nothing_above_low WHAT
+nothing_above_low() {
+  python3 - "$tmp/out" <<'PY' >"$tmp/above.txt" && ok || bad "$1: findings above LOW" "$tmp/above.txt"
+import json, sys
+d = json.load(open(sys.argv[1]))
+hi = [f for f in d["findings"] if f["severity"] in ("MEDIUM", "HIGH", "CRITICAL")]
+for f in hi: print(f["id"], f["severity"], f["evidence"])
+sys.exit(1 if hi else 0)
+PY
+}
+offered() {
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next((str(p["offered"]).lower() for p in d["protocols"] if p["version"]==sys.argv[2]), ""))' "$tmp/out" "$1"
+}
+
+# --- PKI: a local CA and a localhost RSA certificate (RSA so that the weak suites work).
+"$bulwark" ca init "$tmp/ca" --key rsa-2048 >/dev/null 2>"$tmp/ca.err" || bad "ca init" "$tmp/ca.err"
+"$bulwark" ca issue "$tmp/ca" --name localhost --ip 127.0.0.1 --key rsa-2048 --out "$tmp/server" \
+  >/dev/null 2>"$tmp/ca.err" || bad "ca issue" "$tmp/ca.err"
+CA=$tmp/ca/ca.crt
+
+# --- usage and reachability.
+timeout 10 "$bulwark" scan --help >"$tmp/out" 2>&1 && grep -q -- '--checks' "$tmp/out" && ok || bad "--help" "$tmp/out"
+scan 2 "unknown check" 127.0.0.1:1 --checks protocols,nonsense && grep -q 'unknown check: nonsense' "$tmp/err" && ok || bad "unknown check message" "$tmp/err"
+scan 2 "bad port" 127.0.0.1:99999
+dead=$(free_port)
+scan 1 "nothing listening" "127.0.0.1:$dead" --timeout 1 && grep -q 'cannot connect' "$tmp/err" && ok || bad "refused message" "$tmp/err"
+
+# --- openssl s_server, default settings.
+port=$(free_port)
+timeout 120 openssl s_server -accept "$port" -cert "$tmp/server.crt" -key "$tmp/server.key" -www -quiet \
+  <&3 >"$tmp/ossl.out" 2>"$tmp/ossl.err" &
+pids+=($!)
+spid=$!
+wait_port "$port" || bad "openssl s_server did not start" "$tmp/ossl.err"
+if scan 0 "openssl s_server defaults" "127.0.0.1:$port" --cacert "$CA" --sni localhost --json; then
+  valid_json "defaults"
+  nothing_above_low "openssl defaults"
+  [[ $(offered "TLS 1.3") == true ]] && ok || bad "defaults: TLS 1.3 not seen" "$tmp/out"
+  [[ $(offered "TLS 1.2") == true ]] && ok || bad "defaults: TLS 1.2 not seen" "$tmp/out"
+  [[ $(offered "SSL 2.0") == false ]] && ok || bad "defaults: SSL 2.0 reported" "$tmp/out"
+  expect heartbleed OK "defaults"
+  expect crime OK "defaults"
+  expect renegotiation.secure OK "defaults"
+  expect fallback_scsv OK "defaults"
+  expect ems OK "defaults"
+  expect certificate.trust OK "defaults"
+  expect certificate.hostname OK "defaults"
+  cp "$tmp/out" "$tmp/defaults.json"
+fi
+# The human table: sections, no colour when not a terminal, the grade and the time.
+scan 0 "openssl s_server defaults, text" "127.0.0.1:$port" --cacert "$CA" --sni localhost --checks protocols,ciphers
+grep -q '^Protocols' "$tmp/out" && grep -q 'TLS 1.3  offered' "$tmp/out" && grep -q '^Grade A' "$tmp/out" &&
+  grep -q 'scan took' "$tmp/out" && ! grep -q $'\x1b' "$tmp/out" && ok || bad "text report" "$tmp/out"
+# A wrong name is HIGH (exit 3).
+scan 3 "wrong SNI" "127.0.0.1:$port" --cacert "$CA" --sni wrong.example --checks certificate --json &&
+  expect certificate.hostname HIGH "wrong SNI"
+# No --cacert: the local CA is unknown to the system store.
+scan 3 "untrusted chain" "127.0.0.1:$port" --sni localhost --checks certificate --json &&
+  expect certificate.trust HIGH "system store"
+kill "$spid" 2>/dev/null
+
+# --- openssl s_server, weak: TLS 1.0 only (so no TLS 1.3), every suite at security level 0,
+# legacy renegotiation, DHE with 1024-bit parameters.
+openssl dhparam -dsaparam -out "$tmp/dh1024.pem" 1024 2>/dev/null || bad "dhparam"
+port=$(free_port)
+timeout 120 openssl s_server -accept "$port" -cert "$tmp/server.crt" -key "$tmp/server.key" -www -quiet \
+  -tls1 -cipher 'ALL:COMPLEMENTOFALL:@SECLEVEL=0' -legacy_renegotiation \
+  -dhparam "$tmp/dh1024.pem" <&3 >"$tmp/weak.out" 2>"$tmp/weak.err" &
+pids+=($!)
+spid=$!
+wait_port "$port" || bad "weak openssl s_server did not start" "$tmp/weak.err"
+if scan 4 "openssl s_server weak" "127.0.0.1:$port" --cacert "$CA" --sni localhost --json; then
+  valid_json "weak"
+  [[ $(offered "TLS 1.0") == true ]] && ok || bad "weak: TLS 1.0 not seen" "$tmp/out"
+  [[ $(offered "TLS 1.2") == false ]] && ok || bad "weak: TLS 1.2 reported" "$tmp/out"
+  [[ $(offered "TLS 1.3") == false ]] && ok || bad "weak: TLS 1.3 reported" "$tmp/out"
+  expect protocol.tls10 MEDIUM "weak"
+  expect protocol.modern HIGH "weak"
+  expect beast LOW "weak"
+  expect cipher.anonymous HIGH "weak"
+  expect cipher.null CRITICAL "weak"
+  expect cipher.no_forward_secrecy LOW "weak"
+  expect logjam MEDIUM "weak"
+  # What this configuration lacks is not reported.
+  expect protocol.sslv2 OK "weak"
+  expect protocol.sslv3 OK "weak"
+  expect heartbleed OK "weak"
+  expect crime OK "weak"
+  expect poodle OK "weak"
+  expect cipher.export OK "weak"
+  expect certificate.trust OK "weak"
+  cp "$tmp/out" "$tmp/weak.json"
+fi
+kill "$spid" 2>/dev/null
+
+# --- bulwark serve, defaults: nothing above LOW.
+export XDG_DATA_HOME=$tmp/xdg
+mkdir -p "$tmp/www"
+echo hello >"$tmp/www/index.html"
+timeout 120 "$bulwark" serve --listen 127.0.0.1:0 "$tmp/www" >"$tmp/serve.out" 2>"$tmp/serve.err" &
+spid=$!
+pids+=("$spid")
+sport=
+for ((i = 0; i < 300; i++)); do
+  sport=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/serve.err" 2>/dev/null | head -1)
+  [[ -n $sport ]] && break
+  sleep 0.05
+done
+if [[ -z $sport ]]; then
+  bad "bulwark serve did not start" "$tmp/serve.err"
+elif scan 0 "bulwark serve defaults" "127.0.0.1:$sport" --cacert "$XDG_DATA_HOME/bulwark/ca.crt" --sni localhost --json; then
+  valid_json "bulwark serve"
+  nothing_above_low "bulwark serve"
+  [[ $(offered "TLS 1.3") == true ]] && ok || bad "serve: TLS 1.3 not seen" "$tmp/out"
+  expect protocol.tls10 OK "serve"
+  expect certificate.trust OK "serve"
+fi
+kill "$spid" 2>/dev/null
+
+echo "scan: $pass passed, $failures failed"
+[[ $failures -eq 0 ]]
