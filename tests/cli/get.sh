@@ -11,7 +11,9 @@ tmp=$(mktemp -d)
 pids=()
 cleanup() {
   local p
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  # Background servers run under `timeout -k`, which passes SIGTERM on to them (SIGKILL would
+  # orphan them, still holding ctest's output pipe) and kills them if they linger.
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
   exec 3>&-
   rm -rf "$tmp"
@@ -85,7 +87,7 @@ s_server() {
   local name=$1 cert=$2
   shift 2
   sport=$(free_port)
-  (cd "$tmp/www" && exec timeout 120 openssl s_server -quiet -WWW -accept "127.0.0.1:$sport" \
+  (cd "$tmp/www" && exec timeout -k 3 120 openssl s_server -quiet -WWW -accept "127.0.0.1:$sport" \
     -cert "$tmp/$cert.crt" -key "$tmp/$cert.key" "$@") <"$tmp/hold" >"$tmp/$name.out" 2>"$tmp/$name.err" &
   spid=$!
   pids+=("$spid")
@@ -279,7 +281,7 @@ server.serve_forever()
 EOF
 # py_server NAME FAMILY(4|6) tls|plain: sets $pport.
 py_server() {
-  timeout 120 python3 "$tmp/server.py" "$tmp/www" "$tmp/srv.crt" "$tmp/srv.key" "$2" "$3" \
+  timeout -k 3 120 python3 "$tmp/server.py" "$tmp/www" "$tmp/srv.crt" "$tmp/srv.key" "$2" "$3" \
     >"$tmp/$1.port" 2>"$tmp/$1.err" &
   pids+=($!)
   pport=
@@ -339,8 +341,9 @@ get 0 "cross-origin redirect drops Authorization" "$U/other-origin" --cacert "$C
 
 # --max-time against a server that accepts TCP and never answers.
 silent=$(free_port)
-timeout 60 python3 -c 'import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); time.sleep(60)' "$silent" &
+timeout -k 3 60 python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); time.sleep(60)' "$silent" \
+  </dev/null >/dev/null 2>&1 &
 pids+=($!)
 wait_port "$silent"
 start=$SECONDS

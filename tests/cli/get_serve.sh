@@ -9,7 +9,9 @@ tmp=$(mktemp -d)
 pids=()
 cleanup() {
   local p
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  # Background servers run under `timeout -k`, which passes SIGTERM on to them (SIGKILL would
+  # orphan them, still holding ctest's output pipe) and kills them if they linger.
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
   rm -rf "$tmp"
 }
@@ -32,7 +34,7 @@ CA=$XDG_DATA_HOME/bulwark/ca.crt
 serve_bg() {
   local name=$1 i
   shift
-  timeout 300 "$bulwark" serve --listen 127.0.0.1:0 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+  timeout -k 3 300 "$bulwark" serve --listen 127.0.0.1:0 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
   spid=$!
   pids+=("$spid")
   sport=
