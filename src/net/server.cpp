@@ -299,20 +299,7 @@ void Server::run() {
   Worker& first = *workers_.front();
   if (options_.handle_signals) {
     first.signals.emplace(first.io, SIGINT, SIGTERM);
-    // The first signal starts the graceful shutdown, a second one cuts it short.
-    auto on_signal = std::make_shared<std::function<void(const error_code&, int)>>();
-    *on_signal = [this, &first, on_signal](const error_code& ec, int) {
-      if (ec) return;
-      if (!stopping_.load()) {
-        log("stopping: no new connections; responses in flight may finish");
-        stop();
-        first.signals->async_wait(*on_signal);
-      } else {
-        log("stopping now");
-        force_stop();
-      }
-    };
-    first.signals->async_wait(*on_signal);
+    wait_for_signal(first);
   }
   // Already stopped before run(): every worker shuts down as soon as it starts.
   if (stopping_.load()) {
@@ -331,6 +318,21 @@ void Server::run() {
     first.signals->clear(ignored);
     first.signals.reset();
   }
+}
+
+// The first signal starts the graceful shutdown, a second one cuts it short.
+void Server::wait_for_signal(Worker& first) {
+  first.signals->async_wait([this, &first](const error_code& ec, int) {
+    if (ec) return;
+    if (!stopping_.load()) {
+      log("stopping: no new connections; responses in flight may finish");
+      stop();
+      wait_for_signal(first);
+    } else {
+      log("stopping now");
+      force_stop();
+    }
+  });
 }
 
 void Server::stop() {

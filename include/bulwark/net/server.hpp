@@ -180,6 +180,7 @@ class Server {
   Task<void> accept_loop(Worker& worker, tcp::acceptor& acceptor);
   Task<void> serve_connection(Worker& worker, tcp::socket socket, tcp::endpoint peer);
   Task<void> close_connection(Worker& worker, TlsStream& stream, const ConnectionContext& ctx);
+  void wait_for_signal(Worker& first);
   void begin_shutdown(Worker& worker);
   void cut_connections(Worker& worker);
   void connection_ended(Worker& worker);
