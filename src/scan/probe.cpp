@@ -12,6 +12,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
+
+#include "bulwark/tls/config.hpp"
 
 namespace bulwark::scan {
 
@@ -180,6 +183,43 @@ Result<ProbeResult> run_probe(const Endpoint& endpoint, wire::Bytes hello,
   out.reply = parser.reply();
   if (parser.done()) out.socket = std::move(s);
   return out;
+}
+
+Result<tls::SessionInfo> engine_handshake(const Endpoint& endpoint, const EngineOptions& options) {
+  const auto deadline = Clock::now() + options.timeout;
+  auto config = std::make_shared<tls::ClientConfig>();
+  // The scanner reports on the chain itself; the engine must not stop at a bad one.
+  config->insecure_skip_verification = true;
+  config->chain_cache = nullptr;
+  config->alpn = options.alpn;
+  const std::string name =
+      options.server_name.empty() ? endpoint.address_text : options.server_name;
+  BW_ASSIGN(tls::Connection conn, tls::Connection::client(config, name));
+  BW_ASSIGN(Socket s, Socket::connect(endpoint, deadline));
+  std::uint8_t buf[16 * 1024];
+  while (!conn.handshake_done()) {
+    if (conn.wants_write()) {
+      const wire::Bytes out = conn.pending_output();
+      BW_TRY(s.send_all(out, deadline));
+      conn.consume_output(out.size());
+    }
+    if (conn.failed()) return conn.failure()->error;
+    BW_ASSIGN(std::size_t n, s.receive(buf, deadline));
+    if (n == 0) {
+      (void)conn.transport_eof();
+      return conn.failure() ? conn.failure()->error : Error(Errc::truncated_connection);
+    }
+    if (auto fed = conn.feed(wire::Bytes(buf, n)); !fed) {
+      // Hand the alert to the server, then report.
+      const wire::Bytes out = conn.pending_output();
+      (void)s.send_all(out, deadline);
+      return std::move(fed).error();
+    }
+  }
+  tls::SessionInfo info = conn.info();
+  (void)conn.close();
+  (void)s.send_all(conn.pending_output(), deadline);
+  return info;
 }
 
 }  // namespace bulwark::scan

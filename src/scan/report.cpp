@@ -36,6 +36,15 @@ void append_json_number(std::string& out, double v) {
   out += buf;
 }
 
+// Text from the server (certificate names, alert details) may hold terminal escape sequences:
+// control bytes are shown as '?' so a hostile certificate cannot rewrite the operator's screen.
+std::string printable(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return out;
+}
+
 std::string pad(std::string_view s, std::size_t width) {
   std::string out(s);
   if (out.size() < width) out.append(width - out.size(), ' ');
@@ -213,7 +222,8 @@ std::string render_text(const Report& r, bool colour) {
            (v.offered ? "offered      " : "not offered  ") + v.detail + "\n";
   }
   if (!r.suites.empty()) {
-    o += "\n" + std::string(bold) + "Cipher suites (server's order)" + std::string(reset) + "\n";
+    o += "\n" + std::string(bold) + "Cipher suites (in the order the server chose them)" +
+         std::string(reset) + "\n";
     for (const auto& s : r.suites)
       o += "  " + pad(version_name(s.version), 9) + pad(s.name, 46) + s.key_exchange + "\n";
   }
@@ -235,7 +245,7 @@ std::string render_text(const Report& r, bool colour) {
       }
       const std::string sev = pad(severity_name(f.severity), 8);
       o += "  " + (colour ? std::string(colour_of(f.severity)) + sev + std::string(reset) : sev) +
-           " " + pad(f.title, 40) + " " + f.evidence + "\n";
+           " " + pad(printable(f.title), 40) + " " + printable(f.evidence) + "\n";
       if (!f.remedy.empty() && f.severity >= Severity::low)
         o += "           fix: " + f.remedy + "\n";
     }

@@ -25,9 +25,9 @@ namespace bulwark::scan {
 
 namespace {
 
-constexpr std::string_view all_checks[] = {"protocols",  "ciphers",     "certificate",
-                                           "heartbleed", "compression", "renegotiation",
-                                           "fallback",   "ems"};
+constexpr std::string_view all_checks[] = {
+    "protocols", "ciphers", "certificate", "heartbleed", "compression", "renegotiation",
+    "fallback",  "ems",     "ocsp",        "resumption", "alpn"};
 
 constexpr std::uint16_t ssl2 = 0x0002, ssl3 = 0x0300, tls10 = 0x0301, tls11 = 0x0302,
                         tls12 = 0x0303, tls13 = 0x0304;
@@ -342,6 +342,33 @@ struct Scan {
                                                    : key_exchange_of(*p, info);
       accepted.push_back(std::move(s));
     }
+    // Whose order is it? Offer the first two choices reversed: a server that enforces its own
+    // preference picks the same suite again.
+    if (accepted.size() >= 2 && wants("ciphers")) {
+      HelloBuilder h = hello_for(version);
+      h.suites = {static_cast<std::uint16_t>(accepted[1].id),
+                  static_cast<std::uint16_t>(accepted[0].id)};
+      if (version == ssl3) h.suites.push_back(empty_renegotiation_scsv);
+      auto p = probe(h);
+      if (p && p->reply.hello && p->reply.hello->version == version) {
+        const bool server_order = p->reply.hello->cipher_suite == accepted[0].id;
+        add({"cipher_order." + std::string(version == tls13   ? "tls13"
+                                           : version == tls12 ? "tls12"
+                                           : version == tls11 ? "tls11"
+                                           : version == tls10 ? "tls10"
+                                                              : "ssl3"),
+             "ciphers",
+             version_name(version) + (server_order ? ": server's order" : ": client's order"),
+             Severity::info,
+             server_order
+                 ? "the server keeps its own preference"
+                 : "the server follows the client's order (the list is the order of our offer)",
+             server_order || version == tls13
+                 ? ""
+                 : "prefer the server's order: nginx `ssl_prefer_server_ciphers on;`, Apache "
+                   "`SSLHonorCipherOrder on`"});
+      }
+    }
     std::lock_guard lock(mutex);
     suites.insert(suites.end(), accepted.begin(), accepted.end());
   }
@@ -503,7 +530,45 @@ struct Scan {
            secure ? ""
                   : "upgrade the TLS library; RFC 5746 fixes the renegotiation prefix attack"});
     }
+    if (wants("ocsp") && v != ssl3) {
+      const bool stapled = p->reply.certificate_status;
+      add({"ocsp", "features", stapled ? "OCSP stapling" : "no OCSP stapling", Severity::info,
+           stapled ? "a CertificateStatus message came with the certificate"
+                   : "status_request offered; no stapled response",
+           stapled
+               ? ""
+               : "staple OCSP responses: nginx `ssl_stapling on;`, Apache `SSLUseStapling on`"});
+    }
+    if (wants("resumption") && v != ssl3) {
+      const bool tickets = sh.has(static_cast<std::uint16_t>(E::session_ticket));
+      const bool ids = !sh.session_id.empty();
+      add({"resumption", "features", "session resumption (" + version_name(v) + ")", Severity::info,
+           std::string("session IDs: ") + (ids ? "assigned" : "none") +
+               "; session tickets (RFC 5077): " + (tickets ? "offered" : "not offered"),
+           ""});
+    }
     if (wants("heartbleed")) heartbleed(*p, v);
+  }
+
+  // ALPN through a full handshake with bulwark's engine (the protocol comes in TLS 1.3's
+  // encrypted extensions).
+  void alpn_check() {
+    if (!offered(tls12) && !offered(tls13)) {
+      add({"alpn", "features", "ALPN: not applicable", Severity::ok,
+           "the engine speaks TLS 1.2 and 1.3 only", ""});
+      return;
+    }
+    EngineOptions eo{sni, {"h2", "http/1.1"}, options.timeout};
+    auto info = engine_handshake(endpoint, eo);
+    if (!info) {
+      add({"alpn", "features", "ALPN: handshake failed", Severity::info, info.error().message(),
+           ""});
+      return;
+    }
+    add({"alpn", "features", "ALPN", Severity::info,
+         info->alpn.empty() ? "no protocol chosen from h2, http/1.1"
+                            : "chose " + info->alpn + " from h2, http/1.1",
+         ""});
   }
 
   void heartbleed(ProbeResult& p, std::uint16_t v) {
@@ -646,9 +711,20 @@ struct Scan {
         }
       }
     }
+    std::string via = "plaintext handshake";
+    if (chain_der.empty() && offered(tls13)) {
+      // TLS 1.3 encrypts the Certificate: a full handshake with bulwark's engine shows it.
+      auto info = engine_handshake(endpoint, {sni, {}, options.timeout});
+      if (info)
+        for (const auto& c : info->peer_certificates) {
+          auto der = c.der();
+          chain_der.emplace_back(der.begin(), der.end());
+        }
+      via = "TLS 1.3 handshake";
+    }
     if (chain_der.empty()) {
       add({"certificate", "certificate", "certificate not examined", Severity::info,
-           "no plaintext Certificate message (TLS 1.3-only or anonymous server)", ""});
+           "no certificate seen (anonymous suites only, or the handshake failed)", ""});
       return;
     }
     std::vector<crypto::Certificate> chain;
@@ -679,7 +755,8 @@ struct Scan {
       auto trusted = store->verify(leaf, intermediates, {});
       add({"certificate.trust", "certificate", trusted ? "chain trusted" : "chain not trusted",
            trusted ? Severity::ok : Severity::high,
-           trusted ? std::to_string(chain.size()) + " certificate(s) sent, path to an anchor"
+           trusted ? std::to_string(chain.size()) + " certificate(s) sent (" + via +
+                         "), path to an anchor"
                    : trusted.error().message(),
            trusted ? ""
                    : "serve the full chain from a publicly trusted CA (nginx "
@@ -772,11 +849,13 @@ Result<Report> scan(const ScanOptions& options) {
   }
   // 3. The checks that each need a connection of their own.
   std::vector<std::function<void()>> tasks;
-  if (s.wants("heartbleed") || s.wants("ems") || s.wants("renegotiation"))
+  if (s.wants("heartbleed") || s.wants("ems") || s.wants("renegotiation") || s.wants("ocsp") ||
+      s.wants("resumption"))
     tasks.emplace_back([&] { s.features_probe(); });
   if (s.wants("compression")) tasks.emplace_back([&] { s.compression_probe(); });
   if (s.wants("fallback")) tasks.emplace_back([&] { s.fallback_probe(); });
   if (s.wants("certificate")) tasks.emplace_back([&] { s.certificate_check(); });
+  if (s.wants("alpn")) tasks.emplace_back([&] { s.alpn_check(); });
   run_parallel(tasks.size(), options.concurrency, [&](std::size_t i) { tasks[i](); });
   if (s.wants("protocols")) s.protocol_findings();
   if (s.wants("ciphers")) s.cipher_findings();

@@ -3,7 +3,8 @@
 # openssl s_server with default settings (nothing above LOW, exit 0); openssl s_server
 # configured weakly (TLS 1.0 only, every suite at security level 0, TLS 1.3 off, compression
 # on request) where each weakness it has is found and what it lacks is not; bulwark serve's
-# defaults (nothing above LOW); gnutls-serv with a weak priority string. Every --json document
+# defaults (nothing above LOW); a TLS 1.3-only s_server (certificate and ALPN through the
+# engine); gnutls-serv with a weak priority string. Every --json document
 # is checked against docs/scan-schema.json. Usage: scan.sh BULWARK
 set -uo pipefail
 bulwark=$(realpath "$1")
@@ -200,6 +201,50 @@ if scan 4 "openssl s_server weak" "127.0.0.1:$port" --cacert "$CA" --sni localho
   expect cipher.export OK "weak"
   expect certificate.trust OK "weak"
   cp "$tmp/out" "$tmp/weak.json"
+fi
+kill "$spid" 2>/dev/null
+
+# --- openssl s_server, TLS 1.3 only: the certificate is seen through bulwark's engine, ALPN too.
+port=$(free_port)
+timeout 120 openssl s_server -accept "$port" -cert "$tmp/server.crt" -key "$tmp/server.key" -www -quiet \
+  -tls1_3 -alpn http/1.1 <&3 >"$tmp/tls13.out" 2>"$tmp/tls13.err" &
+pids+=($!)
+spid=$!
+wait_port "$port" || bad "TLS 1.3 openssl s_server did not start" "$tmp/tls13.err"
+if scan 0 "openssl s_server TLS 1.3 only" "127.0.0.1:$port" --cacert "$CA" --sni localhost --json; then
+  valid_json "tls13"
+  nothing_above_low "TLS 1.3 only"
+  expect certificate.trust OK "TLS 1.3 only"
+  grep -q 'TLS 1.3 handshake' "$tmp/out" && ok || bad "TLS 1.3 only: chain not from the engine" "$tmp/out"
+  grep -q 'chose http/1.1' "$tmp/out" && ok || bad "TLS 1.3 only: ALPN" "$tmp/out"
+  expect protocol.tls13 OK "TLS 1.3 only"
+  expect heartbleed OK "TLS 1.3 only"
+fi
+kill "$spid" 2>/dev/null
+
+# --- gnutls-serv with a weak priority string: TLS 1.0/1.1, RC4, 3DES, no EMS, no TLS 1.3.
+port=$(free_port)
+timeout 120 gnutls-serv --port "$port" --x509certfile "$tmp/server.crt" --x509keyfile "$tmp/server.key" \
+  --priority 'NORMAL:-VERS-TLS1.3:+VERS-TLS1.0:+VERS-TLS1.1:+3DES-CBC:+ARCFOUR-128:%NO_SESSION_HASH' \
+  <&3 >"$tmp/gnutls.out" 2>"$tmp/gnutls.err" &
+pids+=($!)
+spid=$!
+wait_port "$port" || bad "gnutls-serv did not start" "$tmp/gnutls.err"
+if scan 3 "gnutls-serv weak" "127.0.0.1:$port" --cacert "$CA" --sni localhost --json; then
+  valid_json "gnutls"
+  expect protocol.tls10 MEDIUM "gnutls"
+  expect protocol.tls11 MEDIUM "gnutls"
+  expect protocol.tls13 LOW "gnutls"
+  expect cipher.rc4 HIGH "gnutls"
+  expect sweet32 MEDIUM "gnutls"
+  expect ems LOW "gnutls"
+  expect fallback_scsv OK "gnutls"
+  expect renegotiation.secure OK "gnutls"
+  expect cipher.export OK "gnutls"
+  expect cipher.null OK "gnutls"
+  expect protocol.sslv3 OK "gnutls"
+  expect heartbleed OK "gnutls"
+  expect crime OK "gnutls"
 fi
 kill "$spid" 2>/dev/null
 

@@ -68,6 +68,15 @@ TEST(ScanReport, ColourOnlyWhenAsked) {
   EXPECT_NE(plain.find("Grade C"), std::string::npos);
 }
 
+TEST(ScanReport, ServerTextCannotEscapeTheTerminal) {
+  Report r = with({Severity::info});
+  r.findings[0].evidence = "CN=evil\x1b]0;owned\x07\nname";
+  const std::string plain = render_text(r, false);
+  EXPECT_EQ(plain.find('\x1b'), std::string::npos);
+  EXPECT_EQ(plain.find('\x07'), std::string::npos);
+  EXPECT_NE(plain.find("CN=evil?]0;owned??name"), std::string::npos);
+}
+
 TEST(ScanReport, VersionNames) {
   EXPECT_EQ(version_name(0x0002), "SSL 2.0");
   EXPECT_EQ(version_name(0x0300), "SSL 3.0");

@@ -84,6 +84,8 @@ TEST(ScanScanner, HeartbleedServerIsCritical) {
   for (const auto& s : r->suites)
     if (s.version == 0x0303) tls12.push_back(s.id);
   EXPECT_EQ(tls12, (std::vector<std::uint32_t>{0x009c, 0x002f, 0x0035, 0x000a}));
+  ASSERT_NE(find(*r, "cipher_order.tls12"), nullptr);
+  EXPECT_NE(find(*r, "cipher_order.tls12")->evidence.find("keeps its own"), std::string::npos);
 }
 
 TEST(ScanScanner, PatchedHeartbeatServerIsNotReported) {

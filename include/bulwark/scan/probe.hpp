@@ -12,6 +12,7 @@
 
 #include "bulwark/result.hpp"
 #include "bulwark/scan/reply.hpp"
+#include "bulwark/tls/connection.hpp"
 #include "bulwark/wire.hpp"
 
 namespace bulwark::scan {
@@ -69,5 +70,17 @@ struct ProbeResult {
 // everything the server does after accepting is in the result.
 Result<ProbeResult> run_probe(const Endpoint& endpoint, wire::Bytes hello,
                               std::chrono::milliseconds timeout, bool sslv2 = false);
+
+// A complete handshake with bulwark's own engine (TLS 1.2 / 1.3), for what the plaintext probes
+// cannot see: a TLS 1.3 server's certificate chain, the ALPN protocol chosen. The chain is NOT
+// verified here (the scanner verifies and reports it itself). `server_name` is sent as SNI
+// unless it is an IP literal. Failing to connect is an error; a failed handshake is the
+// engine's error.
+struct EngineOptions {
+  std::string server_name;
+  std::vector<std::string> alpn;
+  std::chrono::milliseconds timeout{5000};
+};
+Result<tls::SessionInfo> engine_handshake(const Endpoint& endpoint, const EngineOptions& options);
 
 }  // namespace bulwark::scan
