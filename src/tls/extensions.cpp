@@ -1,5 +1,7 @@
 #include "bulwark/tls/extensions.hpp"
 
+#include "bulwark/crypto/hostname.hpp"
+
 #include <array>
 
 namespace bulwark::tls {
@@ -192,10 +194,12 @@ Result<ServerName> ServerName::decode(wire::Bytes body) noexcept {
   BW_ASSIGN(wire::Bytes host, list.prefixed_bytes<2>(1, 0xffff));
   if (!list.empty()) return Error(Errc::illegal_parameter, "server_name: more than one name");
   // RFC 6066 §3: HostName is ASCII without a trailing dot; IPv4 and IPv6 literals are not
-  // permitted.
-  if (!is_valid_sni_host_name(as_string(host)))
+  // permitted (but tolerated, flagged, see the header).
+  const std::string_view name = as_string(host);
+  if (crypto::parse_ip_literal(name)) return ServerName{name, true};
+  if (!is_valid_sni_host_name(name))
     return Error(Errc::illegal_parameter, "server_name: not a DNS host name");
-  return ServerName{as_string(host)};
+  return ServerName{name};
 }
 
 void ServerName::encode(wire::Writer& w) const noexcept {

@@ -186,7 +186,7 @@ Status Server12::on_client_hello(const HandshakeMessage& m) {
   }
   conn_.info.extended_master_secret = ems;
   BW_ASSIGN(auto sn, ch.extensions.get<ServerName>());
-  if (sn) sni_ = std::string(sn->host_name);
+  if (sn && !sn->address_literal) sni_ = std::string(sn->host_name);
   BW_ASSIGN(auto alpn, ch.extensions.get<AlpnProtocols>());
   if (alpn && !cfg_->alpn.empty()) {
     for (const auto& p : cfg_->alpn) {

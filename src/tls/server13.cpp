@@ -268,7 +268,7 @@ Status Server13::on_client_hello(const HandshakeMessage& m, bool second) {
     client_random_ = ch.random;
     session_id_.assign(ch.legacy_session_id.begin(), ch.legacy_session_id.end());
     BW_ASSIGN(auto sn, ch.extensions.get<ServerName>());
-    if (sn) sni_ = std::string(sn->host_name);
+    if (sn && !sn->address_literal) sni_ = std::string(sn->host_name);
   }
   BW_ASSIGN(auto modes, ch.extensions.get<PskKeyExchangeModes>());
   client_psk_dhe_ = modes && modes->modes.contains(PskKeyExchangeMode::psk_dhe_ke);

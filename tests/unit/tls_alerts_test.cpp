@@ -38,6 +38,7 @@ struct HelloSpec {
   bool psk_without_modes = false;
   bool ems = false;  // TLS 1.2 extensions, for ClientHellos that negotiate TLS 1.2
   bool renegotiation_info = false;
+  std::string server_name = "leaf.example.com";
 };
 
 V build_client_hello(const HelloSpec& h) {
@@ -64,7 +65,7 @@ V build_client_hello(const HelloSpec& h) {
   wire::Writer w;
   write_handshake(w, HandshakeType::client_hello, [&](wire::Writer& body) {
     ch.encode(body, [&](ExtensionsWriter& ext) {
-      ext.add(ServerName{"leaf.example.com"});
+      ext.add(ServerName{h.server_name});
       if (h.versions)
         ext.add(SupportedVersionsClientHello{ValueList<ProtocolVersion>(*h.versions)});
       if (h.groups) ext.add(SupportedGroups{ValueList<NamedGroup>(*h.groups)});
@@ -124,6 +125,23 @@ TEST(TlsAlerts, WellFormedHandBuiltHelloIsAccepted) {
   auto s = Connection::server(test::server_config(pki())).value();
   ASSERT_TRUE(s.feed(record(ContentType::handshake, build_client_hello({}))));
   EXPECT_FALSE(s.pending_output().empty());
+}
+
+// RFC 6066 §3 forbids address literals in server_name, but clients send them (wrk, older Java
+// and Python): like OpenSSL and nginx, the server ignores such a name instead of failing.
+TEST(TlsAlerts, AddressLiteralServerNameIsIgnored) {
+  for (const char* literal : {"127.0.0.1", "::1"}) {
+    HelloSpec spec;
+    spec.server_name = literal;
+    auto s = Connection::server(test::server_config(pki())).value();
+    ASSERT_TRUE(s.feed(record(ContentType::handshake, build_client_hello(spec)))) << literal;
+    EXPECT_FALSE(s.pending_output().empty());
+    EXPECT_EQ(s.info().server_name, "") << literal;
+  }
+  HelloSpec dotted;
+  dotted.server_name = "leaf.example.com.";
+  EXPECT_EQ(server_alert(record(ContentType::handshake, build_client_hello(dotted))),
+            AlertDescription::illegal_parameter);
 }
 
 // RFC 8446 §4.2.1: no version in common is protocol_version.

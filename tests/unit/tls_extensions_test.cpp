@@ -287,12 +287,18 @@ TEST(TlsExtensions, ServerNameRejectsIpLiteralsAndTrailingDots) {
     }
     return b;
   };
-  // RFC 6066 §3: no IPv4 / IPv6 literals, no trailing dot.
-  const std::array<std::string_view, 10> bad_names = {
-      "192.0.2.1",    "10.1",         "0x7f.1", "::1", "[2001:db8::1]",
-      "example.com.", ".example.com", "a..b",   "a b", std::string_view("a\0b", 3)};
+  // RFC 6066 §3: no IPv4 / IPv6 literals, no trailing dot. Real address literals decode,
+  // flagged, so that a server can ignore them; anything else that is not a DNS name is refused.
+  const std::array<std::string_view, 7> bad_names = {
+      "10.1", "0x7f.1", "example.com.", ".example.com", "a..b", "a b", std::string_view("a\0b", 3)};
   for (std::string_view bad : bad_names)
     EXPECT_EQ(decode_error<ServerName>(encode_raw(bad)), Errc::illegal_parameter) << bad;
+  for (std::string_view literal : {"192.0.2.1", "::1", "2001:db8::1", "[2001:db8::1]"}) {
+    auto sn = ServerName::decode(encode_raw(literal));
+    ASSERT_TRUE(sn) << literal;
+    EXPECT_TRUE(sn->address_literal) << literal;
+  }
+  EXPECT_FALSE(ServerName::decode(encode_raw("localhost"))->address_literal);
   EXPECT_TRUE(ServerName::decode(encode_raw("xn--bcher-kva.example")));
   EXPECT_TRUE(ServerName::decode(encode_raw("1.example.com")));
   EXPECT_TRUE(ServerName::decode(encode_raw("localhost")));

@@ -177,6 +177,10 @@ bool is_valid_sni_host_name(std::string_view host) noexcept;
 struct ServerName {
   static constexpr ExtensionType type = ExtensionType::server_name;
   std::string_view host_name;
+  // RFC 6066 §3 forbids IP literals here, yet clients such as wrk and older Java and Python
+  // send them for https://ADDRESS/ URLs. They decode (a server ignores them, as OpenSSL and
+  // nginx do) with this flag set; any other malformed name is illegal_parameter.
+  bool address_literal = false;
 
   static Result<ServerName> decode(wire::Bytes body) noexcept;
   void encode(wire::Writer& w) const noexcept;
