@@ -27,7 +27,7 @@ namespace {
 
 constexpr std::string_view all_checks[] = {
     "protocols", "ciphers", "certificate", "heartbleed", "compression", "renegotiation",
-    "fallback",  "ems",     "ocsp",        "resumption", "alpn"};
+    "fallback",  "ems",     "ocsp",        "resumption", "alpn",        "ccs"};
 
 constexpr std::uint16_t ssl2 = 0x0002, ssl3 = 0x0300, tls10 = 0x0301, tls11 = 0x0302,
                         tls12 = 0x0303, tls13 = 0x0304;
@@ -643,6 +643,89 @@ struct Scan {
     }
   }
 
+  // What the server answers next, ignoring anything but alerts: the alert's description, or
+  // nothing when it closed (`closed`) or stayed silent until the deadline.
+  static std::optional<std::uint8_t> next_alert(Socket& socket, Clock::time_point deadline,
+                                                bool& closed) {
+    closed = false;
+    std::vector<std::uint8_t> pending;
+    std::uint8_t buf[4096];
+    std::size_t seen = 0;
+    for (;;) {
+      auto n = socket.receive(buf, deadline);
+      if (!n || *n == 0) {
+        closed = n.ok();
+        return std::nullopt;
+      }
+      seen += *n;
+      if (seen > 64 * 1024) return std::nullopt;  // a bound on what we read here
+      pending.insert(pending.end(), buf, buf + *n);
+      wire::Reader r(pending);
+      while (r.remaining() >= 5) {
+        const std::uint8_t type = *r.u8();
+        (void)r.u16();
+        const std::uint16_t length = *r.u16();
+        if (r.remaining() < length) break;
+        auto body = *r.bytes(length);
+        if (type == static_cast<std::uint8_t>(tls::ContentType::alert) && body.size() >= 2)
+          return body[1];
+        pending.erase(pending.begin(), pending.begin() + 5 + length);
+        r = wire::Reader(pending);
+      }
+    }
+  }
+
+  // CCS injection (CVE-2014-0224): a ChangeCipherSpec before any key exchange must be refused
+  // with unexpected_message (RFC 5246 §7.1: CCS comes after the key exchange). A server that
+  // takes it switches to keys an attacker can compute; our next record then fails its MAC.
+  void ccs_probe() {
+    const std::uint16_t v = best_legacy();
+    if (v == 0) {
+      add({"ccs_injection", "vulnerabilities", "CCS injection: not applicable", Severity::ok,
+           "TLS 1.3 only", ""});
+      return;
+    }
+    auto p = probe(hello_for(v));
+    if (!p || !p->reply.server_hello_done || !p->socket.open()) {
+      add({"ccs_injection", "vulnerabilities", "CCS injection: inconclusive", Severity::info,
+           p ? describe(*p) : "connection failed", ""});
+      return;
+    }
+    const auto deadline = [&] {
+      return Clock::now() +
+             std::min<std::chrono::milliseconds>(options.timeout, std::chrono::milliseconds(2000));
+    };
+    static constexpr std::uint8_t ccs[] = {1};
+    bool closed = false;
+    std::optional<std::uint8_t> alert;
+    if (p->socket.send_all(plaintext_record(20, v, ccs), deadline()))
+      alert = next_alert(p->socket, deadline(), closed);
+    else
+      closed = true;
+    if (!alert && !closed) {
+      // Silence: send a record as if protected under the injected keys.
+      std::array<std::uint8_t, 32> junk{};
+      (void)crypto::SystemRandom::instance().fill(junk);
+      if (p->socket.send_all(plaintext_record(21, v, junk), deadline()))
+        alert = next_alert(p->socket, deadline(), closed);
+      if (alert && (*alert == 20 || *alert == 21)) {
+        add({"ccs_injection", "vulnerabilities", "CCS injection (CVE-2014-0224)", Severity::high,
+             "an early ChangeCipherSpec was accepted; the next record got " + alert_text(*alert),
+             "upgrade OpenSSL (1.0.1h, 1.0.0m, 0.9.8za or later) and restart the service"});
+        return;
+      }
+    }
+    if ((alert && *alert == 10) || closed) {
+      add({"ccs_injection", "vulnerabilities", "no CCS injection", Severity::ok,
+           alert ? "an early ChangeCipherSpec got alert unexpected_message"
+                 : "an early ChangeCipherSpec closed the connection",
+           ""});
+      return;
+    }
+    add({"ccs_injection", "vulnerabilities", "CCS injection: inconclusive", Severity::info,
+         alert ? "an early ChangeCipherSpec got " + alert_text(*alert) : "no answer in time", ""});
+  }
+
   void compression_probe() {
     const std::uint16_t v = best_legacy();
     if (v == 0) {
@@ -856,6 +939,7 @@ Result<Report> scan(const ScanOptions& options) {
   if (s.wants("fallback")) tasks.emplace_back([&] { s.fallback_probe(); });
   if (s.wants("certificate")) tasks.emplace_back([&] { s.certificate_check(); });
   if (s.wants("alpn")) tasks.emplace_back([&] { s.alpn_check(); });
+  if (s.wants("ccs")) tasks.emplace_back([&] { s.ccs_probe(); });
   run_parallel(tasks.size(), options.concurrency, [&](std::size_t i) { tasks[i](); });
   if (s.wants("protocols")) s.protocol_findings();
   if (s.wants("ciphers")) s.cipher_findings();

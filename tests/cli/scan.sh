@@ -156,6 +156,7 @@ if scan 0 "openssl s_server defaults" "127.0.0.1:$port" --cacert "$CA" --sni loc
   expect ems OK "defaults"
   expect certificate.trust OK "defaults"
   expect certificate.hostname OK "defaults"
+  expect ccs_injection OK "defaults"
   cp "$tmp/out" "$tmp/defaults.json"
 fi
 # The human table: sections, no colour when not a terminal, the grade and the time.
@@ -245,6 +246,7 @@ if scan 3 "gnutls-serv weak" "127.0.0.1:$port" --cacert "$CA" --sni localhost --
   expect protocol.sslv3 OK "gnutls"
   expect heartbleed OK "gnutls"
   expect crime OK "gnutls"
+  expect ccs_injection OK "gnutls"
 fi
 kill "$spid" 2>/dev/null
 

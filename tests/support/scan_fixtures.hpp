@@ -7,6 +7,8 @@
 //   - LegacyServer{.sslv2 = true}: an OpenSSL 0.9.6d-like server (the Slapper worm's target)
 //     that answers an SSLv2 CLIENT-HELLO with a SERVER-HELLO and speaks SSL 3.0 / TLS 1.0 with
 //     RC4, 3DES and EXPORT suites, no extensions.
+//   - LegacyServer{.ccs_injection = true}: takes a ChangeCipherSpec before the key exchange
+//     (CVE-2014-0224) and then fails the next record's MAC, as vulnerable OpenSSL did.
 // Each connection is handled on its own thread; the server stops (and joins) on destruction.
 #pragma once
 
@@ -32,8 +34,9 @@
 namespace bulwark::test {
 
 struct LegacyOptions {
-  bool heartbleed = false;  // answer over-claimed heartbeats with the claimed length
-  bool sslv2 = false;       // 0.9.6d: SSLv2 + SSLv3 + TLS 1.0, old suites, no extensions
+  bool heartbleed = false;     // answer over-claimed heartbeats with the claimed length
+  bool sslv2 = false;          // 0.9.6d: SSLv2 + SSLv3 + TLS 1.0, old suites, no extensions
+  bool ccs_injection = false;  // accept a ChangeCipherSpec before the key exchange
   std::vector<std::uint8_t> certificate_der;
 };
 
@@ -235,12 +238,21 @@ class LegacyServer {
     hs.u8(14);
     hs.u24(0);
     send_all(fd, scan::plaintext_record(22, version, hs.data()));
-    // After ServerHelloDone: answer heartbeats (the whole point), ignore anything else.
+    // After ServerHelloDone: answer heartbeats (the whole point) and early ChangeCipherSpecs.
+    bool ccs_accepted = false;
     for (;;) {
       if (!read_exact(fd, header, 5)) return;
       const std::size_t n = static_cast<std::size_t>(header[3] << 8 | header[4]);
       std::vector<std::uint8_t> body(n);
       if (!read_exact(fd, body.data(), n)) return;
+      if (header[0] == 20) {
+        // An early ChangeCipherSpec: the CVE-2014-0224 fix refuses it; the bug took it and
+        // then failed the MAC of whatever came next.
+        if (!options_.ccs_injection) return send_alert(fd, version, 10);
+        ccs_accepted = true;
+        continue;
+      }
+      if (ccs_accepted) return send_alert(fd, version, 20);
       if (header[0] != 24 || !heartbeat || n < 3 || body[0] != 1) continue;
       const std::size_t claimed = static_cast<std::size_t>(body[1] << 8 | body[2]);
       // RFC 6520 §4: a request whose payload_length exceeds the record is silently discarded;

@@ -1,6 +1,7 @@
 // Whole scans against the test-only fixtures (tests/support/scan_fixtures.hpp): a
 // Heartbleed-vulnerable server and an SSLv2-speaking OpenSSL 0.9.6d look-alike are CRITICAL;
-// the patched server is not reported for Heartbleed; nothing a server lacks is reported.
+// the patched server is not reported for Heartbleed; a server that takes an early
+// ChangeCipherSpec is HIGH; nothing a server lacks is reported.
 #include <gtest/gtest.h>
 
 #include "bulwark/scan/scanner.hpp"
@@ -129,6 +130,24 @@ TEST(ScanScanner, Sslv2ServerIsCritical) {
   for (const auto& s : r->suites)
     rc4_md5 |= s.version == 0x0002 && s.id == 0x010080;
   EXPECT_TRUE(rc4_md5);
+}
+
+TEST(ScanScanner, CcsInjection) {
+  Fixture fx;
+  {
+    test::LegacyServer server({.ccs_injection = true, .certificate_der = fx.leaf_der()});
+    auto r = scan(fx.options(server.port(), {"ccs"}));
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_EQ(severity_of(*r, "ccs_injection"), Severity::high);
+    EXPECT_EQ(r->exit_status(), 3);
+  }
+  {
+    test::LegacyServer server({.certificate_der = fx.leaf_der()});
+    auto r = scan(fx.options(server.port(), {"ccs"}));
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_EQ(severity_of(*r, "ccs_injection"), Severity::ok);
+    EXPECT_NE(find(*r, "ccs_injection")->evidence.find("unexpected_message"), std::string::npos);
+  }
 }
 
 TEST(ScanScanner, UnreachableTargetIsAnError) {
