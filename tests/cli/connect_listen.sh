@@ -6,9 +6,18 @@ set -uo pipefail
 bulwark=$(realpath "$1")
 tmp=$(mktemp -d)
 pids=()
+# Stops PID and its children: `timeout` passes SIGTERM on to the command it runs, but a
+# SIGKILL would orphan that command (holding ctest's output pipe open).
+stop_tree() {
+  kill -TERM "$1" 2>/dev/null || return 0
+  local i
+  for ((i = 0; i < 20; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done
+  pkill -9 -P "$1" 2>/dev/null
+  kill -9 "$1" 2>/dev/null
+}
 cleanup() {
   local p
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do stop_tree "$p"; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
   exec 3>&-
   rm -rf "$tmp"
@@ -67,7 +76,7 @@ wait_pid() {  # wait_pid PID SECONDS: its exit status in $st (124 when it had to
     fi
     sleep 0.05
   done
-  kill -9 "$1" 2>/dev/null
+  stop_tree "$1"
   wait "$1" 2>/dev/null
   st=124
 }
