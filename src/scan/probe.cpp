@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -185,7 +186,7 @@ Result<ProbeResult> run_probe(const Endpoint& endpoint, wire::Bytes hello,
   return out;
 }
 
-Result<tls::SessionInfo> engine_handshake(const Endpoint& endpoint, const EngineOptions& options) {
+Result<EngineResult> engine_handshake(const Endpoint& endpoint, const EngineOptions& options) {
   const auto deadline = Clock::now() + options.timeout;
   auto config = std::make_shared<tls::ClientConfig>();
   // The scanner reports on the chain itself; the engine must not stop at a bad one.
@@ -216,10 +217,38 @@ Result<tls::SessionInfo> engine_handshake(const Endpoint& endpoint, const Engine
       return std::move(fed).error();
     }
   }
-  tls::SessionInfo info = conn.info();
+  EngineResult result;
+  result.info = conn.info();
+  if (!options.http_host.empty()) {
+    const std::string request = "GET / HTTP/1.1\r\nHost: " + options.http_host +
+                                "\r\nUser-Agent: bulwark-scan\r\nConnection: close\r\n\r\n";
+    BW_TRY(conn.send(wire::as_bytes(request)));
+    // The head only: bounded, and whatever body follows is left unread.
+    constexpr std::size_t max_head = 16 * 1024;
+    std::string& head = result.http_head;
+    while (head.find("\r\n\r\n") == std::string::npos && head.size() < max_head) {
+      if (conn.wants_write()) {
+        const wire::Bytes out = conn.pending_output();
+        BW_TRY(s.send_all(out, deadline));
+        conn.consume_output(out.size());
+      }
+      const wire::Bytes data = conn.peek();
+      if (!data.empty()) {
+        const std::size_t take = std::min(data.size(), max_head - head.size());
+        head.append(reinterpret_cast<const char*>(data.data()), take);
+        conn.consume(data.size());
+        continue;
+      }
+      if (conn.state() != tls::State::established) break;
+      auto n = s.receive(buf, deadline);
+      if (!n || *n == 0) break;
+      if (!conn.feed(wire::Bytes(buf, *n))) break;
+    }
+    if (const auto end = head.find("\r\n\r\n"); end != std::string::npos) head.resize(end + 4);
+  }
   (void)conn.close();
   (void)s.send_all(conn.pending_output(), deadline);
-  return info;
+  return result;
 }
 
 }  // namespace bulwark::scan

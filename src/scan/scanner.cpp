@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <ctime>
 #include <functional>
 #include <map>
@@ -26,8 +27,8 @@ namespace bulwark::scan {
 namespace {
 
 constexpr std::string_view all_checks[] = {
-    "protocols", "ciphers", "certificate", "heartbleed", "compression", "renegotiation",
-    "fallback",  "ems",     "ocsp",        "resumption", "alpn",        "ccs"};
+    "protocols", "ciphers", "certificate", "heartbleed", "compression", "renegotiation", "fallback",
+    "ems",       "ocsp",    "resumption",  "alpn",       "ccs",         "hsts"};
 
 constexpr std::uint16_t ssl2 = 0x0002, ssl3 = 0x0300, tls10 = 0x0301, tls11 = 0x0302,
                         tls12 = 0x0303, tls13 = 0x0304;
@@ -558,7 +559,7 @@ struct Scan {
            "the engine speaks TLS 1.2 and 1.3 only", ""});
       return;
     }
-    EngineOptions eo{sni, {"h2", "http/1.1"}, options.timeout};
+    EngineOptions eo{sni, {"h2", "http/1.1"}, options.timeout, {}};
     auto info = engine_handshake(endpoint, eo);
     if (!info) {
       add({"alpn", "features", "ALPN: handshake failed", Severity::info, info.error().message(),
@@ -566,8 +567,8 @@ struct Scan {
       return;
     }
     add({"alpn", "features", "ALPN", Severity::info,
-         info->alpn.empty() ? "no protocol chosen from h2, http/1.1"
-                            : "chose " + info->alpn + " from h2, http/1.1",
+         info->info.alpn.empty() ? "no protocol chosen from h2, http/1.1"
+                                 : "chose " + info->info.alpn + " from h2, http/1.1",
          ""});
   }
 
@@ -726,6 +727,48 @@ struct Scan {
          alert ? "an early ChangeCipherSpec got " + alert_text(*alert) : "no answer in time", ""});
   }
 
+  // HTTP Strict Transport Security (RFC 6797) on `GET /` over a full handshake.
+  void hsts_check() {
+    if (!offered(tls12) && !offered(tls13)) {
+      add({"hsts", "features", "HSTS: not checked", Severity::info,
+           "the engine speaks TLS 1.2 and 1.3 only", ""});
+      return;
+    }
+    EngineOptions eo{sni, {"http/1.1"}, options.timeout, sni.empty() ? endpoint.address_text : sni};
+    auto r = engine_handshake(endpoint, eo);
+    if (!r || r->http_head.rfind("HTTP/", 0) != 0) {
+      add({"hsts", "features", "HSTS: not an HTTP server", Severity::info,
+           r ? "no HTTP response to GET /" : r.error().message(), ""});
+      return;
+    }
+    std::string lower = r->http_head;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    constexpr std::string_view field = "\r\nstrict-transport-security:";
+    const auto at = lower.find(field);
+    const char* const remedy =
+        "send HSTS: nginx `add_header Strict-Transport-Security \"max-age=63072000\" always;`, "
+        "Apache `Header always set Strict-Transport-Security \"max-age=63072000\"`";
+    if (at == std::string::npos) {
+      add({"hsts", "features", "no HSTS", Severity::low,
+           "no Strict-Transport-Security header on GET /", remedy});
+      return;
+    }
+    auto value_start = at + field.size();
+    while (value_start < lower.size() && lower[value_start] == ' ')
+      ++value_start;
+    const std::string value =
+        r->http_head.substr(value_start, lower.find("\r\n", value_start) - value_start);
+    long max_age = -1;
+    if (const auto m = lower.find("max-age=", value_start);
+        m != std::string::npos && m < lower.find("\r\n", value_start))
+      max_age = std::strtol(lower.c_str() + m + 8, nullptr, 10);
+    // RFC 6797 §6.1.1: max-age is required; half a year is the common floor (preload lists).
+    const bool strong = max_age >= 15552000;
+    add({"hsts", "features", strong ? "HSTS" : "weak HSTS", strong ? Severity::ok : Severity::low,
+         "Strict-Transport-Security: " + value, strong ? "" : remedy});
+  }
+
   void compression_probe() {
     const std::uint16_t v = best_legacy();
     if (v == 0) {
@@ -797,9 +840,9 @@ struct Scan {
     std::string via = "plaintext handshake";
     if (chain_der.empty() && offered(tls13)) {
       // TLS 1.3 encrypts the Certificate: a full handshake with bulwark's engine shows it.
-      auto info = engine_handshake(endpoint, {sni, {}, options.timeout});
+      auto info = engine_handshake(endpoint, {sni, {}, options.timeout, {}});
       if (info)
-        for (const auto& c : info->peer_certificates) {
+        for (const auto& c : info->info.peer_certificates) {
           auto der = c.der();
           chain_der.emplace_back(der.begin(), der.end());
         }
@@ -940,6 +983,7 @@ Result<Report> scan(const ScanOptions& options) {
   if (s.wants("certificate")) tasks.emplace_back([&] { s.certificate_check(); });
   if (s.wants("alpn")) tasks.emplace_back([&] { s.alpn_check(); });
   if (s.wants("ccs")) tasks.emplace_back([&] { s.ccs_probe(); });
+  if (s.wants("hsts")) tasks.emplace_back([&] { s.hsts_check(); });
   run_parallel(tasks.size(), options.concurrency, [&](std::size_t i) { tasks[i](); });
   if (s.wants("protocols")) s.protocol_findings();
   if (s.wants("ciphers")) s.cipher_findings();

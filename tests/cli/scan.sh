@@ -157,6 +157,7 @@ if scan 0 "openssl s_server defaults" "127.0.0.1:$port" --cacert "$CA" --sni loc
   expect certificate.trust OK "defaults"
   expect certificate.hostname OK "defaults"
   expect ccs_injection OK "defaults"
+  expect hsts LOW "defaults (s_server -www sends no HSTS)"
   cp "$tmp/out" "$tmp/defaults.json"
 fi
 # The human table: sections, no colour when not a terminal, the grade and the time.
@@ -248,6 +249,31 @@ if scan 3 "gnutls-serv weak" "127.0.0.1:$port" --cacert "$CA" --sni localhost --
   expect crime OK "gnutls"
   expect ccs_injection OK "gnutls"
 fi
+kill "$spid" 2>/dev/null
+
+# --- HSTS: a python3 ssl server that sends Strict-Transport-Security.
+port=$(free_port)
+timeout 60 python3 -c '
+import socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[3]))); s.listen(16)
+while True:
+    c, _ = s.accept(); c.settimeout(5)
+    try:
+        t = ctx.wrap_socket(c, server_side=True); t.recv(4096)
+        t.sendall(b"HTTP/1.1 200 OK\r\nStrict-Transport-Security: max-age=63072000; includeSubDomains\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        t.close()
+    except Exception:
+        c.close()
+' "$tmp/server.crt" "$tmp/server.key" "$port" >"$tmp/py.out" 2>&1 &
+pids+=($!)
+spid=$!
+wait_port "$port" || bad "python HSTS server did not start" "$tmp/py.out"
+scan 0 "HSTS server" "127.0.0.1:$port" --cacert "$CA" --sni localhost --checks hsts --json &&
+  expect hsts OK "HSTS server" &&
+  { grep -q 'max-age=63072000' "$tmp/out" && ok || bad "HSTS evidence" "$tmp/out"; }
 kill "$spid" 2>/dev/null
 
 # --- bulwark serve, defaults: nothing above LOW.

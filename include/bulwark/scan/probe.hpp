@@ -80,7 +80,14 @@ struct EngineOptions {
   std::string server_name;
   std::vector<std::string> alpn;
   std::chrono::milliseconds timeout{5000};
+  // When set, after the handshake: `GET / HTTP/1.1` with this Host, and the response head is
+  // read (up to 16 KiB) into EngineResult::http_head.
+  std::string http_host;
 };
-Result<tls::SessionInfo> engine_handshake(const Endpoint& endpoint, const EngineOptions& options);
+struct EngineResult {
+  tls::SessionInfo info;
+  std::string http_head;  // through the blank line; empty when none was asked or none came
+};
+Result<EngineResult> engine_handshake(const Endpoint& endpoint, const EngineOptions& options);
 
 }  // namespace bulwark::scan
