@@ -193,6 +193,7 @@ Result<EngineResult> engine_handshake(const Endpoint& endpoint, const EngineOpti
   config->insecure_skip_verification = true;
   config->chain_cache = nullptr;
   config->alpn = options.alpn;
+  config->sessions = options.sessions;
   const std::string name =
       options.server_name.empty() ? endpoint.address_text : options.server_name;
   BW_ASSIGN(tls::Connection conn, tls::Connection::client(config, name));
@@ -218,6 +219,19 @@ Result<EngineResult> engine_handshake(const Endpoint& endpoint, const EngineOpti
     }
   }
   EngineResult result;
+  if (options.wait_for_session && options.sessions) {
+    while (options.sessions->size() == 0 && conn.state() == tls::State::established) {
+      if (conn.wants_write()) {
+        const wire::Bytes out = conn.pending_output();
+        BW_TRY(s.send_all(out, deadline));
+        conn.consume_output(out.size());
+      }
+      auto n = s.receive(buf, deadline);
+      if (!n || *n == 0) break;
+      if (!conn.feed(wire::Bytes(buf, *n))) break;
+      conn.consume(conn.peek().size());  // application data is not what we wait for
+    }
+  }
   result.info = conn.info();
   if (!options.http_host.empty()) {
     const std::string request = "GET / HTTP/1.1\r\nHost: " + options.http_host +

@@ -198,6 +198,13 @@ struct Scan {
     return h;
   }
 
+  EngineOptions engine_options() const {
+    EngineOptions eo;
+    eo.server_name = sni;
+    eo.timeout = options.timeout;
+    return eo;
+  }
+
   // One probe; a failed connection is remembered (the report says so) and yields nothing.
   std::optional<ProbeResult> probe(const HelloBuilder& hello) {
     std::array<std::uint8_t, 32> random{};
@@ -543,7 +550,8 @@ struct Scan {
     if (wants("resumption") && v != ssl3) {
       const bool tickets = sh.has(static_cast<std::uint16_t>(E::session_ticket));
       const bool ids = !sh.session_id.empty();
-      add({"resumption", "features", "session resumption (" + version_name(v) + ")", Severity::info,
+      add({"resumption.offered", "features", "session resumption (" + version_name(v) + ")",
+           Severity::info,
            std::string("session IDs: ") + (ids ? "assigned" : "none") +
                "; session tickets (RFC 5077): " + (tickets ? "offered" : "not offered"),
            ""});
@@ -559,7 +567,8 @@ struct Scan {
            "the engine speaks TLS 1.2 and 1.3 only", ""});
       return;
     }
-    EngineOptions eo{sni, {"h2", "http/1.1"}, options.timeout, {}};
+    EngineOptions eo = engine_options();
+    eo.alpn = {"h2", "http/1.1"};
     auto info = engine_handshake(endpoint, eo);
     if (!info) {
       add({"alpn", "features", "ALPN: handshake failed", Severity::info, info.error().message(),
@@ -727,6 +736,40 @@ struct Scan {
          alert ? "an early ChangeCipherSpec got " + alert_text(*alert) : "no answer in time", ""});
   }
 
+  // Resumption for real: a full handshake with bulwark's engine, then one offering the session
+  // (TLS 1.3 ticket, or TLS 1.2 ticket / session id) it left.
+  void resumption_check() {
+    if (!offered(tls12) && !offered(tls13)) return;
+    auto cache = std::make_shared<tls::SessionCache>();
+    const auto limit =
+        std::min<std::chrono::milliseconds>(options.timeout, std::chrono::milliseconds(2000));
+    EngineOptions eo = engine_options();
+    eo.timeout = limit;
+    eo.sessions = cache;
+    eo.wait_for_session = true;
+    auto first = engine_handshake(endpoint, eo);
+    if (!first) {
+      add({"resumption", "features", "resumption: handshake failed", Severity::info,
+           first.error().message(), ""});
+      return;
+    }
+    if (cache->size() == 0) {
+      add({"resumption", "features", "no session resumption", Severity::info,
+           "no ticket or session id to resume after a " +
+               version_name(static_cast<std::uint16_t>(first->info.version)) + " handshake",
+           ""});
+      return;
+    }
+    auto second = engine_handshake(endpoint, eo);
+    const bool resumed = second && second->info.resumed;
+    add({"resumption", "features", resumed ? "session resumption works" : "session not resumed",
+         Severity::info,
+         resumed ? version_name(static_cast<std::uint16_t>(second->info.version)) +
+                       " session resumed on a second connection"
+                 : (second ? "the server ran a full handshake again" : second.error().message()),
+         ""});
+  }
+
   // HTTP Strict Transport Security (RFC 6797) on `GET /` over a full handshake.
   void hsts_check() {
     if (!offered(tls12) && !offered(tls13)) {
@@ -734,7 +777,9 @@ struct Scan {
            "the engine speaks TLS 1.2 and 1.3 only", ""});
       return;
     }
-    EngineOptions eo{sni, {"http/1.1"}, options.timeout, sni.empty() ? endpoint.address_text : sni};
+    EngineOptions eo = engine_options();
+    eo.alpn = {"http/1.1"};
+    eo.http_host = sni.empty() ? endpoint.address_text : sni;
     auto r = engine_handshake(endpoint, eo);
     if (!r || r->http_head.rfind("HTTP/", 0) != 0) {
       add({"hsts", "features", "HSTS: not an HTTP server", Severity::info,
@@ -840,7 +885,7 @@ struct Scan {
     std::string via = "plaintext handshake";
     if (chain_der.empty() && offered(tls13)) {
       // TLS 1.3 encrypts the Certificate: a full handshake with bulwark's engine shows it.
-      auto info = engine_handshake(endpoint, {sni, {}, options.timeout, {}});
+      auto info = engine_handshake(endpoint, engine_options());
       if (info)
         for (const auto& c : info->info.peer_certificates) {
           auto der = c.der();
@@ -984,6 +1029,7 @@ Result<Report> scan(const ScanOptions& options) {
   if (s.wants("alpn")) tasks.emplace_back([&] { s.alpn_check(); });
   if (s.wants("ccs")) tasks.emplace_back([&] { s.ccs_probe(); });
   if (s.wants("hsts")) tasks.emplace_back([&] { s.hsts_check(); });
+  if (s.wants("resumption")) tasks.emplace_back([&] { s.resumption_check(); });
   run_parallel(tasks.size(), options.concurrency, [&](std::size_t i) { tasks[i](); });
   if (s.wants("protocols")) s.protocol_findings();
   if (s.wants("ciphers")) s.cipher_findings();

@@ -158,6 +158,8 @@ if scan 0 "openssl s_server defaults" "127.0.0.1:$port" --cacert "$CA" --sni loc
   expect certificate.hostname OK "defaults"
   expect ccs_injection OK "defaults"
   expect hsts LOW "defaults (s_server -www sends no HSTS)"
+  grep -q '"id": "resumption".*TLS 1.3 session resumed on a second connection' "$tmp/out" && ok ||
+    bad "defaults: TLS 1.3 resumption not seen" "$tmp/out"
   cp "$tmp/out" "$tmp/defaults.json"
 fi
 # The human table: sections, no colour when not a terminal, the grade and the time.

@@ -7,12 +7,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "bulwark/result.hpp"
 #include "bulwark/scan/reply.hpp"
 #include "bulwark/tls/connection.hpp"
+#include "bulwark/tls/session.hpp"
 #include "bulwark/wire.hpp"
 
 namespace bulwark::scan {
@@ -83,6 +85,11 @@ struct EngineOptions {
   // When set, after the handshake: `GET / HTTP/1.1` with this Host, and the response head is
   // read (up to 16 KiB) into EngineResult::http_head.
   std::string http_host;
+  // Sessions to offer and to keep (resumption); with `wait_for_session`, after the handshake
+  // the connection is read (within the time limit) until the cache holds a session: TLS 1.3
+  // tickets come after the handshake.
+  std::shared_ptr<tls::SessionCache> sessions = nullptr;
+  bool wait_for_session = false;
 };
 struct EngineResult {
   tls::SessionInfo info;
