@@ -1,7 +1,14 @@
 // The probe reply parser: plaintext TLS records (and SSL 2.0 framing) through wire::Reader.
 #include "bulwark/scan/reply.hpp"
 
+#include <openssl/core_names.h>
+#include <openssl/params.h>
+
 #include <algorithm>
+#include <string>
+#include <utility>
+
+#include "crypto/ossl.hpp"
 
 #include "bulwark/tls/types.hpp"
 
@@ -226,6 +233,49 @@ Status ReplyParser::on_message(std::uint8_t type, wire::Bytes body) {
     default:
       return Error(Errc::unexpected_message, "unexpected handshake message after ServerHello");
   }
+  return {};
+}
+
+namespace {
+
+// The primes of libcrypto's named DH groups, loaded once per process.
+const std::vector<std::pair<std::string_view, std::vector<std::uint8_t>>>& named_dh_primes() {
+  static const auto primes = [] {
+    std::vector<std::pair<std::string_view, std::vector<std::uint8_t>>> out;
+    for (std::string_view name : {"ffdhe2048", "ffdhe3072", "ffdhe4096", "ffdhe6144", "ffdhe8192",
+                                  "modp_1536", "modp_2048", "modp_3072", "modp_4096", "modp_6144",
+                                  "modp_8192", "dh_1024_160", "dh_2048_224", "dh_2048_256"}) {
+      crypto::ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "DH", nullptr));
+      if (!ctx || EVP_PKEY_paramgen_init(ctx.get()) <= 0) continue;
+      std::string group(name);
+      const OSSL_PARAM params[] = {
+          OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group.data(), 0),
+          OSSL_PARAM_construct_end()};
+      EVP_PKEY* raw = nullptr;
+      if (EVP_PKEY_CTX_set_params(ctx.get(), params) <= 0 ||
+          EVP_PKEY_paramgen(ctx.get(), &raw) <= 0)
+        continue;
+      crypto::ossl::PkeyPtr key(raw);
+      BIGNUM* p = nullptr;
+      if (EVP_PKEY_get_bn_param(key.get(), OSSL_PKEY_PARAM_FFC_P, &p) <= 0) continue;
+      std::unique_ptr<BIGNUM, crypto::ossl::Deleter<BN_free>> owned(p);
+      std::vector<std::uint8_t> bytes(static_cast<std::size_t>(BN_num_bytes(p)));
+      BN_bn2bin(p, bytes.data());
+      out.emplace_back(name, std::move(bytes));
+    }
+    ERR_clear_error();
+    return out;
+  }();
+  return primes;
+}
+
+}  // namespace
+
+std::string_view known_dh_group(wire::Bytes prime) {
+  while (!prime.empty() && prime.front() == 0)
+    prime = prime.subspan(1);
+  for (const auto& [name, p] : named_dh_primes())
+    if (std::equal(prime.begin(), prime.end(), p.begin(), p.end())) return name;
   return {};
 }
 

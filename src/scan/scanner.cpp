@@ -144,7 +144,8 @@ struct Scan {
   std::vector<std::uint32_t> sslv2_ciphers_offered;
   std::vector<std::size_t> dh_bits;  // one per accepted DHE suite
   std::vector<std::string> export_rsa_evidence;
-  std::optional<std::string> probe_error;  // a connection that failed mid-scan
+  std::vector<std::string> common_weak_dh;  // well-known groups under 2048 bits
+  std::optional<std::string> probe_error;   // a connection that failed mid-scan
 
   bool wants(std::string_view c) const { return checks.count(std::string(c)) != 0; }
 
@@ -301,7 +302,10 @@ struct Scan {
       if (params) {
         std::lock_guard lock(mutex);
         dh_bits.push_back(params->dh_prime_bits);
-        return "DHE " + std::to_string(params->dh_prime_bits) + " bits";
+        const std::string_view group = known_dh_group(params->dh_prime);
+        if (!group.empty() && params->dh_prime_bits < 2048) common_weak_dh.emplace_back(group);
+        return "DHE " + std::to_string(params->dh_prime_bits) + " bits" +
+               (group.empty() ? "" : " (" + std::string(group) + ")");
       }
       return "DHE (unreadable parameters)";
     }
@@ -483,11 +487,19 @@ struct Scan {
     }
     if (!bits.empty()) {
       const std::size_t smallest = *std::min_element(bits.begin(), bits.end());
-      const Severity sev = smallest < 1024   ? Severity::high
-                           : smallest < 2048 ? Severity::medium
-                                             : Severity::ok;
+      std::vector<std::string> common;
+      {
+        std::lock_guard lock(mutex);
+        common = common_weak_dh;
+      }
+      // A well-known prime under 2048 bits: one precomputation serves every server using it.
+      const Severity sev = smallest < 1024 || !common.empty() ? Severity::high
+                           : smallest < 2048                  ? Severity::medium
+                                                              : Severity::ok;
       add({"logjam", "key exchange", sev == Severity::ok ? "DH parameters" : "LOGJAM (weak DH)",
-           sev, "smallest DHE prime: " + std::to_string(smallest) + " bits",
+           sev,
+           "smallest DHE prime: " + std::to_string(smallest) + " bits" +
+               (common.empty() ? "" : "; well-known prime " + common.front()),
            sev == Severity::ok ? ""
                                : "use a 2048-bit or larger group (RFC 7919 ffdhe2048): nginx "
                                  "`ssl_dhparam`, Apache `SSLOpenSSLConfCmd DHParameters`"});

@@ -208,6 +208,21 @@ if scan 4 "openssl s_server weak" "127.0.0.1:$port" --cacert "$CA" --sni localho
 fi
 kill "$spid" 2>/dev/null
 
+# --- LOGJAM with a well-known 1024-bit prime (RFC 5114's): HIGH, and the group is named.
+openssl genpkey -genparam -algorithm DH -pkeyopt group:dh_1024_160 -out "$tmp/dh_common.pem" 2>/dev/null ||
+  bad "genpkey dh_1024_160"
+port=$(free_port)
+timeout 120 openssl s_server -accept "$port" -cert "$tmp/server.crt" -key "$tmp/server.key" -www -quiet \
+  -no_tls1_3 -cipher 'DHE:@SECLEVEL=0' -dhparam "$tmp/dh_common.pem" <&3 >"$tmp/dhc.out" 2>"$tmp/dhc.err" &
+pids+=($!)
+spid=$!
+wait_port "$port" || bad "common-prime s_server did not start" "$tmp/dhc.err"
+if scan 3 "common 1024-bit DH prime" "127.0.0.1:$port" --cacert "$CA" --sni localhost --checks ciphers --json; then
+  expect logjam HIGH "common prime"
+  grep -q 'DHE 1024 bits (dh_1024_160)' "$tmp/out" && ok || bad "common prime not named" "$tmp/out"
+fi
+kill "$spid" 2>/dev/null
+
 # --- openssl s_server, TLS 1.3 only: the certificate is seen through bulwark's engine, ALPN too.
 port=$(free_port)
 timeout 120 openssl s_server -accept "$port" -cert "$tmp/server.crt" -key "$tmp/server.key" -www -quiet \
@@ -250,6 +265,8 @@ if scan 3 "gnutls-serv weak" "127.0.0.1:$port" --cacert "$CA" --sni localhost --
   expect heartbleed OK "gnutls"
   expect crime OK "gnutls"
   expect ccs_injection OK "gnutls"
+  grep -q 'DHE 2048 bits (ffdhe2048)' "$tmp/out" && ok || bad "gnutls: RFC 7919 group not named" "$tmp/out"
+  expect logjam OK "gnutls"
 fi
 kill "$spid" 2>/dev/null
 

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "bulwark/result.hpp"
@@ -101,6 +102,12 @@ struct KeyExchangeParams {
 // finite-field DHE (`dhe`), ECDHE (`ecdhe`) or RSA_EXPORT (`rsa`). The signature after them is
 // not checked (the scanner does not authenticate its probes).
 Result<KeyExchangeParams> parse_key_exchange(wire::Bytes body, KeyExchangeParams::Kind kind);
+
+// The name of a well-known finite-field group whose prime is `prime` (big-endian): RFC 7919
+// "ffdhe2048".., RFC 3526 "modp_2048".., RFC 5114 "dh_1024_160".. (primes as libcrypto has
+// them); empty when the prime is the server's own. Common primes matter for LOGJAM: one
+// precomputation breaks every server sharing a 1024-bit one.
+std::string_view known_dh_group(wire::Bytes prime);
 
 // Bits in a big-endian unsigned integer (leading zero bytes and bits ignored).
 std::size_t bit_length(wire::Bytes big_endian) noexcept;
