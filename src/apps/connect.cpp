@@ -234,18 +234,7 @@ void register_connect(CLI::App& app, Action& run) {
   c->add_option("--cert", o->cert, "Client certificate chain (PEM), sent if the server asks");
   c->add_option("--key", o->key, "Private key of --cert (PEM)");
   c->add_option("--alpn", o->policy.alpn, "ALPN protocols to offer, comma-separated (h2,http/1.1)");
-  c->add_option("--ciphers", o->policy.ciphers,
-                "Cipher suites in preference order, comma-separated (IANA names, TLS 1.3 and "
-                "1.2)");
-  c->add_option("--groups", o->policy.groups,
-                "Key exchange groups in preference order: x25519,secp256r1,secp384r1 "
-                "(P-256, P-384 accepted)");
-  c->add_flag("--legacy", o->policy.legacy,
-              "Also offer the legacy TLS 1.2 suites (AES-CBC, RSA key transport, DHE with the "
-              "RFC 7919 groups), after the modern ones: only for servers that have nothing "
-              "better");
-  c->add_option("--tls-min", o->policy.tls_min, "Lowest TLS version: 1.2 (default) or 1.3");
-  c->add_option("--tls-max", o->policy.tls_max, "Highest TLS version: 1.2 or 1.3 (default)");
+  add_policy_options(*c, o->policy, "servers");
   c->add_flag("--insecure", o->insecure,
               "Do not verify the server's certificate (anyone can impersonate the server)");
   c->add_flag("-v,--verbose", o->verbose, "Print the negotiated parameters to stderr");

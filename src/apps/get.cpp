@@ -486,6 +486,7 @@ int run_get(const GetOptions& o) {
   PolicyOptions policy = o.policy;
   if (policy.alpn.empty()) policy.alpn = "http/1.1";
   if (auto s = apply_policy(policy, *cfg); !s) return usage(s.error().detail());
+  warn_if_legacy(policy, cmd);
   if (o.insecure && !o.cacert.empty()) {
     return usage("--insecure and --cacert contradict each other", "drop one of them");
   }
@@ -695,12 +696,7 @@ void register_get(CLI::App& app, Action& run) {
                 "certificate is still checked against HOST");
   c->add_flag("-k,--insecure", o->insecure,
               "Do not verify the server's certificate (anyone can impersonate the server)");
-  c->add_option("--tls-min", o->policy.tls_min, "Lowest TLS version: 1.2 (default) or 1.3");
-  c->add_option("--tls-max", o->policy.tls_max, "Highest TLS version: 1.2 or 1.3 (default)");
-  c->add_option("--ciphers", o->policy.ciphers,
-                "Cipher suites in preference order, comma-separated (IANA names)");
-  c->add_option("--groups", o->policy.groups,
-                "Key exchange groups in preference order: x25519,secp256r1,secp384r1");
+  add_policy_options(*c, o->policy, "servers");
   c->add_option("--alpn", o->policy.alpn, "ALPN protocols to offer (default http/1.1)");
   c->add_option("--cert", o->cert, "Client certificate chain (PEM), sent if the server asks");
   c->add_option("--key", o->key, "Private key of --cert (PEM)");

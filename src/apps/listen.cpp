@@ -262,16 +262,7 @@ void register_listen(CLI::App& app, Action& run) {
                 "With --client-ca: require a client certificate, or accept its absence "
                 "(default: require)")
       ->check(CLI::IsMember({"optional", "require"}));
-  l->add_option("--ciphers", o->policy.ciphers,
-                "Cipher suites in preference order (IANA names, TLS 1.3 and 1.2)");
-  l->add_option("--groups", o->policy.groups,
-                "Key exchange groups in preference order: x25519,secp256r1,secp384r1");
-  l->add_flag("--legacy", o->policy.legacy,
-              "Also accept the legacy TLS 1.2 suites (AES-CBC, RSA key transport with an RSA "
-              "certificate, DHE with the RFC 7919 groups), after the modern ones: only for "
-              "clients that have nothing better");
-  l->add_option("--tls-min", o->policy.tls_min, "Lowest TLS version: 1.2 (default) or 1.3");
-  l->add_option("--tls-max", o->policy.tls_max, "Highest TLS version: 1.2 or 1.3 (default)");
+  add_policy_options(*l, o->policy, "clients");
   l->add_flag("--once", o->once, "Exit after the first connection ends (status: its outcome)");
   l->add_flag("--heartbeat", o->heartbeat,
               "TLS 1.2: answer heartbeat requests (RFC 6520; length-checked, rate-limited)");

@@ -125,13 +125,13 @@ void print_settings(const ServeOptions& o, const Built& built, const net::Server
                     const http::StaticSite& site) {
   const tls::ServerConfig& cfg = *built.config;
   std::vector<std::string> suites;
-  for (tls::CipherSuite id : cfg.cipher_suites) {
+  for (tls::CipherSuite id : tls::enabled_cipher_suites(cfg)) {
     const tls::CipherSuiteInfo* s = tls::find_cipher_suite(id);
     if (s != nullptr && s->version >= cfg.min_version && s->version <= cfg.max_version)
       suites.emplace_back(s->name);
   }
   std::vector<std::string> groups;
-  for (tls::NamedGroup g : cfg.groups)
+  for (tls::NamedGroup g : tls::enabled_groups(cfg))
     groups.emplace_back(name(g));
   std::vector<std::string> urls;
   for (const auto& e : server.endpoints())
@@ -209,6 +209,7 @@ int run_serve(const ServeOptions& o) {
   }
 
   auto built = build_config(o);
+  if (built) warn_if_legacy(o.policy, cmd);
   if (!built) {
     const Errc c = built.error().code();
     if (c == Errc::invalid_argument || c == Errc::unsupported) {
@@ -287,12 +288,7 @@ void register_serve(CLI::App& app, Action& run) {
       ->allow_extra_args(false);
   s->add_option("--workers", o->workers, "Event loops, one thread each (default: one per core)")
       ->check(CLI::Range(0u, 256u));
-  s->add_option("--tls-min", o->policy.tls_min, "Lowest TLS version: 1.2 (default) or 1.3");
-  s->add_option("--tls-max", o->policy.tls_max, "Highest TLS version: 1.2 or 1.3 (default)");
-  s->add_option("--ciphers", o->policy.ciphers,
-                "Cipher suites in preference order (IANA names, TLS 1.3 and 1.2)");
-  s->add_option("--groups", o->policy.groups,
-                "Key exchange groups in preference order: x25519,secp256r1,secp384r1");
+  add_policy_options(*s, o->policy, "clients");
   s->add_option("--alpn", o->policy.alpn, "ALPN protocols we accept")->default_val("http/1.1");
   s->add_option("--client-ca", o->client_ca,
                 "Ask clients for a certificate issued by these CAs (PEM file or directory)");

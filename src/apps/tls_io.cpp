@@ -422,6 +422,22 @@ Status apply_policy(const PolicyOptions& o, tls::Config& config) {
   return {};
 }
 
+void add_policy_options(CLI::App& cmd, PolicyOptions& o, std::string_view peer) {
+  cmd.add_option("--ciphers", o.ciphers,
+                 "Cipher suites in preference order, comma-separated (IANA names, TLS 1.3 and "
+                 "1.2)");
+  cmd.add_option("--groups", o.groups,
+                 "Key exchange groups in preference order: x25519,secp256r1,secp384r1 "
+                 "(P-256, P-384 accepted)");
+  cmd.add_flag("--legacy", o.legacy,
+               fmt::format("Also allow the legacy TLS 1.2 suites (AES-CBC, RSA key transport, DHE "
+                           "with the RFC 7919 groups), after the modern ones: only for {} that "
+                           "have nothing better",
+                           peer));
+  cmd.add_option("--tls-min", o.tls_min, "Lowest TLS version: 1.2 (default) or 1.3");
+  cmd.add_option("--tls-max", o.tls_max, "Highest TLS version: 1.2 or 1.3 (default)");
+}
+
 void warn_if_legacy(const PolicyOptions& o, std::string_view cmd) {
   if (!o.legacy) return;
   fmt::print(stderr,

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "bulwark/crypto/trust_store.hpp"
 #include "bulwark/result.hpp"
 #include "bulwark/tls/config.hpp"
@@ -86,6 +88,9 @@ Result<tls::ProtocolVersion> parse_version(std::string_view text);
 Status apply_policy(const PolicyOptions& options, tls::Config& config);
 // With --legacy, the one-line warning on stderr that legacy suites are enabled.
 void warn_if_legacy(const PolicyOptions& options, std::string_view cmd);
+// Registers --ciphers, --groups, --legacy, --tls-min and --tls-max (every TLS command has
+// them, with the same meaning); `peer` names the other side in the help ("servers").
+void add_policy_options(CLI::App& cmd, PolicyOptions& options, std::string_view peer);
 
 // A PEM file of anchors, or a hashed directory of them.
 Result<crypto::TrustStore> load_trust(const std::string& path);
