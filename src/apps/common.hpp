@@ -41,6 +41,7 @@ void register_cert(CLI::App& app, Action& run);
 void register_connect(CLI::App& app, Action& run);
 void register_get(CLI::App& app, Action& run);
 void register_listen(CLI::App& app, Action& run);
+void register_proxy(CLI::App& app, Action& run);
 void register_scan(CLI::App& app, Action& run);
 void register_serve(CLI::App& app, Action& run);
 

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   register_connect(app, run);
   register_get(app, run);
   register_listen(app, run);
+  register_proxy(app, run);
   register_scan(app, run);
   register_serve(app, run);
   try {
