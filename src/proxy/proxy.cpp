@@ -132,6 +132,8 @@ struct Session : std::enable_shared_from_this<Session> {
   void arm(std::chrono::milliseconds limit) {
     timed_out = false;
     deadline = SteadyClock::now() + limit;
+    // A later deadline is picked up when the watchdog wakes; an earlier one must wake it now.
+    if (deadline < watchdog.expiry()) watchdog.cancel();
   }
 
   void cancel_sockets() {

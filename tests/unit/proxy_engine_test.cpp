@@ -79,6 +79,7 @@ struct ProxyFixture : ::testing::Test {
   tcp::endpoint proxy_endpoint;
   std::mutex log_mu;
   std::vector<std::string> log_lines;
+  ProxyTimeouts timeouts{.request_head = 3s, .connect = 3s, .handshake = 3s, .idle = 5s};
 
   void start_upstream(std::shared_ptr<tls::ServerConfig> config = nullptr) {
     net::ServerOptions o;
@@ -113,9 +114,7 @@ struct ProxyFixture : ::testing::Test {
           test::must(net::parse_resolve_override(std::string(name) + ":" +
                                                  std::to_string(upstream_port) + ":127.0.0.1"),
                      "resolve"));
-    o.timeouts.connect = 3s;
-    o.timeouts.handshake = 3s;
-    o.timeouts.idle = 5s;
+    o.timeouts = timeouts;
     o.log = [this](std::string_view line) {
       std::lock_guard lock(log_mu);
       log_lines.emplace_back(line);
@@ -140,6 +139,17 @@ struct ProxyFixture : ::testing::Test {
     return cfg;
   }
 };
+
+// Polls until `value()` is 0, at most 5 s.
+template <class F>
+bool eventually_zero(F value) {
+  const auto end = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < end) {
+    if (value() == 0) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return value() == 0;
+}
 
 // Runs `body` as a coroutine on a fresh io_context, at most `limit`; false on timeout.
 template <class Body>
@@ -313,6 +323,42 @@ TEST_F(ProxyFixture, RefusedConnectionIsA502) {
   const std::string text = refusal(*this, "127.0.0.1:" + std::to_string(closed_port));
   EXPECT_TRUE(text.starts_with("HTTP/1.1 502")) << text;
   EXPECT_NE(text.find("cannot connect"), std::string::npos) << text;
+}
+
+TEST_F(ProxyFixture, SilentUpstreamIsA504) {
+  // A listener that never accepts: TCP connects (the kernel's backlog), TLS never answers.
+  asio::io_context io;
+  tcp::acceptor silent(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  upstream_port = silent.local_endpoint().port();
+  timeouts.handshake = 300ms;
+  start_proxy();
+  const auto started = std::chrono::steady_clock::now();
+  const std::string text = refusal(*this, "leaf.example.com:" + std::to_string(upstream_port));
+  EXPECT_TRUE(text.starts_with("HTTP/1.1 504 Gateway Timeout")) << text;
+  EXPECT_NE(text.find("timed_out"), std::string::npos) << text;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+  EXPECT_EQ(proxy.server->stats().gateway_timeout, 1u);
+}
+
+TEST_F(ProxyFixture, SilentClientIsClosed) {
+  start_upstream();
+  timeouts.request_head = 200ms;
+  start_proxy();
+  bool closed = false;
+  ASSERT_TRUE(run_client(
+      [&](asio::io_context& io) -> Task<void> {
+        tcp::socket socket(io);
+        error_code ec;
+        co_await socket.async_connect(proxy_endpoint,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+        char c;
+        (void)co_await socket.async_read_some(asio::buffer(&c, 1),
+                                              asio::redirect_error(asio::use_awaitable, ec));
+        closed = ec == asio::error::eof || ec == asio::error::connection_reset;
+      },
+      5s));
+  EXPECT_TRUE(closed);
+  EXPECT_TRUE(eventually_zero([&] { return proxy.server->stats().open; }));
 }
 
 TEST_F(ProxyFixture, MalformedRequestIsA400) {
