@@ -225,14 +225,23 @@ struct Session : std::enable_shared_from_this<Session> {
   }
 
   // Reads once from the socket into the engine (end of stream: the engine decides between a
-  // clean close and truncation).
+  // clean close and truncation). The bytes go from the thread's buffer into the engine with no
+  // suspension in between, so no other connection of this thread can overwrite them.
   Task<Status> fill(Endpoint& e) {
     BW_CO_TRY(co_await flush(e));
     const std::span<std::uint8_t> buffer = thread_buffer();
-    BW_CO_ASSIGN(const std::size_t n, co_await read_raw(e, buffer));
-    Status fed = n == 0 ? e.tls->transport_eof() : e.tls->feed(wire::Bytes(buffer.data(), n));
-    if (!fed) (void)co_await flush(e);  // best effort: the alert that explains the failure
-    co_return fed;
+    for (;;) {
+      error_code ec;
+      const std::size_t n = e.socket.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
+      if (would_block(ec)) {
+        BW_CO_TRY(co_await wait(e, false));
+        continue;
+      }
+      if (ec && ec != asio::error::eof) co_return Error(Errc::io_error, ec.message());
+      Status fed = ec ? e.tls->transport_eof() : e.tls->feed(wire::Bytes(buffer.data(), n));
+      if (!fed) (void)co_await flush(e);  // best effort: the alert that explains the failure
+      co_return fed;
+    }
   }
 
   Task<Status> handshake(Endpoint& e) {
