@@ -8,9 +8,11 @@ int main(int argc, char** argv) {
   using namespace bulwark::apps;
   CLI::App app{
       "bulwark: TLS, HTTPS and secure-channel tools.\n"
-      "Implemented so far: a local CA (ca), certificate inspection and verification (cert), and\n"
-      "the TLS 1.2 / 1.3 client and server tools (connect, listen).\n"
-      "Not yet: get, serve, proxy, scan."};
+      "Implemented so far: a local CA (ca), certificate inspection and verification (cert), the\n"
+      "TLS 1.2 / 1.3 client and server (connect, listen), an HTTPS client (get) and static-file\n"
+      "server (serve), an intercepting HTTPS proxy (proxy: CONNECT interception; flow logs and\n"
+      "rewriting not yet), and a TLS server auditor (scan).\n"
+      "Not yet: SSH, IPsec, DKIM, S/MIME."};
   app.set_version_flag("--version", std::string("bulwark ") + BULWARK_VERSION);
   app.require_subcommand(1);
   Action run;
