@@ -1,11 +1,7 @@
 #!/usr/bin/env bash
 # The `bulwark ca` and `bulwark cert` subcommands, end to end. Usage: ca_cert.sh BULWARK
 set -uo pipefail
-bulwark=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-pass=0
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 check() {  # check DESCRIPTION COMMAND...: the command must succeed
   local what=$1; shift
   if "$@" >"$tmp/out" 2>"$tmp/err"; then pass=$((pass+1)); else
@@ -64,5 +60,4 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["dns_na
   || { echo "FAIL: show --json content"; failures=$((failures+1)); }
 check "system store verifies a public root" "$bulwark" cert verify /etc/ssl/certs/ISRG_Root_X1.pem --purpose any
 
-echo "$pass passed, $failures failed"
-[[ $failures -eq 0 ]]
+summary ca_cert

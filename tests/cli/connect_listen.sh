@@ -3,38 +3,7 @@
 # with their exit statuses, clean close versus truncation, timeouts, signals, the key log.
 # Usage: connect_listen.sh BULWARK
 set -uo pipefail
-bulwark=$(realpath "$1")
-tmp=$(mktemp -d)
-pids=()
-# Stops PID and its children: `timeout` passes SIGTERM on to the command it runs, but a
-# SIGKILL would orphan that command (holding ctest's output pipe open).
-stop_tree() {
-  kill -TERM "$1" 2>/dev/null || return 0
-  local i
-  for ((i = 0; i < 20; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done
-  pkill -9 -P "$1" 2>/dev/null
-  kill -9 "$1" 2>/dev/null
-}
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do stop_tree "$p"; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-  exec 3>&-
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-mkfifo "$tmp/hold"
-exec 3<>"$tmp/hold"
-failures=0
-pass=0
-ok() { pass=$((pass + 1)); }
-bad() {
-  echo "FAIL: $1"
-  shift
-  local f
-  for f in "$@"; do [[ -f $f ]] && { echo "--- $(basename "$f")"; head -c 3000 "$f"; }; done
-  failures=$((failures + 1))
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # refuse STATUS PATTERN DESCRIPTION COMMAND...: exits with STATUS and prints exactly one stderr
 # line matching PATTERN.
 refuse() {
@@ -65,20 +34,6 @@ listen_bg() {
     sleep 0.05
   done
   return 1
-}
-wait_pid() {  # wait_pid PID SECONDS: its exit status in $st (124 when it had to be killed)
-  local i
-  for ((i = 0; i < $2 * 20; i++)); do
-    if ! kill -0 "$1" 2>/dev/null; then
-      wait "$1"
-      st=$?
-      return
-    fi
-    sleep 0.05
-  done
-  stop_tree "$1"
-  wait "$1" 2>/dev/null
-  st=124
 }
 
 "$bulwark" ca init "$tmp/ca" >/dev/null 2>&1 &&
@@ -280,5 +235,4 @@ rc=$?
   grep -qE '^EXPORTER_SECRET [0-9a-f]{64} [0-9a-f]{64}$' "$tmp/keys" &&
   grep -q 'WARNING: writing TLS secrets' "$tmp/c.err" && ok || bad "key log" "$tmp/keys" "$tmp/c.err"
 
-echo "$pass passed, $failures failed"
-[[ $failures -eq 0 ]]
+summary connect_listen

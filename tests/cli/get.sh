@@ -6,45 +6,7 @@
 # misbehaving HTTPS servers (it never sends close_notify, as Python's ssl module does not).
 # Usage: get.sh BULWARK
 set -uo pipefail
-bulwark=$(realpath "$1")
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  local p
-  # Background servers run under `timeout -k`, which passes SIGTERM on to them (SIGKILL would
-  # orphan them, still holding ctest's output pipe) and kills them if they linger.
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-  exec 3>&-
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-# Kept open for writing: openssl s_server reads commands from stdin and must not see EOF.
-mkfifo "$tmp/hold"
-exec 3<>"$tmp/hold"
-failures=0
-pass=0
-ok() { pass=$((pass + 1)); }
-bad() {
-  echo "FAIL: $1"
-  shift
-  local f
-  for f in "$@"; do [[ -f $f ]] && { echo "--- $(basename "$f")"; head -c 3000 "$f"; echo; }; done
-  failures=$((failures + 1))
-}
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-# wait_port PORT: until something listens on it (checked in /proc, without connecting).
-wait_port() {
-  local hex i
-  hex=$(printf '%04X' "$1")
-  for ((i = 0; i < 200; i++)); do
-    grep -qE ":$hex [0-9A-F]+:0000 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # get STATUS DESCRIPTION ARGS...: runs bulwark get ARGS (stdout in $tmp/out, stderr in
 # $tmp/err) and checks its exit status; returns 1 (after reporting) when it differs.
 get() {
@@ -375,5 +337,4 @@ get 0 "IPv6 literal" "https://[::1]:$pport/small.txt" --cacert "$CA" -v &&
 py_server plain 4 plain
 get 0 "plain http" "http://127.0.0.1:$pport/small.bin" && { cmp -s "$tmp/out" "$tmp/www/small.bin" && ok || bad "http content"; }
 
-echo "get: $pass passed, $failures failed"
-[[ $failures -eq 0 ]]
+summary get

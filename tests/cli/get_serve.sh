@@ -4,49 +4,11 @@
 # session resumption with the server's tickets.
 # Usage: get_serve.sh BULWARK
 set -uo pipefail
-bulwark=$(realpath "$1")
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  local p
-  # Background servers run under `timeout -k`, which passes SIGTERM on to them (SIGKILL would
-  # orphan them, still holding ctest's output pipe) and kills them if they linger.
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-failures=0
-pass=0
-ok() { pass=$((pass + 1)); }
-bad() {
-  echo "FAIL: $1"
-  shift
-  local f
-  for f in "$@"; do [[ -f $f ]] && { echo "--- $(basename "$f")"; head -c 3000 "$f"; echo; }; done
-  failures=$((failures + 1))
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # The server's embedded local CA and localhost certificate live here.
 export XDG_DATA_HOME=$tmp/xdg
 CA=$XDG_DATA_HOME/bulwark/ca.crt
 
-# serve_bg NAME ARGS...: bulwark serve on 127.0.0.1:0 in the background; $spid, $sport.
-serve_bg() {
-  local name=$1 i
-  shift
-  timeout -k 3 300 "$bulwark" serve --listen 127.0.0.1:0 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-  spid=$!
-  pids+=("$spid")
-  sport=
-  for ((i = 0; i < 300; i++)); do
-    sport=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/$name.err" 2>/dev/null | head -1)
-    [[ -n $sport ]] && return 0
-    kill -0 "$spid" 2>/dev/null || break
-    sleep 0.05
-  done
-  bad "bulwark serve $name did not start" "$tmp/$name.err"
-  return 1
-}
 # get STATUS DESCRIPTION ARGS...: bulwark get ARGS, stdout in $tmp/out, stderr in $tmp/err.
 get() {
   local want=$1 what=$2
@@ -69,7 +31,7 @@ head -c $((16 << 20)) /dev/urandom >"$tmp/www/medium.bin"
 echo "inside a directory" >"$tmp/www/dir/index.html"
 echo "0123456789abcdefghij" >"$tmp/www/digits.txt"
 
-serve_bg www "$tmp/www" || exit 1
+serve_bg www "$tmp/www" || { bad "bulwark serve did not start" "$tmp/www.err"; exit 1; }
 U="https://127.0.0.1:$sport"
 [[ -f $CA ]] && ok || bad "serve created its local CA" "$tmp/www.err"
 
@@ -114,5 +76,4 @@ for max in 1.3 1.2; do
     expect_err '^\* resumed: yes' "second --session run resumes (TLS $max)"
 done
 
-echo "get_serve: $pass passed, $failures failed"
-[[ $failures -eq 0 ]]
+summary get_serve

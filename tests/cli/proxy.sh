@@ -7,44 +7,7 @@
 # concurrent CONNECT tunnels with keep-alive requests.
 # Usage: proxy.sh BULWARK
 set -uo pipefail
-bulwark=$(realpath "$1")
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  # SIGTERM first: a SIGKILL on `timeout` would orphan the command behind it.
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-  exec 3>&-
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-# Kept open for writing: openssl s_server reads commands from stdin and must not see EOF.
-mkfifo "$tmp/hold"
-exec 3<>"$tmp/hold"
-failures=0
-pass=0
-ok() { pass=$((pass + 1)); }
-bad() {
-  echo "FAIL: $1"
-  shift
-  local f
-  for f in "$@"; do [[ -f $f ]] && { echo "--- $(basename "$f")"; head -c 3000 "$f"; echo; }; done
-  failures=$((failures + 1))
-}
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-# wait_port PORT: until something listens on it (checked in /proc, without connecting).
-wait_port() {
-  local hex i
-  hex=$(printf '%04X' "$1")
-  for ((i = 0; i < 200; i++)); do
-    grep -qE ":$hex [0-9A-F]+:0000 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 export XDG_DATA_HOME=$tmp/xdg
 
 # The upstream CA and its localhost certificate; the proxy's own CA.
@@ -183,5 +146,4 @@ if [[ $codes -eq 400 && $sizes -eq 0 && $fresh -ge 150 && $fresh -lt 400 ]]; the
   bad "200 concurrent tunnels" "$tmp/many.out" "$tmp/main.err"
 fi
 
-echo "proxy.sh: $pass passed, $failures failed"
-[[ $failures -eq 0 ]]
+summary proxy.sh

@@ -7,43 +7,9 @@
 # engine); gnutls-serv with a weak priority string. Every --json document
 # is checked against docs/scan-schema.json. Usage: scan.sh BULWARK
 set -uo pipefail
-bulwark=$(realpath "$1")
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 schema=$here/../../docs/scan-schema.json
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-  exec 3>&-
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-mkfifo "$tmp/hold"
-exec 3<>"$tmp/hold"
-failures=0
-pass=0
-ok() { pass=$((pass + 1)); }
-bad() {
-  echo "FAIL: $1"
-  shift
-  local f
-  for f in "$@"; do [[ -f $f ]] && { echo "--- $(basename "$f")"; head -c 4000 "$f"; echo; }; done
-  failures=$((failures + 1))
-}
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() {
-  local hex i
-  hex=$(printf '%04X' "$1")
-  for ((i = 0; i < 200; i++)); do
-    grep -qE ":$hex [0-9A-F]+:0000 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
 # A small JSON-schema checker (the subset docs/scan-schema.json uses), python3 stdlib only.
 cat >"$tmp/check_schema.py" <<'PY'
 import json, re, sys
@@ -319,5 +285,4 @@ elif scan 0 "bulwark serve defaults" "127.0.0.1:$sport" --cacert "$XDG_DATA_HOME
 fi
 kill "$spid" 2>/dev/null
 
-echo "scan: $pass passed, $failures failed"
-[[ $failures -eq 0 ]]
+summary scan

@@ -5,61 +5,10 @@
 # the per-source handshake rate limit, and the graceful shutdown's close_notify.
 # Usage: serve.sh BULWARK
 set -uo pipefail
-bulwark=$(realpath "$1")
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-failures=0
-pass=0
-ok() { pass=$((pass + 1)); }
-bad() {
-  echo "FAIL: $1"
-  shift
-  local f
-  for f in "$@"; do [[ -f $f ]] && { echo "--- $(basename "$f")"; head -c 3000 "$f"; }; done
-  failures=$((failures + 1))
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 export XDG_DATA_HOME=$tmp/xdg
 CA=$XDG_DATA_HOME/bulwark/ca.crt
 
-# serve_bg NAME ARGS...: bulwark serve on 127.0.0.1:0 in the background; $spid, $sport.
-serve_bg() {
-  local name=$1
-  shift
-  rm -f "$tmp/$name.err"
-  timeout 120 "$bulwark" serve --listen 127.0.0.1:0 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-  spid=$!
-  pids+=("$spid")
-  sport=
-  local i
-  for ((i = 0; i < 300; i++)); do
-    sport=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/$name.err" 2>/dev/null | head -1)
-    [[ -n $sport ]] && return 0
-    kill -0 "$spid" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
-wait_pid() {  # wait_pid PID SECONDS: its exit status in $st (124 when it had to be killed)
-  local i
-  for ((i = 0; i < $2 * 20; i++)); do
-    if ! kill -0 "$1" 2>/dev/null; then
-      wait "$1"
-      st=$?
-      return
-    fi
-    sleep 0.05
-  done
-  kill -9 "$1" 2>/dev/null
-  wait "$1" 2>/dev/null
-  st=124
-}
 # refuse STATUS PATTERN DESCRIPTION ARGS...: `bulwark serve ARGS` exits STATUS, one stderr line.
 refuse() {
   local status=$1 pattern=$2 what=$3
@@ -226,5 +175,4 @@ else
   bad "serve starts with --handshake-rate" "$tmp/rate.err"
 fi
 
-echo "$pass passed, $failures failed"
-[[ $failures -eq 0 ]]
+summary serve

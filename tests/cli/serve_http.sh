@@ -5,26 +5,7 @@
 # access log.
 # Usage: serve_http.sh BULWARK
 set -uo pipefail
-bulwark=$(realpath "$1")
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-failures=0
-pass=0
-ok() { pass=$((pass + 1)); }
-bad() {
-  echo "FAIL: $1"
-  shift
-  local f
-  for f in "$@"; do [[ -f $f ]] && { echo "--- $(basename "$f")"; head -c 3000 "$f"; }; done
-  failures=$((failures + 1))
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 export XDG_DATA_HOME=$tmp/xdg
 CA=$XDG_DATA_HOME/bulwark/ca.crt
 ulimit -n 8192 2>/dev/null || true
@@ -172,5 +153,4 @@ grep -q '^127.0.0.1 - - \[.*\] "GET /small.bin?n=999 HTTP/1.1" 200 1000 "-" "cur
 [[ $(grep -c '"GET /listed/notes.txt HTTP/1.1" 200' "$tmp/access.log") -ge 1000 ]] && ok ||
   bad "every concurrent request logged"
 
-echo "$pass passed, $failures failed"
-[[ $failures -eq 0 ]]
+summary serve_http
