@@ -25,18 +25,6 @@ using std::chrono::milliseconds;
 
 constexpr SteadyClock::time_point kNever = SteadyClock::time_point::max();
 
-std::string seconds_text(milliseconds d) {
-  const long long ms = d.count();
-  std::string s = std::to_string(ms / 1000);
-  if (ms % 1000 != 0) {
-    std::string frac = std::to_string(1000 + ms % 1000).substr(1);
-    while (!frac.empty() && frac.back() == '0')
-      frac.pop_back();
-    s += "." + frac;
-  }
-  return s + " s";
-}
-
 char to_lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
@@ -196,7 +184,7 @@ Error Client::Impl::timed_out(SteadyClock::time_point phase, std::string_view wh
   const milliseconds limit = connect_limit ? options.connect_timeout : options.max_time;
   return Error(Errc::timed_out, std::string(what) + " did not finish within the " +
                                     (connect_limit ? "connect" : "transfer") + " time limit (" +
-                                    seconds_text(limit) + ")");
+                                    net::format_seconds(limit) + ")");
 }
 
 Result<milliseconds> Client::Impl::left(SteadyClock::time_point phase,

@@ -30,19 +30,6 @@ std::string_view strip_brackets(std::string_view host) {
   return host;
 }
 
-// "2.5 s", "30 s": for "no answer within ..." messages.
-std::string seconds_text(milliseconds d) {
-  const long long ms = d.count();
-  std::string s = std::to_string(ms / 1000);
-  if (ms % 1000 != 0) {
-    std::string frac = std::to_string(1000 + ms % 1000).substr(1);
-    while (!frac.empty() && frac.back() == '0')
-      frac.pop_back();
-    s += "." + frac;
-  }
-  return s + " s";
-}
-
 std::string endpoint_text(const tcp::endpoint& e) {
   return format_destination(e.address().to_string(), e.port());
 }
@@ -85,6 +72,18 @@ std::string format_destination(std::string_view host, std::uint16_t port) {
     return "[" + std::string(bare) + "]:" + std::to_string(port);
   }
   return std::string(bare) + ":" + std::to_string(port);
+}
+
+std::string format_seconds(milliseconds limit) {
+  const long long ms = limit.count();
+  std::string s = std::to_string(ms / 1000);
+  if (ms % 1000 != 0) {
+    std::string frac = std::to_string(1000 + ms % 1000).substr(1);
+    while (!frac.empty() && frac.back() == '0')
+      frac.pop_back();
+    s += "." + frac;
+  }
+  return s + " s";
 }
 
 Result<ResolveOverride> parse_resolve_override(std::string_view text) {
@@ -163,8 +162,8 @@ Task<Result<std::vector<tcp::endpoint>>> resolve(std::string host, std::uint16_t
                                        asio::redirect_error(asio::use_awaitable, ec));
   disarm(*g);
   if (g->timed_out) {
-    co_return Error(Errc::timed_out,
-                    "cannot resolve host '" + bare + "': no answer within " + seconds_text(limit));
+    co_return Error(Errc::timed_out, "cannot resolve host '" + bare + "': no answer within " +
+                                         format_seconds(limit));
   }
   if (ec) co_return Error(Errc::io_error, "cannot resolve host '" + bare + "': " + ec.message());
   for (const auto& entry : results)
@@ -203,7 +202,7 @@ Task<Result<tcp::socket>> connect(std::vector<tcp::endpoint> endpoints, std::str
     co_await g->object.async_connect(endpoint, asio::redirect_error(asio::use_awaitable, ec));
     disarm(*g);
     if (g->timed_out) {
-      last_reason = "no answer within " + seconds_text(limit);
+      last_reason = "no answer within " + format_seconds(limit);
       continue;
     }
     if (ec) {
@@ -217,7 +216,7 @@ Task<Result<tcp::socket>> connect(std::vector<tcp::endpoint> endpoints, std::str
   std::string message = "cannot connect to " + destination;
   if (endpoints.size() == 1 && last_address != destination) message += " (" + last_address + ")";
   const bool out_of_time = timed && SteadyClock::now() >= deadline;
-  message += ": " + (out_of_time ? "no answer within " + seconds_text(limit) : last_reason);
+  message += ": " + (out_of_time ? "no answer within " + format_seconds(limit) : last_reason);
   if (endpoints.size() > 1) {
     message += " (" + std::to_string(endpoints.size()) + " addresses tried, the last " +
                last_address + ")";

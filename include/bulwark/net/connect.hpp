@@ -38,6 +38,8 @@ Result<ResolveOverride> parse_resolve_override(std::string_view text);
 
 // "example.org:443", "[2001:db8::1]:443": how errors and -v name a destination.
 std::string format_destination(std::string_view host, std::uint16_t port);
+// A time limit for messages: "2.5 s", "30 s".
+std::string format_seconds(std::chrono::milliseconds limit);
 
 // The addresses to try for host:port, in order: those of the first matching override, the host
 // itself when it is an IP literal (brackets allowed), else what the system resolver returns
