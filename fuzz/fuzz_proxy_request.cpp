@@ -25,10 +25,12 @@ void check_head(const http::ProxyRequestHead& head) {
   check(!head.method.empty() && !head.target.empty());
   check(head.version == 10 || head.version == 11);
   check(head.fields.size() <= 256);
-  for (const char c : head.target) check(static_cast<unsigned char>(c) > 0x20 && c != 0x7f);
+  for (const char c : head.target)
+    check(static_cast<unsigned char>(c) > 0x20 && c != 0x7f);
   for (const http::HeaderField& f : head.fields) {
     check(!f.name.empty());
-    for (const char c : f.value) check(c != '\r' && c != '\n' && c != '\0');
+    for (const char c : f.value)
+      check(c != '\r' && c != '\n' && c != '\0');
   }
   if (head.is_connect()) {
     auto authority = http::parse_authority(head.target);
@@ -63,7 +65,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   if (whole && whole->outcome == proxy::ClientHelloPeek::Outcome::complete) {
-    for (const char c : whole->server_name) check(c < 'A' || c > 'Z');
+    for (const char c : whole->server_name)
+      check(c < 'A' || c > 'Z');
   }
   return 0;
 }
