@@ -92,9 +92,22 @@ wait_port() {
   return 1
 }
 
-# stop PID: ends a peer we started (by its PID) and reaps it.
+# stop PID: ends a peer we started (by its PID; `timeout` passes the SIGTERM on) and reaps it.
+# A process still there 10 s after SIGTERM is a failure of its own, shown with where its
+# threads wait, and is then killed (with its children), so that no test hangs on it.
 stop() {
-  kill "$1" 2>/dev/null
+  kill "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
+  local i c
+  for ((i = 0; i < 200; i++)); do
+    kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
+    sleep 0.05
+  done
+  failed stop "PID $1 still running 10 s after SIGTERM" "$(ps -o pid=,stat=,args= --ppid "$1" 2>/dev/null)"
+  for c in $(pgrep -P "$1"); do
+    echo "threads of $c: $(cat /proc/"$c"/task/*/wchan 2>/dev/null | tr '\0' ' ')"
+    kill -9 "$c" 2>/dev/null
+  done
+  kill -9 "$1" 2>/dev/null
   wait "$1" 2>/dev/null
   return 0
 }
