@@ -120,7 +120,7 @@ class ResponseParser::Impl::Beast final : public bhttp::basic_parser<false> {
  private:
   void stop(Error e, error_code& ec) {
     impl_.callback_error = std::move(e);
-    ec = bhttp::error::bad_value;  // placeholder: callback_error says what happened
+    ec = bhttp::error::bad_value;  // stops Beast; callback_error holds the real cause
   }
 
   void on_request_impl(bhttp::verb, string_view, string_view, int, error_code& ec) override {

@@ -60,7 +60,7 @@ struct HeadState {
     error_status = 0;
     error_detail.clear();
   }
-  // Records the refusal; the callback then stops Beast with a placeholder error code.
+  // Records the refusal; the callback then stops Beast with a stand-in error code.
   void fail(int status, std::string_view detail, error_code& ec) {
     error_status = status;
     error_detail = detail;

@@ -1017,11 +1017,11 @@ Result<Report> scan(const ScanOptions& options) {
                [&](std::size_t i) { s.probe_version(probe_versions[i]); });
   // 2. Which suites, per version (versions in parallel, rounds within one in sequence)?
   if (s.wants("ciphers")) {
-    std::vector<std::uint16_t> todo;
+    std::vector<std::uint16_t> offered_versions;
     for (std::uint16_t v : {ssl3, tls10, tls11, tls12, tls13})
-      if (s.offered(v)) todo.push_back(v);
-    run_parallel(todo.size(), options.concurrency,
-                 [&](std::size_t i) { s.enumerate_suites(todo[i]); });
+      if (s.offered(v)) offered_versions.push_back(v);
+    run_parallel(offered_versions.size(), options.concurrency,
+                 [&](std::size_t i) { s.enumerate_suites(offered_versions[i]); });
     for (std::uint32_t c : s.sslv2_ciphers_offered) {
       const Sslv2CipherInfo* info = find_sslv2_cipher(c);
       s.suites.push_back({ssl2, c, info ? std::string(info->name) : std::to_string(c), "RSA"});
