@@ -14,6 +14,8 @@ packages=(
   openssl gnutls-bin curl python3 procps ca-certificates
   # the anchors of bench/serve_vs_nginx.sh (`make bench`)
   nginx wrk
+  # the anchor of bench/proxy_vs_mitmdump.sh
+  mitmproxy
 )
 
 missing=()
