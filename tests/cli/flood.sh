@@ -11,7 +11,8 @@
 # that receives the figures as KEY=VALUE lines).
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-flooder=$(cd "$(dirname "${BASH_SOURCE[0]}")/../support" && pwd)/tls_flooder.py
+support=$(cd "$(dirname "${BASH_SOURCE[0]}")/../support" && pwd)
+source "$support/serve_proc.sh"
 workers=${FLOOD_WORKERS:-1}
 threads=${FLOOD_THREADS:-4}
 read -ra extra_serve_args <<<"${FLOOD_SERVE_ARGS:-}"
@@ -37,20 +38,8 @@ mkdir -p "$tmp/www"
 # byte as it would any other content.
 truncate -s 256M "$tmp/www/calibrate.bin"
 
-if ! serve_bg flood "$tmp/www" --cert "$tmp/srv.crt" --key "$tmp/srv.key" --workers "$workers" \
-  "${extra_serve_args[@]}"; then
-  bad "serve starts" "$tmp/flood.err"
-  summary flood
-  exit
-fi
-ok
-# serve_bg's PID is timeout's; the server is its child.
-for ((i = 0; i < 40; i++)); do
-  server=$(pgrep -P "$spid" | head -1)
-  [[ -n $server ]] && break
-  sleep 0.05
-done
-rss_of() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null; }
+serve_or_end flood "$tmp/www" --cert "$tmp/srv.crt" --key "$tmp/srv.key" --workers "$workers" \
+  "${extra_serve_args[@]}"
 
 # download NAME FILE: one curl transfer; its bytes/s in $rate (empty when it failed).
 download() {
@@ -91,7 +80,7 @@ unloaded1=$rate
 rm -f "$tmp/stop"
 flooder_pids=()
 for source in 127.0.0.2 127.0.0.3; do
-  nice -n 19 python3 "$flooder" --port "$sport" --source "$source" --threads "$threads" \
+  nice -n 19 python3 "$support/tls_flooder.py" --port "$sport" --source "$source" --threads "$threads" \
     --seconds 60 --ready "$tmp/ready-$source" --stop "$tmp/stop" --out "$tmp/flood-$source.json" 2>"$tmp/flood-$source.err" &
   flooder_pids+=($!)
   pids+=($!)
@@ -187,11 +176,6 @@ echo "server RSS: ${rss_before:-?} KiB before, peak ${rss_peak:-?} KiB sampled u
 [[ -n $rss_peak && -n $hwm && $rss_peak -le $rss_limit_kib && $hwm -le $rss_limit_kib ]] && ok ||
   bad "server RSS <= $rss_limit_kib KiB (sampled peak ${rss_peak:-none}, VmHWM ${hwm:-none})"
 
-# SIGTERM to the server itself: `timeout` would send it twice (to its child and to its process
-# group), and a second one that arrives after the server has finished and restored the default
-# action kills it (status 143; see /tmp/notes/request-flood.md).
-kill -TERM "$server"
-wait_pid "$spid" 15
-[[ $st -eq 0 ]] && ok || bad "SIGTERM after the flood: exit 0 (got $st)" "$tmp/flood.err"
+stop_server flood
 [[ -n ${FLOOD_FIGURES:-} ]] && cp "$tmp/figures" "$FLOOD_FIGURES"
 summary flood

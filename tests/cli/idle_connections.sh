@@ -7,6 +7,7 @@
 # Usage: idle_connections.sh BULWARK      IDLE_CONNECTIONS=2000 idle_connections.sh BULWARK
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../support/serve_proc.sh"
 holder=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../bench" && pwd)/idle_connections.py
 count=${IDLE_CONNECTIONS:-10000}
 per_connection_limit_kib=24
@@ -24,20 +25,8 @@ fi
 }
 # One client address opens them all, as fast as it can: no per-source rate limit; room for
 # every connection plus the test's own request; idle connections are not timed out meanwhile.
-if ! serve_bg idle --cert "$tmp/srv.crt" --key "$tmp/srv.key" --handshake-rate 0 \
-  --max-connections $((count + 100)) --idle-timeout 600; then
-  bad "serve starts" "$tmp/idle.err"
-  summary idle_connections
-  exit
-fi
-ok
-# serve_bg's PID is timeout's; the server is its child.
-for ((i = 0; i < 40; i++)); do
-  server=$(pgrep -P "$spid" | head -1)
-  [[ -n $server ]] && break
-  sleep 0.05
-done
-rss_kib() { awk '$1 == "VmRSS:" {print $2}' "/proc/$server/status" 2>/dev/null; }
+serve_or_end idle --cert "$tmp/srv.crt" --key "$tmp/srv.key" --handshake-rate 0 \
+  --max-connections $((count + 100)) --idle-timeout 600
 # established_to_server: the server's ESTABLISHED sockets on its port (local port = $sport).
 port_hex=$(printf '%04X' "$sport")
 established_to_server() {
@@ -53,7 +42,7 @@ get_page() {
 # A first request, so that what is set up once (the session ticket keys, the first buffers) is
 # in the baseline and not counted per connection.
 get_page warmup && ok || bad "a request before the idle connections" "$tmp/warmup.curl"
-rss_before=$(rss_kib)
+rss_before=$(rss_of "$server" VmRSS)
 start=$(date +%s.%N)
 python3 "$holder" --port "$sport" --count "$count" --ready "$tmp/ready" --stop "$tmp/stop" \
   >"$tmp/holder.out" 2>&1 &
@@ -75,7 +64,7 @@ for ((i = 0; i < 100; i++)); do
 done
 [[ $on_server -eq $count ]] && ok || bad "the server holds $count connections (got $on_server)" "$tmp/idle.err"
 sleep 1 # let whatever the last handshakes freed be freed
-rss_held=$(rss_kib)
+rss_held=$(rss_of "$server" VmRSS)
 per_connection=$(awk -v a="$rss_held" -v b="$rss_before" -v n="$held" 'BEGIN {printf "%.1f", (n > 0 ? (a - b) / n : 0)}')
 echo "$held idle TLS connections opened in $opened_in s; server RSS $rss_before KiB ->" \
   "$rss_held KiB: $per_connection KiB per connection (bound $per_connection_limit_kib KiB)"
@@ -92,13 +81,10 @@ for ((i = 0; i < 200; i++)); do
   ((on_server == 0)) && break
   sleep 0.1
 done
-echo "after the client closed them: $on_server still open on the server, RSS $(rss_kib) KiB"
+echo "after the client closed them: $on_server still open on the server, RSS $(rss_of "$server" VmRSS) KiB"
 [[ $on_server -eq 0 ]] && ok || bad "the server closed its side of every connection (still $on_server)" "$tmp/idle.err"
 # Holding 10,000 connections is not a limit hit: nothing was refused or logged.
 ! grep -q 'limit reached' "$tmp/idle.err" && ok || bad "no limit was hit" "$tmp/idle.err"
 
-# SIGTERM to the server itself: `timeout` would send it twice (see tests/cli/flood.sh).
-kill -TERM "$server"
-wait_pid "$spid" 15
-[[ $st -eq 0 ]] && ok || bad "SIGTERM: exit 0 (got $st)" "$tmp/idle.err"
+stop_server idle
 summary idle_connections

@@ -1,0 +1,31 @@
+# For the command tests that watch the `bulwark serve` process itself (tests/cli/flood.sh,
+# tests/cli/idle_connections.sh), sourced after tests/cli/lib.sh. Not a test itself.
+
+# serve_or_end NAME ARGS...: serve_bg NAME ARGS; when it does not start, the test fails and
+# ends here. Sets $server: the server's own PID ($spid is that of `timeout`, its parent),
+# whose /proc entry holds the memory figures and which takes the SIGTERM (see stop_server).
+serve_or_end() {
+  local name=$1 i
+  if ! serve_bg "$@"; then
+    bad "serve starts" "$tmp/$name.err"
+    summary "$(basename "$0" .sh)"
+    exit
+  fi
+  ok
+  server=
+  for ((i = 0; i < 40; i++)); do
+    server=$(pgrep -P "$spid" | head -1)
+    [[ -n $server ]] && return
+    sleep 0.05
+  done
+}
+# rss_of PID FIELD: a figure of /proc/PID/status in KiB (VmRSS, VmHWM), empty once it is gone.
+rss_of() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null; }
+# stop_server NAME: SIGTERM to the server, which must exit 0 within 15 s. To the server itself:
+# `timeout` would send it twice (to its child and to its process group), and a second one that
+# arrives after the server has finished and restored the default action kills it (status 143).
+stop_server() {
+  kill -TERM "$server"
+  wait_pid "$spid" 15
+  [[ $st -eq 0 ]] && ok || bad "SIGTERM: exit 0 (got $st)" "$tmp/$1.err"
+}
