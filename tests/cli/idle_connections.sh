@@ -10,6 +10,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../support/serve_proc.sh"
 holder=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../bench" && pwd)/idle_connections.py
 count=${IDLE_CONNECTIONS:-10000}
+# Under AddressSanitizer a handshake costs several times more: 1,000 fit the time limit.
+$sanitized && count=${IDLE_CONNECTIONS:-1000}
 per_connection_limit_kib=24
 
 # The server and the client each need a descriptor per connection.
@@ -68,8 +70,12 @@ rss_held=$(rss_of "$server" VmRSS)
 per_connection=$(awk -v a="$rss_held" -v b="$rss_before" -v n="$held" 'BEGIN {printf "%.1f", (n > 0 ? (a - b) / n : 0)}')
 echo "$held idle TLS connections opened in $opened_in s; server RSS $rss_before KiB ->" \
   "$rss_held KiB: $per_connection KiB per connection (bound $per_connection_limit_kib KiB)"
-awk -v p="$per_connection" -v l="$per_connection_limit_kib" -v n="$held" 'BEGIN {exit !(n > 0 && p <= l)}' &&
-  ok || bad "RSS per idle connection $per_connection KiB <= $per_connection_limit_kib KiB"
+if $sanitized; then
+  echo "(AddressSanitizer build: the bound per connection is not ASan's; LeakSanitizer checks at exit)"
+else
+  awk -v p="$per_connection" -v l="$per_connection_limit_kib" -v n="$held" 'BEGIN {exit !(n > 0 && p <= l)}' &&
+    ok || bad "RSS per idle connection $per_connection KiB <= $per_connection_limit_kib KiB"
+fi
 # Holding them, the server still serves.
 get_page busy && ok || bad "a request while $held connections are held" "$tmp/busy.curl" "$tmp/idle.err"
 

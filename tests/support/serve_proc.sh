@@ -1,6 +1,13 @@
 # For the command tests that watch the `bulwark serve` process itself (tests/cli/flood.sh,
 # tests/cli/idle_connections.sh), sourced after tests/cli/lib.sh. Not a test itself.
 
+# A command built with AddressSanitizer (`make sanitize`) runs several times slower, and its
+# memory figures are ASan's (shadow memory, redzones, a quarantine of freed blocks), not the
+# server's: the tests then hold fewer connections and leave the memory bounds to LeakSanitizer,
+# whose report at exit makes the exit status that stop_server checks non-zero.
+sanitized=false
+grep -qa __asan_init "$bulwark" && sanitized=true
+
 # serve_or_end NAME ARGS...: serve_bg NAME ARGS; when it does not start, the test fails and
 # ends here. Sets $server: the server's own PID ($spid is that of `timeout`, its parent),
 # whose /proc entry holds the memory figures and which takes the SIGTERM (see stop_server).

@@ -2,9 +2,10 @@
 """The THC handshake flood from one source address: THREADS loops, each opening a TCP
 connection from SOURCE to 127.0.0.1:PORT, completing a full TLS handshake (no session reused)
 and closing at once, as fast as it can, until --stop FILE exists or --seconds have passed.
-Creates --ready FILE once every thread has made its first attempt (a flooder started at nice 19
-on a busy machine may take seconds to get going), and writes its counts as one JSON object to
---out FILE (atomically, at the end):
+
+--progress FILE: every 0.2 s, "COMPLETED REFUSED" so far (replaced atomically), so that a test
+can wait until the flood is real (a flooder at nice 19 on a busy machine may take seconds to
+get going) and count what happened in a window. --out FILE, at the end: one JSON object,
   completed   handshakes completed (the server signed and did a key exchange for each)
   refused     connections the server closed or reset before the handshake completed
   unreachable connections that never opened (backlog full, no port left)
@@ -21,6 +22,14 @@ import struct
 import threading
 import time
 
+OUTCOMES = ("completed", "refused", "unreachable", "timed_out")
+
+
+def write_atomically(path, text):
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.rename(path + ".tmp", path)
+
 
 def main():
     parser = argparse.ArgumentParser()
@@ -29,8 +38,8 @@ def main():
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=60, help="upper bound of the run")
     parser.add_argument("--timeout", type=float, default=5)
-    parser.add_argument("--ready", required=True, help="created once the flood runs")
     parser.add_argument("--stop", required=True, help="the run ends when this file exists")
+    parser.add_argument("--progress", required=True)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
 
@@ -38,77 +47,59 @@ def main():
     # An attacker verifies nothing: the server's work is what counts.
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    counts = {"completed": 0, "refused": 0, "unreachable": 0, "timed_out": 0}
-    lock = threading.Lock()
     start = time.monotonic()
     deadline = start + args.seconds
     # Closing with a reset (SO_LINGER 0) leaves no TIME_WAIT behind: tens of thousands of
     # connections from one address would otherwise run out of ports.
     reset_on_close = struct.pack("ii", 1, 0)
+    done = threading.Event()
+    # One tally per thread, each written by its thread only and summed by the main thread.
+    tallies = [dict.fromkeys(OUTCOMES, 0) for _ in range(args.threads)]
 
-    started = {"threads": 0, "all": threading.Event()}
+    def attempt():
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, reset_on_close)
+        sock.settimeout(args.timeout)
+        try:
+            sock.bind((args.source, 0))
+            sock.connect(("127.0.0.1", args.port))
+        except (socket.timeout, TimeoutError):
+            sock.close()
+            return "timed_out"
+        except OSError:
+            sock.close()
+            return "unreachable"
+        try:
+            with ctx.wrap_socket(sock, do_handshake_on_connect=False) as tls:
+                tls.do_handshake()
+            return "completed"
+        except (socket.timeout, TimeoutError):
+            return "timed_out"
+        except (ssl.SSLError, OSError):
+            return "refused"
+        finally:
+            sock.close()
 
-    def stopped():
-        return time.monotonic() >= deadline or os.path.exists(args.stop)
+    def flood(tally):
+        while not done.is_set():
+            tally[attempt()] += 1
 
-    def flood():
-        local = dict.fromkeys(counts, 0)
-        n = 0
-        while True:
-            if n == 1:
-                with lock:
-                    started["threads"] += 1
-                    if started["threads"] == args.threads:
-                        started["all"].set()
-            # The stop file is looked at every 16 connections: a stat per handshake would
-            # slow the flood down.
-            if n % 16 == 0 and stopped():
-                break
-            n += 1
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, reset_on_close)
-            sock.settimeout(args.timeout)
-            try:
-                sock.bind((args.source, 0))
-                sock.connect(("127.0.0.1", args.port))
-            except (socket.timeout, TimeoutError):
-                local["timed_out"] += 1
-                sock.close()
-                continue
-            except OSError:
-                local["unreachable"] += 1
-                sock.close()
-                continue
-            try:
-                with ctx.wrap_socket(sock, do_handshake_on_connect=False) as tls:
-                    tls.do_handshake()
-                    local["completed"] += 1
-            except (socket.timeout, TimeoutError):
-                local["timed_out"] += 1
-            except (ssl.SSLError, OSError):
-                local["refused"] += 1
-            finally:
-                sock.close()
-        with lock:
-            for k, v in local.items():
-                counts[k] += v
+    def total():
+        return {k: sum(t[k] for t in tallies) for k in OUTCOMES}
 
-    threads = [threading.Thread(target=flood) for _ in range(args.threads)]
+    threads = [threading.Thread(target=flood, args=(t,)) for t in tallies]
     for t in threads:
         t.start()
-    while not started["all"].wait(timeout=0.1):
-        if not any(t.is_alive() for t in threads):
-            break
-    else:
-        with open(args.ready, "w"):
-            pass
+    while not (os.path.exists(args.stop) or time.monotonic() >= deadline):
+        now = total()
+        write_atomically(args.progress, f"{now['completed']} {now['refused']}\n")
+        time.sleep(0.2)
+    done.set()
     for t in threads:
         t.join()
-    counts["seconds"] = round(time.monotonic() - start, 3)
-    with open(args.out + ".tmp", "w") as f:
-        json.dump(counts, f)
-        f.write("\n")
-    os.rename(args.out + ".tmp", args.out)
+    result = total()
+    result["seconds"] = round(time.monotonic() - start, 3)
+    write_atomically(args.out, json.dumps(result) + "\n")
 
 
 main()
