@@ -6,7 +6,7 @@
 # each limit that was hit is logged once, and the flood was real (the flooders completed
 # handshakes). Generous bounds: this is a test; bench/flood.sh prints the figures of one run.
 # Usage: flood.sh BULWARK
-# Knobs (for bench/flood.sh): FLOOD_WORKERS (1), FLOOD_THREADS per flooder (4),
+# Knobs (for bench/flood.sh): FLOOD_WORKERS (1), FLOOD_THREADS per flooder (4), FLOOD_NICE (19),
 # FLOOD_SERVE_ARGS (extra serve options, e.g. "--handshake-rate 0"), FLOOD_FIGURES (a file
 # that receives the figures as KEY=VALUE lines).
 set -uo pipefail
@@ -15,6 +15,7 @@ support=$(cd "$(dirname "${BASH_SOURCE[0]}")/../support" && pwd)
 source "$support/serve_proc.sh"
 workers=${FLOOD_WORKERS:-1}
 threads=${FLOOD_THREADS:-4}
+niceness=${FLOOD_NICE:-19}
 read -ra extra_serve_args <<<"${FLOOD_SERVE_ARGS:-}"
 # One unloaded transfer should take about this long; the file is sized from a first transfer.
 transfer_seconds=2.5
@@ -83,7 +84,7 @@ unloaded1=$rate
 rm -f "$tmp/stop"
 flooder_pids=()
 for source in 127.0.0.2 127.0.0.3; do
-  nice -n 19 python3 "$support/tls_flooder.py" --port "$sport" --source "$source" \
+  nice -n "$niceness" python3 "$support/tls_flooder.py" --port "$sport" --source "$source" \
     --threads "$threads" --seconds 80 --stop "$tmp/stop" --progress "$tmp/progress-$source" \
     --out "$tmp/flood-$source.json" 2>"$tmp/flood-$source.err" &
   flooder_pids+=($!)
