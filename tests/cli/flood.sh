@@ -17,12 +17,13 @@ workers=${FLOOD_WORKERS:-1}
 threads=${FLOOD_THREADS:-4}
 niceness=${FLOOD_NICE:-19}
 read -ra extra_serve_args <<<"${FLOOD_SERVE_ARGS:-}"
-# One unloaded transfer should take about this long; the file is sized from a first transfer.
+# One unloaded transfer should take about this long; the file is sized from two calibration
+# transfers.
 transfer_seconds=2.5
-# The server's resident memory, peak over the whole run. It holds at most max-handshakes
-# (1000) half-open handshakes; one worker and a few dozen flood connections at a time use a
-# few MiB. 64 MiB is a generous ceiling that a leak per handshake (tens of thousands here) or
-# unbounded buffering of the download would break.
+# The server's resident memory, peak over the whole run: ~11 MiB measured (one worker, a few
+# dozen flood connections at a time; at most max-handshakes = 1000 of them could be half-open).
+# 64 MiB is a generous ceiling that buffering the download (hundreds of MiB) or a leak of more
+# than a few KiB per flood connection (thousands of them) would break.
 rss_limit_kib=65536
 SERVE_SECONDS=120
 
