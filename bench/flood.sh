@@ -48,6 +48,8 @@ row "flood handshakes completed, during the download" \
 row "flood connections refused, whole run" "$(get refused)"
 row "flood connections refused, during the download" "$(get flood_refused_during_download)"
 row "flood connections unreachable / timed out" "$(get unreachable) / $(get timed_out)"
+row "CPU during the download: server / flooders" \
+  "$(get server_cpu_percent_during_download)% / $(get flooders_cpu_percent_during_download)% of a core"
 row "limit lines logged" "$(get limit_lines)"
 row "server RSS before the flood" "$(get rss_before_kib) KiB"
 row "server RSS peak (sampled under the flood)" "$(get rss_flood_peak_kib) KiB"

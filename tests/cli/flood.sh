@@ -116,17 +116,27 @@ done
     "$tmp/flood-127.0.0.2.err" "$tmp/flood-127.0.0.3.err"
 completed_before=$(flood_so_far 1)
 refused_before=$(flood_so_far 2)
+server_ticks=$(cpu_ticks "$server")
+flooder_ticks=$(cpu_ticks "${flooder_pids[@]}")
 started=$(date +%s.%N)
 download loaded big.bin
 loaded=$rate
 during_seconds=$(awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN {print e - s}')
 completed_during=$(($(flood_so_far 1) - completed_before))
 refused_during=$(($(flood_so_far 2) - refused_before))
+server_ticks=$(($(cpu_ticks "$server") - server_ticks))
+flooder_ticks=$(($(cpu_ticks "${flooder_pids[@]}") - flooder_ticks))
 touch "$tmp/stop"
 for p in "${flooder_pids[@]}"; do wait_pid "$p" 15; done
 wait_pid "$sampler" 5
+# CPU share of one core during the download: where the time went (the server's event loop,
+# or the flooders' own client-side crypto).
+cpu_percent() { awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v s="$during_seconds" 'BEGIN {printf "%.0f", 100 * t / hz / s}'; }
 echo "during the download (${during_seconds%.*} s): $completed_during flood handshakes" \
-  "completed, $refused_during flood connections refused"
+  "completed, $refused_during flood connections refused; CPU: server $(cpu_percent "$server_ticks")%," \
+  "flooders $(cpu_percent "$flooder_ticks")% of a core"
+figure server_cpu_percent_during_download "$(cpu_percent "$server_ticks")"
+figure flooders_cpu_percent_during_download "$(cpu_percent "$flooder_ticks")"
 figure flood_handshakes_during_download "$completed_during"
 figure flood_refused_during_download "$refused_during"
 figure flood_handshakes_per_s_during_download \

@@ -28,6 +28,12 @@ serve_or_end() {
 }
 # rss_of PID FIELD: a figure of /proc/PID/status in KiB (VmRSS, VmHWM), empty once it is gone.
 rss_of() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null; }
+# cpu_ticks PID...: user + system CPU of the processes so far, in clock ticks (getconf CLK_TCK).
+cpu_ticks() {
+  local p t=0
+  for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+  echo "$t"
+}
 # stop_server NAME: SIGTERM to the server, which must exit 0 within 15 s. To the server itself:
 # `timeout` would send it twice (to its child and to its process group), and a second one that
 # arrives after the server has finished and restored the default action kills it (status 143).
