@@ -10,8 +10,9 @@
 # Each round measures, alternating who goes first between rounds:
 #   1 connection    requests/s and latency (p50/p90/p99 of single requests on a warm
 #                   connection); added latency = a proxy's p50 minus the direct p50
-#   CONNECTIONS     requests/s with that many keep-alive connections, and each proxy's CPU
-#                   time per request (user + system from /proc/PID/stat over the measurement)
+#   CONNECTIONS     requests/s with that many keep-alive connections, and the CPU time per
+#                   request of each proxy and of the upstream (user + system from
+#                   /proc/PID/stat over the run, in clock ticks: run for seconds, not less)
 # Both proxies verify the upstream against its CA and present a leaf minted by their own CA,
 # which the client verifies (SNI localhost). One worker each: bulwark proxy --workers 1,
 # mitmdump is one Python process.
@@ -129,21 +130,30 @@ mean() {
 }
 field() { sed -n "s/.*[[:space:]]$2=\([^[:space:]]*\).*/\1/p" <<<"$1"; }
 
+# cpu_us_per_request TICKS REQUESTS. The connection setup (handshakes, one warm-up request per
+# connection) is in the ticks too: a slight overestimate.
+cpu_us_per_request() {
+  awk -v t="$1" -v hz="$ticks_per_second" -v n="$2" 'BEGIN {printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0)}'
+}
+
 # measure PATH CONNECTIONS: one proxy_load run; adds its figures under PATH.CONNECTIONS.
 measure() {
-  local path=$1 connections=$2 out before after requests
+  local path=$1 connections=$2 out before after upstream_before upstream_after requests
   local args=(--url "$url" --cacert "${client_ca[$path]}" --connections "$connections"
     --duration "$DURATION" --expect-bytes 1024)
   [[ $path == direct ]] || args+=(--proxy "127.0.0.1:${proxy_port[$path]}")
   [[ $path == direct ]] || before=$(cpu_ticks "${proxy_pid[$path]}")
+  upstream_before=$(cpu_ticks "$serve_pid")
   echo "== $path, $connections connection(s)"
   if ! out=$(timeout $((DURATION + 120)) "$load" "${args[@]}" 2>&1); then
     echo "$out"
     fail "proxy_load failed for $path" "$work/serve.log" "$work/bulwark-proxy.log" "$work/mitmdump.log"
   fi
+  upstream_after=$(cpu_ticks "$serve_pid")
   echo "$out"
   local result
   result=$(grep '^result ' <<<"$out")
+  requests=$(field "$result" requests)
   add "$path.$connections.rps" "$(field "$result" requests_per_second)"
   add "$path.$connections.p50" "$(field "$result" p50_ms)"
   add "$path.$connections.p90" "$(field "$result" p90_ms)"
@@ -151,11 +161,10 @@ measure() {
   add "$path.errors" "$(field "$result" errors)"
   if [[ $path != direct ]]; then
     after=$(cpu_ticks "${proxy_pid[$path]}")
-    requests=$(field "$result" requests)
-    # The warm-up requests and handshakes are in the ticks too: a slight overestimate.
-    add "$path.$connections.cpu_us" "$(awk -v t=$((after - before)) -v hz="$ticks_per_second" \
-      -v n="$requests" 'BEGIN {printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0)}')"
+    add "$path.$connections.cpu_us" "$(cpu_us_per_request $((after - before)) "$requests")"
   fi
+  add "$path.$connections.upstream_cpu_us" \
+    "$(cpu_us_per_request $((upstream_after - upstream_before)) "$requests")"
 }
 
 echo "proxy_vs_mitmdump: bulwark $("$bulwark" --version | awk '{print $2}') vs" \
@@ -187,4 +196,6 @@ row "added p50 latency over direct ms" "" \
 row "latency p50 ms, $c connections" "$(mean direct.$c.p50)" "$(mean bulwark.$c.p50)" "$(mean mitmdump.$c.p50)" "" ""
 row "proxy CPU us per request, $c connections" "" "$(mean bulwark.$c.cpu_us 1)" \
   "$(mean mitmdump.$c.cpu_us 1)" "$(ratio "$(mean mitmdump.$c.cpu_us 1)" "$(mean bulwark.$c.cpu_us 1)") less" ""
+row "upstream CPU us per request, $c connections" "$(mean direct.$c.upstream_cpu_us 1)" \
+  "$(mean bulwark.$c.upstream_cpu_us 1)" "$(mean mitmdump.$c.upstream_cpu_us 1)" "" ""
 row "failed requests, all runs" "${sum[direct.errors]}" "${sum[bulwark.errors]}" "${sum[mitmdump.errors]}" "" ""
