@@ -1,12 +1,27 @@
 // Secret: bytes that are wiped when they go away; constant-time comparison.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
 
 namespace bulwark::crypto {
+
+namespace testing {
+// Called with every Secret's buffer as it is released (destruction, or replacement by a move
+// assignment): after the wipe, before the memory goes back to the allocator, so a test can
+// check that what is freed is all zeros. Only Secrets holding bytes are reported. Null (the
+// default) turns it off; the cost then is one relaxed atomic load per release. For tests only:
+// set it while no other thread releases Secrets.
+using SecretReleaseObserver = void (*)(const std::uint8_t* data, std::size_t size);
+void set_secret_release_observer(SecretReleaseObserver observer) noexcept;
+
+namespace detail {
+extern std::atomic<SecretReleaseObserver> secret_release_observer;
+}  // namespace detail
+}  // namespace testing
 
 // Overwrites memory in a way the optimiser may not elide (OPENSSL_cleanse).
 void wipe(std::span<std::uint8_t> bytes) noexcept;
@@ -26,12 +41,12 @@ class Secret {
   Secret(Secret&& o) noexcept : bytes_(std::move(o.bytes_)) {}
   Secret& operator=(Secret&& o) noexcept {
     if (this != &o) {
-      clear();
-      bytes_ = std::move(o.bytes_);
+      wipe_for_release();
+      bytes_ = std::move(o.bytes_);  // frees the wiped buffer
     }
     return *this;
   }
-  ~Secret() { clear(); }
+  ~Secret() { wipe_for_release(); }
 
   Secret copy() const { return Secret(span()); }
   void clear() noexcept {
@@ -57,6 +72,14 @@ class Secret {
   }
 
  private:
+  // Wipes the bytes and tells the test observer, if any; the caller then frees the buffer.
+  void wipe_for_release() noexcept {
+    wipe(bytes_);
+    if (auto observer = testing::detail::secret_release_observer.load(std::memory_order_relaxed)) {
+      if (!bytes_.empty()) observer(bytes_.data(), bytes_.size());
+    }
+  }
+
   std::vector<std::uint8_t> bytes_;
 };
 
