@@ -106,13 +106,13 @@ flood_so_far() { cat "$tmp"/progress-* 2>/dev/null | awk -v f="$1" '{n += $f} EN
 # The flood is real before the download starts: each flooder has had 100 handshakes completed
 # (python at nice 19 on a busy machine can take seconds to get going).
 for ((i = 0; i < 400; i++)); do
-  a=$(awk '{print $1}' "$tmp/progress-127.0.0.2" 2>/dev/null)
-  b=$(awk '{print $1}' "$tmp/progress-127.0.0.3" 2>/dev/null)
-  ((${a:-0} >= 100 && ${b:-0} >= 100)) && break
+  completed2=$(awk '{print $1}' "$tmp/progress-127.0.0.2" 2>/dev/null)
+  completed3=$(awk '{print $1}' "$tmp/progress-127.0.0.3" 2>/dev/null)
+  ((${completed2:-0} >= 100 && ${completed3:-0} >= 100)) && break
   sleep 0.1
 done
-((${a:-0} >= 100 && ${b:-0} >= 100)) && ok ||
-  bad "each flooder completed 100 handshakes within 40 s (got ${a:-0} and ${b:-0})" \
+((${completed2:-0} >= 100 && ${completed3:-0} >= 100)) && ok ||
+  bad "each flooder completed 100 handshakes within 40 s (got ${completed2:-0} and ${completed3:-0})" \
     "$tmp/flood-127.0.0.2.err" "$tmp/flood-127.0.0.3.err"
 completed_before=$(flood_so_far 1)
 refused_before=$(flood_so_far 2)

@@ -13,18 +13,20 @@ grep -qa __asan_init "$bulwark" && sanitized=true
 # whose /proc entry holds the memory figures and which takes the SIGTERM (see stop_server).
 serve_or_end() {
   local name=$1 i
-  if ! serve_bg "$@"; then
+  server=
+  if serve_bg "$@"; then
+    for ((i = 0; i < 40; i++)); do
+      server=$(pgrep -P "$spid" | head -1)
+      [[ -n $server ]] && break
+      sleep 0.05
+    done
+  fi
+  if [[ -z $server ]]; then
     bad "serve starts" "$tmp/$name.err"
     summary "$(basename "$0" .sh)"
     exit
   fi
   ok
-  server=
-  for ((i = 0; i < 40; i++)); do
-    server=$(pgrep -P "$spid" | head -1)
-    [[ -n $server ]] && return
-    sleep 0.05
-  done
 }
 # rss_of PID FIELD: a figure of /proc/PID/status in KiB (VmRSS, VmHWM), empty once it is gone.
 rss_of() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null; }
