@@ -105,8 +105,10 @@ Result<std::vector<std::uint8_t>> HelloBuilder::message(
         }
       }
       if (renegotiation_info) {
-        static constexpr std::uint8_t body_bytes[] = {0};  // empty renegotiated_connection
-        extension(w, ExtensionType::renegotiation_info, body_bytes);
+        // RFC 5746 §3.2: renegotiated_connection<0..255>.
+        w.u16(static_cast<std::uint16_t>(ExtensionType::renegotiation_info));
+        auto ext = w.prefixed<2>();
+        w.prefixed_bytes<1>(renegotiated_connection, 0, 255);
       }
     }
   }

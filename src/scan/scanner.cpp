@@ -19,6 +19,7 @@
 #include "bulwark/crypto/trust_store.hpp"
 #include "bulwark/scan/hello.hpp"
 #include "bulwark/scan/probe.hpp"
+#include "bulwark/scan/renegotiation.hpp"
 #include "bulwark/scan/suites.hpp"
 #include "bulwark/tls/types.hpp"
 
@@ -748,6 +749,102 @@ struct Scan {
          alert ? "an early ChangeCipherSpec got " + alert_text(*alert) : "no answer in time", ""});
   }
 
+  // Client-initiated renegotiation (THC-SSL-DoS: each renegotiation costs the server a full
+  // handshake, the client next to nothing): a complete TLS 1.2 ECDHE handshake, then a
+  // renegotiation ClientHello under its keys (scan/renegotiation.hpp).
+  void client_renegotiation_probe() {
+    const std::string id = "renegotiation.client";
+    const std::string section = "vulnerabilities";
+    if (!offered(tls12)) {
+      const bool older = offered(ssl3) || offered(tls10) || offered(tls11);
+      // RFC 8446 §4.1.2: TLS 1.3 forbids renegotiation. Before
+      // TLS 1.2 the probe cannot run, which is not the same as safe.
+      add({id, section,
+           older ? "client-initiated renegotiation: not tested"
+                 : "client-initiated renegotiation: not applicable",
+           older ? Severity::info : Severity::ok,
+           older ? "the probe renegotiates over TLS 1.2, which the server does not offer"
+                 : "TLS 1.3 has no renegotiation; nothing older accepted",
+           ""});
+      return;
+    }
+    const auto deadline = Clock::now() + options.timeout;
+    auto probe = RenegotiationProbe::start(sni, crypto::SystemRandom::instance());
+    auto socket = probe ? Socket::connect(endpoint, deadline) : Result<Socket>(probe.error());
+    if (!socket) {
+      {
+        std::lock_guard lock(mutex);
+        probe_error = socket.error().message();
+      }
+      add({id, section, "client-initiated renegotiation: not tested", Severity::info,
+           socket.error().message(), ""});
+      return;
+    }
+    bool timed_out = false;
+    std::uint8_t buf[16 * 1024];
+    while (!probe->done()) {
+      const wire::Bytes out = probe->pending_output();
+      if (!out.empty()) {
+        if (!socket->send_all(out, deadline)) {
+          probe->transport_closed();
+          break;
+        }
+        probe->consume_output(out.size());
+      }
+      auto n = socket->receive(buf, deadline);
+      if (!n) {
+        timed_out = n.error() == Errc::timed_out;
+        if (!timed_out) probe->transport_closed();
+        break;
+      }
+      if (*n == 0) {
+        probe->transport_closed();
+        break;
+      }
+      probe->feed(wire::Bytes(buf, *n));
+    }
+    const std::string handshake =
+        "after a TLS 1.2 " + suite_name(probe->cipher_suite()) + " handshake, a " +
+        (probe->secure_renegotiation() ? "renegotiation ClientHello (RFC 5746)"
+                                       : "legacy renegotiation ClientHello");
+    switch (probe->answer()) {
+      case RenegotiationAnswer::accepted:
+        add({id, section, "client-initiated renegotiation accepted", Severity::medium,
+             handshake + " was answered with a ServerHello: every renegotiation costs the "
+                         "server a full handshake (THC-SSL-DoS)",
+             "refuse client-initiated renegotiation: OpenSSL 3 refuses it unless "
+             "SSL_OP_ALLOW_CLIENT_RENEGOTIATION is set (`-client_renegotiation`, `Options = "
+             "ClientRenegotiation`): remove it, or set SSL_OP_NO_RENEGOTIATION "
+             "(`-no_renegotiation`); nginx (0.8.23+) and Apache httpd (2.2.15+) refuse it "
+             "themselves, so upgrade (Apache's `SSLInsecureRenegotiation` is RFC 5746, not "
+             "this)"});
+        return;
+      case RenegotiationAnswer::refused_warning:
+      case RenegotiationAnswer::refused_fatal:
+        add({id, section, "client-initiated renegotiation refused", Severity::ok,
+             handshake + " got " + probe->detail(), ""});
+        return;
+      case RenegotiationAnswer::closed:
+        add({id, section, "client-initiated renegotiation refused", Severity::ok,
+             handshake + " made the server close the connection", ""});
+        return;
+      case RenegotiationAnswer::unexpected:
+      case RenegotiationAnswer::pending:
+        add({id, section, "client-initiated renegotiation: inconclusive", Severity::info,
+             probe->renegotiation_sent()
+                 ? handshake + (timed_out ? " got no answer in time" : ": " + probe->detail())
+                 : "the first handshake did not complete in time",
+             ""});
+        return;
+      case RenegotiationAnswer::not_tested:
+        break;
+    }
+    add({id, section, "client-initiated renegotiation: not tested", Severity::info,
+         probe->detail() +
+             " (the probe needs a TLS 1.2 ECDHE suite with AES-GCM or ChaCha20-Poly1305)",
+         ""});
+  }
+
   // Resumption for real: a full handshake with bulwark's engine, then one offering the session
   // (TLS 1.3 ticket, or TLS 1.2 ticket / session id) it left.
   void resumption_check() {
@@ -1040,6 +1137,7 @@ Result<Report> scan(const ScanOptions& options) {
   if (s.wants("certificate")) tasks.emplace_back([&] { s.certificate_check(); });
   if (s.wants("alpn")) tasks.emplace_back([&] { s.alpn_check(); });
   if (s.wants("ccs")) tasks.emplace_back([&] { s.ccs_probe(); });
+  if (s.wants("renegotiation")) tasks.emplace_back([&] { s.client_renegotiation_probe(); });
   if (s.wants("hsts")) tasks.emplace_back([&] { s.hsts_check(); });
   if (s.wants("resumption")) tasks.emplace_back([&] { s.resumption_check(); });
   run_parallel(tasks.size(), options.concurrency, [&](std::size_t i) { tasks[i](); });

@@ -78,6 +78,9 @@ TEST(ScanScanner, HeartbleedServerIsCritical) {
   EXPECT_EQ(severity_of(*r, "ems"), Severity::low);
   EXPECT_EQ(severity_of(*r, "renegotiation.secure"), Severity::ok);
   EXPECT_EQ(severity_of(*r, "fallback_scsv"), Severity::medium);
+  // TLS 1.2 without an ECDHE AEAD suite: the renegotiation probe cannot run, and says so.
+  EXPECT_EQ(severity_of(*r, "renegotiation.client"), Severity::info);
+  EXPECT_NE(find(*r, "renegotiation.client")->title.find("not tested"), std::string::npos);
   EXPECT_EQ(severity_of(*r, "certificate.trust"), Severity::ok);
   EXPECT_EQ(severity_of(*r, "certificate.hostname"), Severity::ok);
   // The server's preference order, per version: TLS 1.2 starts with the GCM suite.
@@ -123,6 +126,8 @@ TEST(ScanScanner, Sslv2ServerIsCritical) {
   EXPECT_EQ(severity_of(*r, "cipher.des"), Severity::high);
   EXPECT_EQ(severity_of(*r, "protocol.modern"), Severity::high);
   EXPECT_EQ(severity_of(*r, "renegotiation.secure"), Severity::medium);
+  // Nothing after TLS 1.0: not tested, which is not OK.
+  EXPECT_EQ(severity_of(*r, "renegotiation.client"), Severity::info);
   EXPECT_EQ(severity_of(*r, "heartbleed"), Severity::ok);
   EXPECT_EQ(r->exit_status(), 4);
   // The SSLv2 cipher kinds are listed among the suites.

@@ -29,11 +29,14 @@ struct HelloBuilder {
   bool ec_point_formats = false;
   std::vector<std::uint16_t> signature_schemes;  // empty: none
   bool heartbeat = false;                        // RFC 6520, peer_allowed_to_send
-  bool renegotiation_info = false;               // RFC 5746 empty renegotiation_info
-  bool extended_master_secret = false;           // RFC 7627
-  bool session_ticket = false;                   // RFC 5077, empty
-  bool status_request = false;                   // RFC 6066 OCSP
-  std::vector<std::string> alpn;                 // RFC 7301
+  bool renegotiation_info = false;               // RFC 5746 renegotiation_info
+  // Its renegotiated_connection: empty on a first handshake, client_verify_data when
+  // renegotiating (RFC 5746 §3.5).
+  std::vector<std::uint8_t> renegotiated_connection;
+  bool extended_master_secret = false;  // RFC 7627
+  bool session_ticket = false;          // RFC 5077, empty
+  bool status_request = false;          // RFC 6066 OCSP
+  std::vector<std::string> alpn;        // RFC 7301
   // TLS 1.3 key shares: (group, key_exchange bytes).
   std::vector<std::pair<std::uint16_t, std::vector<std::uint8_t>>> key_shares;
   bool psk_key_exchange_modes = false;  // psk_dhe_ke, so that a TLS 1.3 server sends tickets
