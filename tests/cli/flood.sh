@@ -85,7 +85,7 @@ unloaded1=$rate
 rm -f "$tmp/stop"
 flooder_pids=()
 for source in 127.0.0.2 127.0.0.3; do
-  nice -n "$niceness" python3 "$support/tls_flooder.py" --port "$sport" --source "$source" \
+  nice -n "$niceness" python3 -B "$support/tls_flooder.py" --port "$sport" --source "$source" \
     --threads "$threads" --seconds 80 --stop "$tmp/stop" --progress "$tmp/progress-$source" \
     --out "$tmp/flood-$source.json" 2>"$tmp/flood-$source.err" &
   flooder_pids+=($!)

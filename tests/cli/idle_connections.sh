@@ -49,7 +49,7 @@ get_page() {
 get_page warmup && ok || bad "a request before the idle connections" "$tmp/warmup.curl"
 rss_before=$(rss_of "$server" VmRSS)
 start=$(date +%s.%N)
-python3 "$holder" --port "$sport" --count "$count" --ready "$tmp/ready" --stop "$tmp/stop" \
+python3 -B "$holder" --port "$sport" --count "$count" --ready "$tmp/ready" --stop "$tmp/stop" \
   --seconds 200 >"$tmp/holder.out" 2>&1 &
 holder_pid=$!
 pids+=("$holder_pid")

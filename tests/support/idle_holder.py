@@ -12,6 +12,8 @@ import ssl
 import threading
 import time
 
+from load_clients import unverified_client_context, write_atomically
+
 
 def main():
     parser = argparse.ArgumentParser()
@@ -24,10 +26,7 @@ def main():
     parser.add_argument("--stop", required=True)
     args = parser.parse_args()
 
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    # The server's memory is measured, not its identity.
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
+    ctx = unverified_client_context()
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3
     deadline = time.monotonic() + args.seconds
     lock = threading.Lock()
@@ -60,9 +59,7 @@ def main():
     for t in threads:
         t.join()
     first_error = errors[0].replace(" ", "_") if errors else "-"
-    with open(args.ready + ".tmp", "w") as f:
-        f.write(f"{len(held)} {len(errors)} {first_error}\n")
-    os.rename(args.ready + ".tmp", args.ready)
+    write_atomically(args.ready, f"{len(held)} {len(errors)} {first_error}\n")
     while not os.path.exists(args.stop) and time.monotonic() < deadline:
         time.sleep(0.1)
     for tls in held:

@@ -22,13 +22,9 @@ import struct
 import threading
 import time
 
+from load_clients import unverified_client_context, write_atomically
+
 OUTCOMES = ("completed", "refused", "unreachable", "timed_out")
-
-
-def write_atomically(path, text):
-    with open(path + ".tmp", "w") as f:
-        f.write(text)
-    os.rename(path + ".tmp", path)
 
 
 def main():
@@ -43,10 +39,8 @@ def main():
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
 
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     # An attacker verifies nothing: the server's work is what counts.
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
+    ctx = unverified_client_context()
     start = time.monotonic()
     deadline = start + args.seconds
     # Closing with a reset (SO_LINGER 0) leaves no TIME_WAIT behind: tens of thousands of
