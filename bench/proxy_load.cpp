@@ -307,6 +307,15 @@ std::optional<T> parse_number(std::string_view text) {
   return value;
 }
 
+// A number above zero into `out`; false (and `out` untouched) for anything else.
+template <class T>
+bool parse_positive(std::string_view text, T& out) {
+  const std::optional<T> n = parse_number<T>(text);
+  if (!n || !(*n > 0)) return false;
+  out = *n;
+  return true;
+}
+
 int run(int argc, char** argv) {
   Options o;
   std::string url_text;
@@ -324,21 +333,15 @@ int run(int argc, char** argv) {
     } else if (arg == "--cacert") {
       o.cacert = value;
     } else if (arg == "--connections") {
-      const auto n = parse_number<unsigned>(value);
-      ok = n && *n > 0;
-      o.connections = n.value_or(0);
+      ok = parse_positive(value, o.connections);
     } else if (arg == "--threads") {
-      const auto n = parse_number<unsigned>(value);
-      ok = n && *n > 0;
-      o.threads = n.value_or(0);
+      ok = parse_positive(value, o.threads);
     } else if (arg == "--duration") {
-      const auto d = parse_number<double>(value);
-      ok = d && *d > 0;
-      o.duration_seconds = d.value_or(0);
+      ok = parse_positive(value, o.duration_seconds);
     } else if (arg == "--timeout") {
-      const auto d = parse_number<double>(value);
-      ok = d && *d > 0;
-      o.timeout = milliseconds(static_cast<std::int64_t>(d.value_or(0) * 1000));
+      double seconds = 0;
+      ok = parse_positive(value, seconds);
+      o.timeout = milliseconds(static_cast<std::int64_t>(seconds * 1000));
     } else if (arg == "--expect-bytes") {
       const auto n = parse_number<std::uint64_t>(value);
       ok = n.has_value();
@@ -428,20 +431,19 @@ int run(int argc, char** argv) {
   if (errors != 0)
     std::fprintf(stderr, "proxy_load: %llu error(s), the first: %s\n",
                  static_cast<unsigned long long>(errors), shared.first_error.c_str());
-  std::printf(
+  // The same figures for people, then for scripts.
+  const auto print_figures = [&](const char* format) {
+    std::printf(format, latencies.size(), seconds, rate, percentile_ms(latencies, 0.50),
+                percentile_ms(latencies, 0.90), percentile_ms(latencies, 0.99),
+                static_cast<unsigned long long>(errors),
+                static_cast<unsigned long long>(reconnects), 100 * client_cpu / seconds);
+  };
+  print_figures(
       "requests %zu in %.1f s: %.1f requests/s; latency p50 %.3f ms, p90 %.3f ms, "
-      "p99 %.3f ms; errors %llu, reconnects %llu; client CPU %.0f %%\n",
-      latencies.size(), seconds, rate, percentile_ms(latencies, 0.50),
-      percentile_ms(latencies, 0.90), percentile_ms(latencies, 0.99),
-      static_cast<unsigned long long>(errors), static_cast<unsigned long long>(reconnects),
-      100 * client_cpu / seconds);
-  std::printf(
+      "p99 %.3f ms; errors %llu, reconnects %llu; client CPU %.0f %%\n");
+  print_figures(
       "result requests=%zu seconds=%.3f requests_per_second=%.1f p50_ms=%.4f "
-      "p90_ms=%.4f p99_ms=%.4f errors=%llu reconnects=%llu client_cpu_percent=%.0f\n",
-      latencies.size(), seconds, rate, percentile_ms(latencies, 0.50),
-      percentile_ms(latencies, 0.90), percentile_ms(latencies, 0.99),
-      static_cast<unsigned long long>(errors), static_cast<unsigned long long>(reconnects),
-      100 * client_cpu / seconds);
+      "p90_ms=%.4f p99_ms=%.4f errors=%llu reconnects=%llu client_cpu_percent=%.0f\n");
   return latencies.empty() ? 1 : 0;
 }
 
