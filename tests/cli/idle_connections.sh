@@ -12,8 +12,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../support/serve_proc.sh"
 holder=$(cd "$(dirname "${BASH_SOURCE[0]}")/../support" && pwd)/idle_holder.py
 count=${IDLE_CONNECTIONS:-10000}
-# Under AddressSanitizer a handshake costs several times more: 1,000 fit the time limit.
-$sanitized && count=${IDLE_CONNECTIONS:-1000}
+# Under AddressSanitizer a handshake costs several times more: 2,000 fit the time limit.
+$sanitized && count=${IDLE_CONNECTIONS:-2000}
 per_connection_limit_kib=24
 
 # The server and the client each need a descriptor per connection.
