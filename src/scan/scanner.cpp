@@ -890,9 +890,13 @@ struct Scan {
     eo.alpn = {"http/1.1"};
     eo.http_host = sni.empty() ? endpoint.address_text : sni;
     auto r = engine_handshake(endpoint, eo);
-    if (!r || r->http_head.rfind("HTTP/", 0) != 0) {
+    if (!r) {
+      add({"hsts", "features", "HSTS: not checked", Severity::info, r.error().message(), ""});
+      return;
+    }
+    if (r->http_head.rfind("HTTP/", 0) != 0) {
       add({"hsts", "features", "HSTS: not an HTTP server", Severity::info,
-           r ? "no HTTP response to GET /" : r.error().message(), ""});
+           "no HTTP response to GET /", ""});
       return;
     }
     std::string lower = r->http_head;

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # `bulwark scan` as a command, on loopback: usage errors and an unreachable target (exit 2, 1);
-# openssl s_server with default settings (nothing above LOW, exit 0); openssl s_server
-# configured weakly (TLS 1.0 only, every suite at security level 0, TLS 1.3 off, compression
-# on request) where each weakness it has is found and what it lacks is not; bulwark serve's
-# defaults (nothing above LOW); a TLS 1.3-only s_server (certificate and ALPN through the
-# engine); gnutls-serv with a weak priority string. Every --json document
-# is checked against docs/scan-schema.json. Usage: scan.sh BULWARK
+# openssl s_server with default settings (nothing above LOW, exit 0; client-initiated
+# renegotiation refused); openssl s_server configured weakly (TLS 1.0 to 1.2, every suite at
+# security level 0, TLS 1.3 off, no EMS, legacy and client-initiated renegotiation, 1024-bit DH)
+# where each weakness it has is found and what it lacks is not; a TLS 1.0-only s_server (the
+# renegotiation probe, which needs TLS 1.2, says "not tested"); bulwark serve's defaults
+# (nothing above LOW); a TLS 1.3-only s_server (certificate and ALPN through the engine);
+# gnutls-serv with a weak priority string. Every --json document is checked against
+# docs/scan-schema.json. Usage: scan.sh BULWARK
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -123,6 +125,9 @@ if scan 0 "openssl s_server defaults" "127.0.0.1:$port" --cacert "$CA" --sni loc
   expect certificate.trust OK "defaults"
   expect certificate.hostname OK "defaults"
   expect ccs_injection OK "defaults"
+  # OpenSSL 3 refuses client-initiated renegotiation unless told otherwise.
+  expect renegotiation.client OK "defaults"
+  grep -q 'got alert no_renegotiation (warning)' "$tmp/out" && ok || bad "defaults: no_renegotiation not seen" "$tmp/out"
   expect hsts LOW "defaults (s_server -www sends no HSTS)"
   grep -q '"id": "resumption".*TLS 1.3 session resumed on a second connection' "$tmp/out" && ok ||
     bad "defaults: TLS 1.3 resumption not seen" "$tmp/out"
@@ -140,37 +145,77 @@ scan 3 "untrusted chain" "127.0.0.1:$port" --sni localhost --checks certificate 
   expect certificate.trust HIGH "system store"
 kill "$spid" 2>/dev/null
 
-# --- openssl s_server, weak: TLS 1.0 only (so no TLS 1.3), every suite at security level 0,
-# legacy renegotiation, DHE with 1024-bit parameters.
+# --- openssl s_server, weak: TLS 1.0 to 1.2 (no TLS 1.3), every suite at security level 0,
+# legacy and client-initiated renegotiation, no extended master secret (OpenSSL has no command
+# option for that: a configuration file's system_default section), 1024-bit DH parameters.
 openssl dhparam -dsaparam -out "$tmp/dh1024.pem" 1024 2>/dev/null || bad "dhparam"
+cat >"$tmp/no_ems.cnf" <<'CNF'
+openssl_conf = conf
+[conf]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = weak
+[weak]
+Options = -ExtendedMasterSecret
+CNF
+weak_args=(-cert "$tmp/server.crt" -key "$tmp/server.key" -www -quiet -no_tls1_3 -min_protocol TLSv1
+  -cipher 'ALL:COMPLEMENTOFALL:@SECLEVEL=0' -legacy_renegotiation -client_renegotiation
+  -dhparam "$tmp/dh1024.pem")
 port=$(free_port)
-timeout 120 openssl s_server -accept "$port" -cert "$tmp/server.crt" -key "$tmp/server.key" -www -quiet \
-  -tls1 -cipher 'ALL:COMPLEMENTOFALL:@SECLEVEL=0' -legacy_renegotiation \
-  -dhparam "$tmp/dh1024.pem" <&3 >"$tmp/weak.out" 2>"$tmp/weak.err" &
+OPENSSL_CONF=$tmp/no_ems.cnf timeout 120 openssl s_server -accept "$port" "${weak_args[@]}" \
+  <&3 >"$tmp/weak.out" 2>"$tmp/weak.err" &
 pids+=($!)
 spid=$!
 wait_port "$port" || bad "weak openssl s_server did not start" "$tmp/weak.err"
 if scan 4 "openssl s_server weak" "127.0.0.1:$port" --cacert "$CA" --sni localhost --json; then
   valid_json "weak"
   [[ $(offered "TLS 1.0") == true ]] && ok || bad "weak: TLS 1.0 not seen" "$tmp/out"
-  [[ $(offered "TLS 1.2") == false ]] && ok || bad "weak: TLS 1.2 reported" "$tmp/out"
+  [[ $(offered "TLS 1.1") == true ]] && ok || bad "weak: TLS 1.1 not seen" "$tmp/out"
+  [[ $(offered "TLS 1.2") == true ]] && ok || bad "weak: TLS 1.2 not seen" "$tmp/out"
   [[ $(offered "TLS 1.3") == false ]] && ok || bad "weak: TLS 1.3 reported" "$tmp/out"
   expect protocol.tls10 MEDIUM "weak"
-  expect protocol.modern HIGH "weak"
+  expect protocol.tls11 MEDIUM "weak"
+  expect protocol.tls13 LOW "weak"
   expect beast LOW "weak"
   expect cipher.anonymous HIGH "weak"
   expect cipher.null CRITICAL "weak"
   expect cipher.no_forward_secrecy LOW "weak"
   expect logjam MEDIUM "weak"
+  expect ems LOW "weak"
+  expect renegotiation.client MEDIUM "weak (-client_renegotiation)"
+  grep -q 'was answered with a ServerHello' "$tmp/out" && ok || bad "weak: renegotiation evidence" "$tmp/out"
   # What this configuration lacks is not reported.
+  expect protocol.modern "" "weak"
   expect protocol.sslv2 OK "weak"
   expect protocol.sslv3 OK "weak"
   expect heartbleed OK "weak"
   expect crime OK "weak"
   expect poodle OK "weak"
   expect cipher.export OK "weak"
+  expect cipher.rc4 OK "weak"
+  expect renegotiation.secure OK "weak (-legacy_renegotiation still answers RFC 5746)"
+  expect fallback_scsv OK "weak"
+  expect ccs_injection OK "weak"
   expect certificate.trust OK "weak"
   cp "$tmp/out" "$tmp/weak.json"
+fi
+kill "$spid" 2>/dev/null
+
+# --- openssl s_server, TLS 1.0 only (the issue's `-tls1`): no TLS 1.2 or 1.3 is HIGH, and
+# client-initiated renegotiation, which the probe tries over TLS 1.2, is "not tested" (INFO),
+# never OK, although this server would renegotiate.
+port=$(free_port)
+timeout 120 openssl s_server -accept "$port" -cert "$tmp/server.crt" -key "$tmp/server.key" -www -quiet \
+  -tls1 -cipher 'ALL:@SECLEVEL=0' -client_renegotiation <&3 >"$tmp/tls1.out" 2>"$tmp/tls1.err" &
+pids+=($!)
+spid=$!
+wait_port "$port" || bad "TLS 1.0 openssl s_server did not start" "$tmp/tls1.err"
+if scan 3 "openssl s_server TLS 1.0 only" "127.0.0.1:$port" --cacert "$CA" --sni localhost \
+  --checks protocols,renegotiation --json; then
+  valid_json "tls1"
+  expect protocol.modern HIGH "TLS 1.0 only"
+  expect renegotiation.client INFO "TLS 1.0 only"
+  grep -q 'client-initiated renegotiation: not tested' "$tmp/out" && ok || bad "TLS 1.0 only: not tested" "$tmp/out"
 fi
 kill "$spid" 2>/dev/null
 
@@ -204,6 +249,7 @@ if scan 0 "openssl s_server TLS 1.3 only" "127.0.0.1:$port" --cacert "$CA" --sni
   grep -q 'chose http/1.1' "$tmp/out" && ok || bad "TLS 1.3 only: ALPN" "$tmp/out"
   expect protocol.tls13 OK "TLS 1.3 only"
   expect heartbleed OK "TLS 1.3 only"
+  expect renegotiation.client OK "TLS 1.3 only (RFC 8446 has no renegotiation)"
 fi
 kill "$spid" 2>/dev/null
 
@@ -225,6 +271,8 @@ if scan 3 "gnutls-serv weak" "127.0.0.1:$port" --cacert "$CA" --sni localhost --
   expect ems LOW "gnutls"
   expect fallback_scsv OK "gnutls"
   expect renegotiation.secure OK "gnutls"
+  # gnutls-serv renegotiates whenever a client asks (checked by hand with openssl s_client's `R`).
+  expect renegotiation.client MEDIUM "gnutls"
   expect cipher.export OK "gnutls"
   expect cipher.null OK "gnutls"
   expect protocol.sslv3 OK "gnutls"
@@ -282,6 +330,8 @@ elif scan 0 "bulwark serve defaults" "127.0.0.1:$sport" --cacert "$XDG_DATA_HOME
   [[ $(offered "TLS 1.3") == true ]] && ok || bad "serve: TLS 1.3 not seen" "$tmp/out"
   expect protocol.tls10 OK "serve"
   expect certificate.trust OK "serve"
+  expect renegotiation.client OK "serve"
+  grep -q 'got alert no_renegotiation (warning)' "$tmp/out" && ok || bad "serve: no_renegotiation not seen" "$tmp/out"
 fi
 kill "$spid" 2>/dev/null
 
