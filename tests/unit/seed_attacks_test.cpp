@@ -189,14 +189,14 @@ Session12 handshake12(std::shared_ptr<ClientConfig> c, std::shared_ptr<ServerCon
   return out;
 }
 
-// The client's record writer as it stands after its Finished (sequence number 1), rebuilt from
-// the master secret: what a malicious client sends with it is exactly as protected as what the
-// real one would send.
-RecordWriter forged_client_writer(const Session12& s) {
+// A side's record writer as it stands after its Finished (sequence number 1), rebuilt from the
+// master secret: what a malicious peer sends with it is exactly as protected as what the real
+// one would send.
+RecordWriter forged_writer(const Session12& s, Role sender) {
   auto ciphers = key_block12(*s.suite, s.master, s.client_random, s.server_random).value();
   RecordWriter w;
   w.set_tls13(false);
-  w.set_cipher(std::move(ciphers.client_write));
+  w.set_cipher(std::move(sender == Role::client ? ciphers.client_write : ciphers.server_write));
   V finished_slot;
   EXPECT_TRUE(w.write(ContentType::handshake, V(16, 0), finished_slot));  // sequence 0
   return w;
@@ -252,7 +252,7 @@ V heartbeat_request(std::uint16_t claimed, std::size_t size) {
 TEST(SeedAttacks, HeartbleedOverclaimedLengthIsDiscardedSilently) {
   auto s = handshake12(heartbeat_client(), heartbeat_server());
   ASSERT_TRUE(s.pair.server.info().heartbeat);
-  auto w = forged_client_writer(s);
+  auto w = forged_writer(s, Role::client);
   auto& server = s.pair.server;
 
   // The original exploit's shape: one byte of payload claiming 16 KiB.
@@ -496,7 +496,7 @@ TEST(SeedAttacks, BeastPoodleNoCbcAndNothingBelowTls12ByDefault) {
 // keeps flowing between attempts; past the limit the connection is cut off.
 TEST(SeedAttacks, RenegotiationFloodIsRefusedAndTheConnectionStaysHealthy) {
   auto s = handshake12(client12_config(), server_config());
-  auto w = forged_client_writer(s);
+  auto w = forged_writer(s, Role::client);
   auto& server = s.pair.server;
   const V renegotiate = client_hello_of(client12_config());
   // The ClientHello message, without its record header, sent inside the protected channel.
@@ -523,6 +523,28 @@ TEST(SeedAttacks, RenegotiationFloodIsRefusedAndTheConnectionStaysHealthy) {
   ASSERT_NE(s.pair.client.failure(), nullptr);
   EXPECT_EQ(s.pair.client.failure()->kind, Failure::Kind::received_alert);
   EXPECT_EQ(s.pair.client.failure()->alert, server.failure()->alert);
+}
+
+// The same from a server: HelloRequests (RFC 5246 §7.4.1.1) get a no_renegotiation warning
+// from our client, which keeps reading data, until it has had enough.
+TEST(SeedAttacks, HelloRequestFloodIsRefusedByTheClient) {
+  auto s = handshake12(client12_config(), server_config());
+  auto w = forged_writer(s, Role::server);
+  auto& client = s.pair.client;
+  const V hello_request = {static_cast<std::uint8_t>(HandshakeType::hello_request), 0, 0, 0};
+  const std::size_t limit = client_config()->limits.max_renegotiation_attempts;
+  for (std::size_t i = 0; i < limit; ++i) {
+    ASSERT_TRUE(client.feed(seal(w, ContentType::handshake, hello_request))) << i << why(s.pair);
+    const V answer = take_output(client);
+    // One protected two-byte alert record (the warning), no ClientHello.
+    EXPECT_EQ(answer.size(), record_header_size + w.cipher()->sealed_length(2)) << i;
+    ASSERT_TRUE(client.feed(seal(w, ContentType::application_data, pattern(700))));
+    EXPECT_EQ(read_all(client), pattern(700)) << i;
+    EXPECT_EQ(client.state(), State::established);
+  }
+  EXPECT_FALSE(client.feed(seal(w, ContentType::handshake, hello_request)));
+  ASSERT_NE(client.failure(), nullptr);
+  EXPECT_EQ(client.failure()->error, Errc::limit_exceeded);
 }
 
 // RFC 8446 §4.1.2: TLS 1.3 forbids renegotiation; a server that negotiated TLS 1.3 and receives a
