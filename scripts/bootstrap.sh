@@ -11,7 +11,7 @@ packages=(
   # sanitizer and fuzzer runtimes for clang
   libclang-rt-14-dev
   # test peers and tools the tests drive
-  openssl gnutls-bin curl python3 procps ca-certificates
+  openssl gnutls-bin curl python3 procps ca-certificates python3-cryptography
   # the anchors of bench/serve_vs_nginx.sh (`make bench`)
   nginx wrk
   # the anchor of bench/proxy_vs_mitmdump.sh

@@ -13,6 +13,7 @@
 #include "bulwark/crypto/certificate.hpp"
 #include "bulwark/net/connect.hpp"
 #include "bulwark/net/server.hpp"
+#include "bulwark/proxy/flow.hpp"
 #include "bulwark/proxy/minter.hpp"
 #include "bulwark/proxy/proxy.hpp"
 
@@ -36,6 +37,9 @@ struct ProxyCliOptions {
   int handshake_timeout = 10;
   int idle_timeout = 120;
   std::size_t max_connections = 10000;
+  std::string log_flows;
+  std::vector<std::string> replace;
+  std::size_t max_rewrite_body = 16 * 1024 * 1024;
 };
 
 struct LoadedCa {
@@ -104,6 +108,20 @@ int run_proxy(const ProxyCliOptions& o) {
   options.timeouts.handshake = seconds(o.handshake_timeout);
   options.timeouts.idle = seconds(o.idle_timeout);
   options.max_connections = o.max_connections;
+  for (const std::string& text : o.replace) {
+    auto rule = proxy::parse_replace_rule(text);
+    if (!rule)
+      return fail(cmd, rule.error(),
+                  "write --replace request:FROM:TO or response:FROM:TO (the character after "
+                  "the scope is the separator: request|a:b|c)");
+    options.replace.push_back(std::move(rule).value());
+  }
+  options.max_rewrite_body = o.max_rewrite_body;
+  if (!o.log_flows.empty()) {
+    auto flow_log = proxy::FlowLog::open(o.log_flows);
+    if (!flow_log) return fail(cmd, flow_log.error(), "give a writable file to --log-flows");
+    options.flow_log = std::move(flow_log).value();
+  }
   options.handle_signals = true;
   auto proxy = proxy::Proxy::create(std::move(options));
   if (!proxy)
@@ -153,6 +171,16 @@ void register_proxy(CLI::App& app, Action& run) {
       ->default_val(o->idle_timeout);
   s->add_option("--max-connections", o->max_connections, "Client connections open at once")
       ->default_val(o->max_connections);
+  s->add_option("--log-flows", o->log_flows,
+                "Append one JSON line per HTTP request relayed to FILE (time, client, method, "
+                "URL, status, sizes, upstream TLS, durations)");
+  s->add_option("--replace", o->replace,
+                "Rewrite: request:FROM:TO (request target and body) or response:FROM:TO "
+                "(response body), literal text, repeatable; any punctuation character after "
+                "the scope is the separator (request|a:b|c)");
+  s->add_option("--max-rewrite-body", o->max_rewrite_body,
+                "Bodies larger than this many bytes pass unchanged by --replace")
+      ->default_val(o->max_rewrite_body);
   s->callback([o, &run] { run = [o] { return run_proxy(*o); }; });
 }
 

@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <array>
 #include <csignal>
 #include <cstdio>
@@ -64,7 +65,92 @@ struct Endpoint {
   }
   tcp::socket socket;
   std::optional<tls::Connection> tls;
+  // Received (and decrypted) bytes not yet relayed: the HTTP relay parses heads from here.
+  std::string pending;
 };
+
+// Where the upstream connection of an HTTP relay goes.
+struct Origin {
+  bool tls = false;
+  std::string host;  // to connect to
+  std::uint16_t port = 0;
+  std::string server_name;  // TLS: SNI and the name verified
+  bool operator==(const Origin&) const = default;
+};
+
+// What happens after one HTTP exchange.
+enum class After : std::uint8_t {
+  next_request,  // both sides keep the connection
+  close,         // end the client connection in order (close_notify)
+  abort,         // end it abruptly: a response was cut short, and the client must see that
+  raw,           // relay the rest of the connection raw both ways
+};
+
+// Everything a forwarded message's body transfer learnt.
+struct Transfer {
+  std::string head;          // the head to send, without the framing fields and the empty line
+  bool head_sent = false;    // queued or sent: too late for an error response
+  bool head_queued = false;  // not written yet: goes out with the first body bytes
+  bool to_failed = false;    // the receiving side failed (else the sending side, or the framing)
+  std::uint64_t in = 0;      // body bytes read (without the chunked coding)
+  std::uint64_t out = 0;     // body bytes sent (without the chunked coding)
+};
+
+double ms_since(SteadyClock::time_point start) {
+  return std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count();
+}
+
+std::int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
+  return s;
+}
+
+// A chunk of the chunked coding (RFC 9112 §7.1) holding `data`.
+std::string chunk(std::string_view data) {
+  char size[24];
+  std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  std::string out(size);
+  out.append(data);
+  out += "\r\n";
+  return out;
+}
+
+// The fields of a forwarded head: hop-by-hop ones (RFC 9110 §7.6.1), the framing fields and
+// those `skip` names left out.
+template <class Skip>
+void append_end_to_end_fields(std::string& out, const std::vector<http::HeaderField>& fields,
+                              Skip skip) {
+  for (const http::HeaderField& f : fields) {
+    // RFC 9110 §7.6.1: a proxy MUST remove the hop-by-hop fields, including those the
+    // Connection field names, before forwarding a message.
+    if (http::is_hop_by_hop_field(f.name) || http::connection_has_option(fields, f.name)) continue;
+    if (http::iequals(f.name, "content-length") || skip(f.name)) continue;
+    out += f.name;
+    out += ": ";
+    out += f.value;
+    out += "\r\n";
+  }
+}
+
+// Transfer-Encoding values of every field, comma-joined ("" when absent).
+std::string transfer_codings(const std::vector<http::HeaderField>& fields) {
+  std::string out;
+  for (const http::HeaderField& f : fields) {
+    if (!http::iequals(f.name, "transfer-encoding")) continue;
+    if (!out.empty()) out += ",";
+    out += trim(f.value);
+  }
+  return out;
+}
 
 std::string error_response(int status, std::string_view reason, std::string_view body) {
   const std::string text = "bulwark proxy: " + std::string(body) + "\n";
@@ -84,6 +170,8 @@ struct Proxy::Counters {
   std::atomic<std::uint64_t> bad_gateway{0};
   std::atomic<std::uint64_t> gateway_timeout{0};
   std::atomic<std::uint64_t> refused{0};
+  std::atomic<std::uint64_t> http_requests{0};
+  std::atomic<std::uint64_t> upstream_connections{0};
 };
 
 struct Proxy::Worker {
@@ -118,6 +206,11 @@ struct Session : std::enable_shared_from_this<Session> {
   bool second_pump_running = false;
   std::string peer;
   std::string what;  // "CONNECT example.org:443", for log lines
+  // The HTTP relay: the intercepted tunnel's origin, what `upstream` is connected to, and the
+  // set-up time of that connection until a flow line reports it.
+  Origin tunnel_origin;
+  std::optional<Origin> origin;
+  std::optional<double> upstream_setup_ms;
 
   void log(std::string_view line) const {
     const std::string text = peer + " " + what + ": " + std::string(line);
@@ -326,6 +419,583 @@ struct Session : std::enable_shared_from_this<Session> {
     }
   }
 
+  // ---- the HTTP/1.1 relay ------------------------------------------------------------------
+
+  // Reads once more from `e` into e.pending; false at a clean end of the stream (a TLS side's
+  // close_notify; an end without it is the engine's truncation error).
+  Task<Result<bool>> read_more(Endpoint& e) {
+    if (e.tls) {
+      BW_CO_ASSIGN(const wire::Bytes data, co_await read_tls(e));
+      if (data.empty()) co_return false;
+      e.pending.append(reinterpret_cast<const char*>(data.data()), data.size());
+      e.tls->consume(data.size());
+      arm(options.timeouts.idle);
+      co_return true;
+    }
+    const std::size_t old = e.pending.size();
+    e.pending.resize(old + read_chunk);
+    Result<std::size_t> n = co_await read_raw(
+        e, std::span(reinterpret_cast<std::uint8_t*>(e.pending.data()) + old, read_chunk));
+    e.pending.resize(old + (n ? *n : 0));
+    if (!n) co_return n.error();
+    if (*n != 0) arm(options.timeouts.idle);
+    co_return *n != 0;
+  }
+
+  Task<Status> send(Endpoint& e, std::string_view data) {
+    if (e.tls) {
+      BW_CO_TRY(e.tls->send(wire::as_bytes(data)));
+      co_return co_await flush(e);
+    }
+    co_return co_await write_raw(e, wire::as_bytes(data));
+  }
+
+  // Ends what we send to `e` in order: close_notify, or a TCP half-close.
+  Task<Status> close_output(Endpoint& e) {
+    if (e.tls) {
+      if (e.tls->state() == tls::State::established || e.tls->state() == tls::State::peer_closed)
+        BW_CO_TRY(e.tls->close());
+      co_return co_await flush(e);
+    }
+    error_code ignored;
+    e.socket.shutdown(tcp::socket::shutdown_send, ignored);
+    co_return Status{};
+  }
+
+  // Whether the kept upstream connection can take another request: nothing unasked-for
+  // received, and not closed by the server while idle (a non-blocking read tells).
+  bool upstream_reusable() {
+    Endpoint& e = *upstream;
+    if (!e.pending.empty()) return false;
+    if (e.tls && (e.tls->state() != tls::State::established || !e.tls->peek().empty()))
+      return false;
+    const std::span<std::uint8_t> buffer = thread_buffer();
+    error_code ec;
+    const std::size_t n = e.socket.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
+    if (would_block(ec)) return true;
+    if (ec || n == 0 || !e.tls) return false;
+    // TLS 1.3 servers send session tickets after the handshake: records, not data.
+    if (!e.tls->feed(wire::Bytes(buffer.data(), n))) return false;
+    return e.tls->state() == tls::State::established && e.tls->peek().empty();
+  }
+
+  // An upstream connection to `wanted`: the kept one when it can be reused, else a new one
+  // (its set-up time goes into the next flow line).
+  Task<Status> ensure_upstream(const Origin& wanted, std::string& stage) {
+    if (upstream && origin && *origin == wanted && upstream_reusable()) co_return Status{};
+    upstream.reset();
+    origin.reset();
+    const SteadyClock::time_point start = SteadyClock::now();
+    if (wanted.tls) {
+      BW_CO_TRY(co_await open_upstream_tls(wanted.host, wanted.port, wanted.server_name, stage));
+    } else {
+      stage = "cannot connect to " + net::format_destination(wanted.host, wanted.port);
+      BW_CO_TRY(co_await connect_upstream(wanted.host, wanted.port));
+    }
+    origin = wanted;
+    upstream_setup_ms = ms_since(start);
+    co_return Status{};
+  }
+
+  // Counted after the line is written: whoever sees the count sees the line.
+  void finish_flow(FlowRecord& flow, SteadyClock::time_point started) {
+    if (options.flow_log) {
+      flow.total_ms = ms_since(started);
+      options.flow_log->write(flow);
+    }
+    counters.http_requests.fetch_add(1, std::memory_order_release);
+  }
+
+  // Answers the current request with an error of ours and logs its flow line.
+  Task<After> fail_exchange(FlowRecord& flow, SteadyClock::time_point started, int status,
+                            std::string_view reason, std::string body) {
+    flow.notes.push_back(body);
+    co_await respond_error(status, reason, body);
+    flow.status = status;
+    finish_flow(flow, started);
+    co_return After::close;
+  }
+
+  Task<After> fail_upstream(FlowRecord& flow, SteadyClock::time_point started, const Error& e,
+                            std::string_view stage) {
+    const bool timeout = e == Errc::timed_out;
+    co_return co_await fail_exchange(flow, started, timeout ? 504 : 502,
+                                     timeout ? "Gateway Timeout" : "Bad Gateway",
+                                     std::string(stage) + ": " + e.message());
+  }
+
+  // Sends `data`, behind the head when that is still queued (one write for both).
+  Task<Status> emit(Endpoint& to, std::string_view data, Transfer& t) {
+    Status s;
+    if (to.tls) {
+      if (t.head_queued) s = to.tls->send(wire::as_bytes(t.head));
+      if (s && !data.empty()) s = to.tls->send(wire::as_bytes(data));
+      if (s) s = co_await flush(to);
+    } else if (t.head_queued) {
+      t.head.append(data);
+      s = co_await write_raw(to, wire::as_bytes(t.head));
+    } else {
+      s = co_await write_raw(to, wire::as_bytes(data));
+    }
+    t.head_queued = false;
+    if (!s) t.to_failed = true;
+    co_return s;
+  }
+
+  // Completes the head with its framing fields (`framing`: whole lines) and the empty line;
+  // it goes out with the first body bytes, or alone by flush_head().
+  void queue_head(std::string_view framing, Transfer& t) {
+    t.head += framing;
+    t.head += "\r\n";
+    t.head_sent = true;
+    t.head_queued = true;
+  }
+
+  // Before waiting for body bytes: the receiver should not wait for the head meanwhile.
+  Task<Status> flush_head(Endpoint& to, Transfer& t) {
+    if (!t.head_queued) co_return Status{};
+    co_return co_await emit(to, {}, t);
+  }
+
+  // Sends a rewritten body with its new Content-Length (RFC 9110 §8.6).
+  Task<Status> emit_rewritten(Endpoint& to, std::string body, ReplaceScope scope, Transfer& t,
+                              FlowRecord& flow) {
+    flow.replacements +=
+        static_cast<std::uint32_t>(apply_replacements(options.replace, scope, body));
+    t.out = body.size();
+    queue_head("Content-Length: " + std::to_string(body.size()) + "\r\n", t);
+    co_return co_await emit(to, body, t);
+  }
+
+  Error truncated_body(const Transfer& t) const {
+    return Error(Errc::truncated,
+                 "the connection ended after " + std::to_string(t.in) + " body bytes");
+  }
+
+  // Sends t.head with its framing and then the body read from `from`, framed as `framing`.
+  // With `rewrite`, a body up to max_rewrite_body is held, rewritten and sent with its new
+  // Content-Length; a larger one is sent unchanged (and the flow says so).
+  Task<Status> forward_message(Endpoint& from, Endpoint& to, http::BodyFraming framing,
+                               std::uint64_t length, std::optional<ReplaceScope> rewrite,
+                               Transfer& t, FlowRecord& flow) {
+    const std::size_t bound = options.max_rewrite_body;
+    const std::string too_big = "replace skipped: body over " + std::to_string(bound) + " bytes";
+    switch (framing) {
+      case http::BodyFraming::none:
+        queue_head("", t);
+        co_return co_await flush_head(to, t);
+
+      case http::BodyFraming::content_length: {
+        if (rewrite && length <= bound) {
+          while (from.pending.size() < length) {
+            BW_CO_ASSIGN(const bool more, co_await read_more(from));
+            if (!more) co_return truncated_body(t);
+          }
+          t.in = length;
+          std::string body = from.pending.substr(0, length);
+          from.pending.erase(0, length);
+          co_return co_await emit_rewritten(to, std::move(body), *rewrite, t, flow);
+        }
+        if (rewrite) flow.notes.push_back(too_big);
+        queue_head("Content-Length: " + std::to_string(length) + "\r\n", t);
+        while (t.in < length) {
+          if (from.pending.empty()) {
+            BW_CO_TRY(co_await flush_head(to, t));
+            BW_CO_ASSIGN(const bool more, co_await read_more(from));
+            if (!more) co_return truncated_body(t);
+          }
+          const std::size_t take =
+              static_cast<std::size_t>(std::min<std::uint64_t>(length - t.in, from.pending.size()));
+          BW_CO_TRY(co_await emit(to, std::string_view(from.pending).substr(0, take), t));
+          from.pending.erase(0, take);
+          t.in += take;
+          t.out += take;
+        }
+        co_return Status{};
+      }
+
+      case http::BodyFraming::chunked:
+      case http::BodyFraming::until_close: {
+        const bool chunked = framing == http::BodyFraming::chunked;
+        http::ChunkedDecoder decoder;
+        bool holding = rewrite.has_value();  // the whole body, to rewrite it at the end
+        bool rechunking = false;  // data taken out of the coding goes out in chunks of ours
+        std::string data;
+        if (!holding) queue_head(chunked ? "Transfer-Encoding: chunked\r\n" : "", t);
+        for (;;) {
+          if (chunked && decoder.done()) break;
+          if (from.pending.empty()) {
+            BW_CO_TRY(co_await flush_head(to, t));
+            BW_CO_ASSIGN(const bool more, co_await read_more(from));
+            if (!more) {
+              if (chunked) co_return truncated_body(t);
+              break;  // until_close: a clean end is the end of the body
+            }
+          }
+          std::size_t used = from.pending.size();
+          if (chunked) {
+            BW_CO_ASSIGN(used, decoder.feed(from.pending, holding || rechunking ? &data : nullptr));
+            t.in = decoder.body_bytes();
+          } else {
+            if (holding) data.append(from.pending);
+            t.in += used;
+          }
+          if (!holding && !rechunking) {
+            // Passed through as received, the chunked coding included.
+            BW_CO_TRY(co_await emit(to, std::string_view(from.pending).substr(0, used), t));
+            t.out = t.in;
+          }
+          from.pending.erase(0, used);
+          if (holding && data.size() > bound) {
+            flow.notes.push_back(too_big);
+            holding = false;
+            rechunking = chunked;
+            queue_head(chunked ? "Transfer-Encoding: chunked\r\n" : "", t);
+            if (!chunked) {
+              BW_CO_TRY(co_await emit(to, data, t));
+              t.out = data.size();
+              data.clear();
+            }
+          }
+          if (rechunking && !data.empty()) {
+            BW_CO_TRY(co_await emit(to, chunk(data), t));
+            t.out += data.size();
+            data.clear();
+          }
+        }
+        if (holding) co_return co_await emit_rewritten(to, std::move(data), *rewrite, t, flow);
+        if (rechunking) co_return co_await emit(to, "0\r\n\r\n", t);
+        co_return co_await flush_head(to, t);
+      }
+    }
+    co_return Status{};
+  }
+
+  // Reads a head from e.pending (more from `e` as needed): its length, or 0 at a clean end of
+  // the stream before any byte of it.
+  Task<Result<std::size_t>> read_head(Endpoint& e, std::size_t limit) {
+    for (;;) {
+      BW_CO_ASSIGN(const std::optional<std::size_t> end, http::find_head_end(e.pending, limit));
+      if (end) co_return *end;
+      BW_CO_ASSIGN(const bool more, co_await read_more(e));
+      if (!more) {
+        if (e.pending.empty()) co_return std::size_t{0};
+        co_return Error(Errc::truncated, "the connection ended inside a message head");
+      }
+    }
+  }
+
+  // One request and its response. `plain`: absolute-form requests over plain TCP; else
+  // inside an intercepted tunnel to `origin`.
+  Task<After> exchange(bool plain, bool first) {
+    // The request head. The first bytes of a tunnel decide whether it carries HTTP at all.
+    const bool sniff = !plain && first;
+    arm(sniff   ? options.timeouts.first_request
+        : first ? options.timeouts.request_head
+                : options.timeouts.idle);
+    std::size_t head_size = 0;
+    for (;;) {
+      if (sniff && http::classify_request_start(client.pending) == http::RequestStart::not_http)
+        co_return After::raw;
+      Result<std::optional<std::size_t>> end =
+          http::find_head_end(client.pending, options.max_request_head);
+      if (!end) {
+        if (sniff) co_return After::raw;
+        co_await respond_error(431, "Request Header Fields Too Large", end.error().message());
+        co_return After::close;
+      }
+      if (*end) {
+        head_size = **end;
+        break;
+      }
+      Result<bool> more = co_await read_more(client);
+      if (!more) {
+        // A silent client at the start of a tunnel may be waiting for the server to speak.
+        if (sniff && more.error() == Errc::timed_out) co_return After::raw;
+        if (more.error() == Errc::timed_out && !client.pending.empty())
+          co_await respond_error(408, "Request Timeout", "no complete request head in time");
+        co_return After::close;
+      }
+      if (!*more) co_return After::close;
+      if (sniff) arm(options.timeouts.request_head);
+    }
+    Result<http::ProxyRequestHead> parsed =
+        http::parse_proxy_request_head(std::string_view(client.pending).substr(0, head_size));
+    if (!parsed && sniff) co_return After::raw;
+    // A CONNECT inside the tunnel: its head and all that follows go upstream as they are.
+    if (!plain && parsed && parsed->is_connect()) co_return After::raw;
+
+    const SteadyClock::time_point started = SteadyClock::now();
+    FlowRecord flow;
+    flow.unix_ms = unix_ms_now();
+    flow.client = peer;
+    if (!parsed) {
+      flow.method = "?";
+      co_return co_await fail_exchange(flow, started, 400, "Bad Request", parsed.error().message());
+    }
+    const http::ProxyRequestHead request = std::move(*parsed);
+    client.pending.erase(0, head_size);
+    what = request.method + " " + request.target;
+    flow.method = request.method;
+
+    // Where it goes, and the target in origin form (RFC 9112 §3.2.1).
+    Origin wanted = origin.value_or(Origin{});
+    if (!plain) wanted = tunnel_origin;
+    http::Url url;
+    bool absolute = false;
+    if (request.target.starts_with("http://") || request.target.starts_with("https://")) {
+      Result<http::Url> parsed_url = http::parse_url(request.target);
+      if (!parsed_url)
+        co_return co_await fail_exchange(flow, started, 400, "Bad Request",
+                                         parsed_url.error().message());
+      url = std::move(*parsed_url);
+      absolute = true;
+    }
+    if (plain) {
+      if (!absolute || url.tls())
+        co_return co_await fail_exchange(
+            flow, started, 400, "Bad Request",
+            "a proxy request needs CONNECT or an absolute http:// URL, not '" + request.target +
+                "'");
+      wanted = Origin{false, url.host, url.port, url.host};
+      if (first) counters.plain_http.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      const std::string target = absolute ? url.target : request.target;
+      url = http::Url{"https", wanted.server_name, wanted.port, target};
+    }
+    std::string target = url.target;
+    if (has_rules(options.replace, ReplaceScope::request)) {
+      std::string rewritten = target;
+      const std::size_t n = apply_replacements(options.replace, ReplaceScope::request, rewritten);
+      // RFC 9112 §3.2: a request target holds no whitespace or control characters.
+      const bool valid = std::none_of(rewritten.begin(), rewritten.end(), [](char c) {
+        return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+      });
+      if (n > 0 && valid) {
+        target = std::move(rewritten);
+        flow.replacements += static_cast<std::uint32_t>(n);
+      } else if (n > 0) {
+        flow.notes.push_back(
+            "replace skipped: the request target would hold a space or a "
+            "control character");
+      }
+    }
+    url.target = target;
+    flow.url = url.text();
+
+    // The request's framing (RFC 9112 §6).
+    Result<std::optional<std::uint64_t>> declared = http::content_length(request.fields);
+    if (!declared)
+      co_return co_await fail_exchange(flow, started, 400, "Bad Request",
+                                       declared.error().message());
+    const std::string codings = transfer_codings(request.fields);
+    http::BodyFraming framing = http::BodyFraming::none;
+    std::uint64_t length = 0;
+    if (!codings.empty()) {
+      // RFC 9112 §6.1: Transfer-Encoding with Content-Length is how requests are smuggled past
+      // proxies; refused, and the connection closed.
+      if (*declared)
+        co_return co_await fail_exchange(flow, started, 400, "Bad Request",
+                                         "Transfer-Encoding together with Content-Length");
+      // RFC 9112 §6.1: a transfer coding we do not understand is a 501.
+      if (!http::iequals(codings, "chunked"))
+        co_return co_await fail_exchange(flow, started, 501, "Not Implemented",
+                                         "transfer coding '" + codings + "' (only chunked)");
+      framing = http::BodyFraming::chunked;
+    } else if (*declared && **declared > 0) {
+      framing = http::BodyFraming::content_length;
+      length = **declared;
+    }
+    const bool upgrade = request.find("upgrade").has_value() &&
+                         http::connection_has_option(request.fields, "upgrade");
+    const bool drop_accept_encoding = has_rules(options.replace, ReplaceScope::response);
+    const std::optional<std::string_view> expect = request.find("expect");
+    const bool answer_continue = expect && http::iequals(trim(*expect), "100-continue") &&
+                                 framing != http::BodyFraming::none && request.version == 11;
+    const bool client_keeps = request.version == 11
+                                  ? !http::connection_has_option(request.fields, "close")
+                                  : http::connection_has_option(request.fields, "keep-alive");
+
+    // The forwarded head: our own version (RFC 9110 §6.2), the end-to-end fields.
+    Transfer out_request;
+    out_request.head = request.method + " " + target + " HTTP/1.1\r\n";
+    // RFC 9112 §3.2.2: for an absolute-form target the proxy MUST replace Host with the
+    // target's authority.
+    const bool replace_host = absolute || !request.find("host");
+    append_end_to_end_fields(out_request.head, request.fields, [&](std::string_view name) {
+      return (replace_host && http::iequals(name, "host")) ||
+             (drop_accept_encoding && http::iequals(name, "accept-encoding")) ||
+             (answer_continue && http::iequals(name, "expect"));
+    });
+    if (replace_host) out_request.head += "Host: " + url.authority() + "\r\n";
+    if (upgrade)
+      out_request.head +=
+          "Upgrade: " + std::string(*request.find("upgrade")) + "\r\nConnection: upgrade\r\n";
+
+    std::string stage;
+    if (Status s = co_await ensure_upstream(wanted, stage); !s)
+      co_return co_await fail_upstream(flow, started, s.error(), stage);
+    flow.upstream_connect_ms = upstream_setup_ms;
+    upstream_setup_ms.reset();
+    if (upstream->tls) {
+      const tls::SessionInfo& info = upstream->tls->info();
+      flow.tls_version = tls::name(info.version);
+      flow.tls_suite = tls::name(info.cipher_suite);
+    }
+    arm(options.timeouts.idle);
+    if (answer_continue) {
+      // We take the body at once (RFC 9110 §10.1.1 lets a proxy answer the expectation).
+      static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+      if (!(co_await send(client, go_on))) co_return After::abort;
+    }
+    const std::optional<ReplaceScope> rewrite_request =
+        has_rules(options.replace, ReplaceScope::request) && framing != http::BodyFraming::none
+            ? std::optional(ReplaceScope::request)
+            : std::nullopt;
+    Status sent = co_await forward_message(client, *upstream, framing, length, rewrite_request,
+                                           out_request, flow);
+    flow.request_body_bytes = out_request.in;
+    if (!sent) {
+      if (out_request.to_failed)
+        co_return co_await fail_upstream(flow, started, sent.error(),
+                                         "the upstream did not take the request");
+      flow.notes.push_back("request body: " + sent.error().message());
+      finish_flow(flow, started);
+      co_return After::abort;
+    }
+
+    // The response head; 1xx interim responses are passed on (RFC 9110 §15.2).
+    http::ProxyResponseHead response;
+    for (;;) {
+      Result<std::size_t> size = co_await read_head(*upstream, options.max_response_head);
+      if (size && *size == 0)
+        size = Error(Errc::closed, "the upstream closed the connection without a response");
+      if (!size) co_return co_await fail_upstream(flow, started, size.error(), "no response");
+      if (!flow.first_byte_ms) flow.first_byte_ms = ms_since(started);
+      Result<http::ProxyResponseHead> head =
+          http::parse_proxy_response_head(std::string_view(upstream->pending).substr(0, *size));
+      if (!head) co_return co_await fail_upstream(flow, started, head.error(), "bad response");
+      upstream->pending.erase(0, *size);
+      response = std::move(*head);
+      if (response.status >= 200 || response.status == 101) break;
+      std::string interim =
+          "HTTP/1.1 " + std::to_string(response.status) + " " + response.reason + "\r\n";
+      append_end_to_end_fields(interim, response.fields, [](std::string_view) { return false; });
+      interim += "\r\n";
+      if (!(co_await send(client, interim))) co_return After::abort;
+    }
+    flow.status = response.status;
+
+    std::string status_line =
+        "HTTP/1.1 " + std::to_string(response.status) + " " + response.reason + "\r\n";
+    if (response.status == 101) {
+      // RFC 9110 §7.8: after 101 the connection speaks the new protocol: relayed raw.
+      for (const http::HeaderField& f : response.fields)
+        status_line += f.name + ": " + f.value + "\r\n";
+      status_line += "\r\n";
+      finish_flow(flow, started);
+      if (!(co_await send(client, status_line))) co_return After::abort;
+      co_return After::raw;
+    }
+
+    // The response's framing (RFC 9112 §6.3).
+    Result<std::optional<std::uint64_t>> response_length = http::content_length(response.fields);
+    if (!response_length)
+      co_return co_await fail_upstream(flow, started, response_length.error(), "bad response");
+    const std::string response_codings = transfer_codings(response.fields);
+    http::BodyFraming response_framing = http::BodyFraming::until_close;
+    length = 0;
+    if (request.method == "HEAD" || response.status == 204 || response.status == 304) {
+      response_framing = http::BodyFraming::none;
+    } else if (!response_codings.empty()) {
+      if (!http::iequals(response_codings, "chunked"))
+        co_return co_await fail_upstream(
+            flow, started,
+            Error(Errc::unsupported, "transfer coding '" + response_codings + "' (only chunked)"),
+            "bad response");
+      response_framing = http::BodyFraming::chunked;
+    } else if (*response_length) {
+      response_framing =
+          **response_length == 0 ? http::BodyFraming::none : http::BodyFraming::content_length;
+      length = **response_length;
+    }
+    const bool upstream_keeps = response.version == 11 &&
+                                !http::connection_has_option(response.fields, "close") &&
+                                response_framing != http::BodyFraming::until_close;
+    const bool keep_client = client_keeps && response_framing != http::BodyFraming::until_close;
+
+    std::optional<ReplaceScope> rewrite_response;
+    if (has_rules(options.replace, ReplaceScope::response) &&
+        response_framing != http::BodyFraming::none) {
+      const std::optional<std::string_view> coding = response.find("content-encoding");
+      if (coding && !trim(*coding).empty() && !http::iequals(trim(*coding), "identity")) {
+        flow.notes.push_back("replace skipped: content-encoding " + std::string(trim(*coding)));
+      } else {
+        rewrite_response = ReplaceScope::response;
+      }
+    }
+    Transfer out_response;
+    out_response.head = std::move(status_line);
+    append_end_to_end_fields(out_response.head, response.fields,
+                             [](std::string_view) { return false; });
+    if (response_framing == http::BodyFraming::none && *response_length)
+      out_response.head += "Content-Length: " + std::to_string(**response_length) + "\r\n";
+    if (!keep_client) out_response.head += "Connection: close\r\n";
+    sent = co_await forward_message(*upstream, client, response_framing, length, rewrite_response,
+                                    out_response, flow);
+    flow.response_body_bytes = out_response.out;
+    if (!sent) {
+      if (!out_response.head_sent && !out_response.to_failed) {
+        flow.status = 0;
+        co_return co_await fail_upstream(flow, started, sent.error(), "response body");
+      }
+      flow.notes.push_back("response body: " + sent.error().message());
+      finish_flow(flow, started);
+      co_return After::abort;
+    }
+    finish_flow(flow, started);
+    if (!upstream_keeps) {
+      upstream.reset();
+      origin.reset();
+    }
+    co_return keep_client ? After::next_request : After::close;
+  }
+
+  // The bytes already read go on first, then both directions are relayed raw.
+  Task<void> relay_rest_raw() {
+    arm(options.timeouts.idle);
+    if (!upstream) {
+      std::string stage;
+      if (Status s = co_await ensure_upstream(tunnel_origin, stage); !s) {
+        log(stage + ": " + s.error().message());
+        co_return;
+      }
+    }
+    if (!client.pending.empty()) {
+      if (!(co_await send(*upstream, client.pending))) co_return;
+      client.pending.clear();
+    }
+    if (!upstream->pending.empty()) {
+      if (!(co_await send(client, upstream->pending))) co_return;
+      upstream->pending.clear();
+    }
+    co_await relay({});
+  }
+
+  // Exchange after exchange while both sides keep the connection.
+  Task<void> relay_http(bool plain) {
+    for (bool first = true;; first = false) {
+      const After after = co_await exchange(plain, first);
+      if (after == After::next_request) continue;
+      if (after == After::raw) co_await relay_rest_raw();
+      if (after == After::close) {
+        arm(std::chrono::seconds(5));
+        (void)co_await close_output(client);
+      }
+      co_return;
+    }
+  }
+
   Task<void> respond_error(int status, std::string_view reason, std::string_view body) {
     if (status == 504) {
       counters.gateway_timeout.fetch_add(1, std::memory_order_relaxed);
@@ -336,6 +1006,14 @@ struct Session : std::enable_shared_from_this<Session> {
     aborted = false;
     arm(std::chrono::seconds(5));
     const std::string response = error_response(status, reason, body);
+    if (client.tls) {
+      // Inside an intercepted tunnel: the answer goes through the client's TLS connection.
+      const tls::State state = client.tls->state();
+      if ((state == tls::State::established || state == tls::State::peer_closed) &&
+          co_await send(client, response))
+        (void)co_await close_output(client);
+      co_return;
+    }
     (void)co_await write_raw(client, wire::as_bytes(response));
     error_code ignored;
     client.socket.shutdown(tcp::socket::shutdown_send, ignored);
@@ -357,6 +1035,7 @@ struct Session : std::enable_shared_from_this<Session> {
                  co_await net::resolve(host, port, options.resolve, options.timeouts.connect));
     BW_CO_ASSIGN(tcp::socket socket, co_await net::connect(std::move(endpoints), destination,
                                                            options.timeouts.connect));
+    counters.upstream_connections.fetch_add(1, std::memory_order_relaxed);
     upstream.emplace(std::move(socket));
     co_return Status{};
   }
@@ -402,6 +1081,7 @@ struct Session : std::enable_shared_from_this<Session> {
     // against the certificate's iPAddress entries and not sent as SNI.
     std::string server_name = target.host;
     std::string stage;
+    SteadyClock::time_point setup_start = SteadyClock::now();
     if (Status s = co_await open_upstream_tls(target.host, target.port, server_name, stage); !s) {
       co_await respond_upstream_failure(s.error(), stage);
       co_return;
@@ -433,6 +1113,7 @@ struct Session : std::enable_shared_from_this<Session> {
       // The client asks for another name than the CONNECT host: verify the upstream for it.
       server_name = peek->server_name;
       upstream.reset();
+      setup_start = SteadyClock::now();
       if (Status s = co_await open_upstream_tls(target.host, target.port, server_name, stage); !s) {
         // The 200 is sent: all that is left is to refuse the client's handshake.
         log(stage + ": " + s.error().message() + " (client handshake refused)");
@@ -440,6 +1121,9 @@ struct Session : std::enable_shared_from_this<Session> {
       }
     }
 
+    upstream_setup_ms = ms_since(setup_start);
+    tunnel_origin = Origin{true, target.host, target.port, server_name};
+    origin = tunnel_origin;
     const tls::SessionInfo& upstream_info = upstream->tls->info();
     NameSet names =
         upstream_info.peer_certificates.empty()
@@ -465,46 +1149,7 @@ struct Session : std::enable_shared_from_this<Session> {
       co_return;
     }
     counters.intercepted.fetch_add(1, std::memory_order_relaxed);
-    co_await relay({});
-  }
-
-  // A request in absolute form: forwarded in origin form with "Connection: close", then the
-  // bytes relayed both ways until both sides close.
-  Task<void> forward_plain(const http::ProxyRequestHead& head, wire::Bytes early) {
-    Result<http::Url> url = http::parse_url(head.target);
-    if (!url || url->tls()) {
-      co_await respond_error(
-          400, "Bad Request",
-          "a proxy request needs CONNECT or an absolute http:// URL, not '" + head.target + "'");
-      co_return;
-    }
-    const std::string stage = "cannot connect to " + net::format_destination(url->host, url->port);
-    if (Status s = co_await connect_upstream(url->host, url->port); !s) {
-      co_await respond_upstream_failure(s.error(), stage);
-      co_return;
-    }
-    counters.plain_http.fetch_add(1, std::memory_order_relaxed);
-    std::string out =
-        head.method + " " + url->target + " HTTP/1." + (head.version == 11 ? "1" : "0") + "\r\n";
-    bool has_host = false;
-    for (const http::HeaderField& f : head.fields) {
-      const std::string name = lower(f.name);
-      // RFC 9110 §7.6.1: hop-by-hop fields are not forwarded; neither is Proxy-Authorization,
-      // meant for us alone.
-      if (name == "connection" || name == "proxy-connection" || name == "keep-alive" ||
-          name == "proxy-authorization" || name == "te" || name == "upgrade")
-        continue;
-      if (name == "host") has_host = true;
-      out += f.name + ": " + f.value + "\r\n";
-    }
-    if (!has_host) out += "Host: " + url->authority() + "\r\n";
-    out += "Connection: close\r\n\r\n";
-    arm(options.timeouts.idle);
-    if (!(co_await write_raw(*upstream, wire::as_bytes(out)))) {
-      co_await respond_error(502, "Bad Gateway", "the upstream closed before taking the request");
-      co_return;
-    }
-    co_await relay(early);
+    co_await relay_http(false);
   }
 
   static Task<void> run(std::shared_ptr<Session> self) {
@@ -547,11 +1192,13 @@ struct Session : std::enable_shared_from_this<Session> {
       co_return;
     }
     what = head->method + " " + head->target;
-    const wire::Bytes early = wire::as_bytes(std::string_view(buffer).substr(head_size));
     if (!head->is_connect()) {
-      co_await forward_plain(*head, early);
+      // Parsed again by the relay, which serves every request of the connection alike.
+      client.pending = std::move(buffer);
+      co_await relay_http(true);
       co_return;
     }
+    const wire::Bytes early = wire::as_bytes(std::string_view(buffer).substr(head_size));
     Result<http::Authority> target = http::parse_authority(head->target);
     if (!target) {
       co_await respond_error(400, "Bad Request", target.error().message());
@@ -676,9 +1323,11 @@ void Proxy::stop() {
 
 ProxyStats Proxy::stats() const noexcept {
   const Counters& c = *counters_;
-  return ProxyStats{c.accepted.load(),        c.open.load(),       c.intercepted.load(),
-                    c.tunnelled.load(),       c.plain_http.load(), c.bad_gateway.load(),
-                    c.gateway_timeout.load(), c.refused.load()};
+  return ProxyStats{c.accepted.load(),        c.open.load(),
+                    c.intercepted.load(),     c.tunnelled.load(),
+                    c.plain_http.load(),      c.bad_gateway.load(),
+                    c.gateway_timeout.load(), c.refused.load(),
+                    c.http_requests.load(),   c.upstream_connections.load()};
 }
 
 }  // namespace bulwark::proxy

@@ -3,7 +3,9 @@
 // intercepted round trip (keep-alive), the minted certificate's issuer and names, each refused
 // upstream (wrong name, unknown CA, expired, refused connection) as a 502 naming the reason,
 // passthrough (the upstream's own certificate), a non-TLS tunnel, a bad request, concurrent
-// tunnels, and the absolute-form plain-HTTP request. Every wait is bounded.
+// tunnels, the absolute-form plain-HTTP request, and the HTTP relay in a tunnel (keep-alive
+// on both sides, rewriting, flow lines, an upstream that closes without a response). Every
+// wait is bounded.
 #include "bulwark/proxy/proxy.hpp"
 
 #include <gtest/gtest.h>
@@ -18,9 +20,13 @@
 #include <boost/asio/write.hpp>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <string>
 #include <thread>
+
+#include <unistd.h>
 
 #include "bulwark/net/server.hpp"
 #include "bulwark/net/tls_stream.hpp"
@@ -80,13 +86,16 @@ struct ProxyFixture : ::testing::Test {
   std::mutex log_mu;
   std::vector<std::string> log_lines;
   ProxyTimeouts timeouts{.request_head = 3s, .connect = 3s, .handshake = 3s, .idle = 5s};
+  std::vector<ReplaceRule> replace;
+  std::shared_ptr<FlowLog> flow_log;
 
-  void start_upstream(std::shared_ptr<tls::ServerConfig> config = nullptr) {
+  void start_upstream(std::shared_ptr<tls::ServerConfig> config = nullptr,
+                      net::Handler handler = echo_handler()) {
     net::ServerOptions o;
     o.listen = {"127.0.0.1:0"};
     o.workers = 1;
     o.log = [](std::string_view) {};
-    auto s = net::Server::create(o, config ? config : test::server_config(pki), echo_handler());
+    auto s = net::Server::create(o, config ? config : test::server_config(pki), std::move(handler));
     ASSERT_TRUE(s) << s.error().message();
     upstream_port = (*s)->endpoints().front().port();
     upstream.start(std::move(s).value());
@@ -115,6 +124,8 @@ struct ProxyFixture : ::testing::Test {
                                                  std::to_string(upstream_port) + ":127.0.0.1"),
                      "resolve"));
     o.timeouts = timeouts;
+    o.replace = replace;
+    o.flow_log = flow_log;
     o.log = [this](std::string_view line) {
       std::lock_guard lock(log_mu);
       log_lines.emplace_back(line);
@@ -234,6 +245,162 @@ Task<Result<std::vector<crypto::Certificate>>> tunnel_echo(asio::io_context& io,
   }
   (void)co_await stream.shutdown();
   co_return stream.connection().info().peer_certificates;
+}
+
+// An HTTP/1.1 upstream: each request answered with "TARGET|BODY" (Content-Length bodies), on
+// one connection while the client keeps it. A request for /drop is answered by closing.
+net::Handler http_echo_handler() {
+  return [](net::TlsStream& s, net::ConnectionContext& ctx) -> Task<void> {
+    std::string in;
+    for (;;) {
+      std::size_t end;
+      while ((end = in.find("\r\n\r\n")) == std::string::npos) {
+        ctx.set_idle(true);
+        s.set_timeout(10s);
+        auto view = co_await s.read_view();
+        ctx.set_idle(false);
+        if (!view || view->empty()) co_return;
+        in += as_string(*view);
+        s.consume(view->size());
+      }
+      const std::string head = in.substr(0, end + 4);
+      in.erase(0, end + 4);
+      const std::size_t sp = head.find(' ');
+      const std::string target = head.substr(sp + 1, head.find(' ', sp + 1) - sp - 1);
+      if (target == "/drop") co_return;
+      std::size_t length = 0;
+      if (const std::size_t cl = head.find("Content-Length: "); cl != std::string::npos)
+        length = std::stoul(head.substr(cl + 16));
+      while (in.size() < length) {
+        auto view = co_await s.read_view();
+        if (!view || view->empty()) co_return;
+        in += as_string(*view);
+        s.consume(view->size());
+      }
+      const std::string body = target + "|" + in.substr(0, length);
+      in.erase(0, length);
+      const std::string response =
+          "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+      if (!co_await s.write(wire::as_bytes(response))) co_return;
+    }
+  };
+}
+
+// Through a CONNECT tunnel with TLS: each request in turn, and the response head and body
+// (Content-Length framed, or until the end) that came back for it.
+Task<Result<std::vector<std::string>>> http_through_tunnel(asio::io_context& io,
+                                                           tcp::endpoint proxy,
+                                                           std::string authority, std::string name,
+                                                           std::shared_ptr<tls::ClientConfig> trust,
+                                                           std::vector<std::string> requests) {
+  BW_CO_ASSIGN(ConnectReply reply, co_await send_connect(io, proxy, connect_request(authority)));
+  if (!reply.head.starts_with("HTTP/1.1 200"))
+    co_return Error(Errc::io_error, "CONNECT refused: " + reply.head);
+  BW_CO_ASSIGN(tls::Connection conn, tls::Connection::client(trust, name));
+  net::TlsStream stream(std::move(reply.socket), std::move(conn));
+  stream.set_timeout(10s);
+  BW_CO_TRY(co_await stream.handshake());
+  std::vector<std::string> responses;
+  std::string in;
+  for (const std::string& request : requests) {
+    BW_CO_TRY(co_await stream.write(wire::as_bytes(request)));
+    std::size_t need = std::string::npos;
+    for (;;) {
+      const std::size_t end = in.find("\r\n\r\n");
+      if (end != std::string::npos && need == std::string::npos) {
+        const std::size_t cl = in.find("Content-Length: ");
+        need = end + 4 + (cl < end ? std::stoul(in.substr(cl + 16)) : 0);
+      }
+      if (need != std::string::npos && in.size() >= need) break;
+      BW_CO_ASSIGN(wire::Bytes view, co_await stream.read_view());
+      if (view.empty()) break;
+      in += as_string(view);
+      stream.consume(view.size());
+    }
+    const std::size_t take = std::min(need, in.size());
+    responses.push_back(in.substr(0, take));
+    in.erase(0, take);
+  }
+  co_return responses;
+}
+
+TEST_F(ProxyFixture, RelaysHttpKeepAliveRewritesAndLogsFlows) {
+  start_upstream(nullptr, http_echo_handler());
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("bulwark_engine_flows_" + std::to_string(::getpid()) + ".jsonl");
+  std::filesystem::remove(path);
+  flow_log = test::must(FlowLog::open(path.string()), "flow log");
+  replace = {test::must(parse_replace_rule("request:cats:dogs"), "rule"),
+             test::must(parse_replace_rule("response|dogs|DOGS"), "rule")};
+  start_proxy();
+  const std::string host = "leaf.example.com:" + std::to_string(upstream_port);
+  std::vector<std::string> responses;
+  std::string failure;
+  const std::vector<std::string> requests{
+      "GET /q?cats HTTP/1.1\r\nHost: " + host +
+          "\r\nConnection: keep-alive, X-Hop\r\n"
+          "X-Hop: 1\r\n\r\n",
+      "POST /p HTTP/1.1\r\nHost: " + host + "\r\nContent-Length: 9\r\n\r\ncats cats",
+      "GET /last HTTP/1.1\r\nHost: " + host + "\r\n\r\n"};
+  ASSERT_TRUE(run_client([&](asio::io_context& io) -> Task<void> {
+    auto r = co_await http_through_tunnel(io, proxy_endpoint, host, "leaf.example.com",
+                                          client_trusting(proxy_ca.cert), requests);
+    if (r) {
+      responses = *r;
+    } else {
+      failure = r.error().message();
+    }
+  }));
+  ASSERT_EQ(responses.size(), 3u) << failure;
+  EXPECT_TRUE(responses[0].ends_with("\r\n\r\n/q?DOGS|")) << responses[0];
+  // The body was rewritten twice (request, then response) and its length recomputed.
+  EXPECT_TRUE(responses[1].ends_with("\r\nContent-Length: 12\r\n\r\n/p|DOGS DOGS")) << responses[1];
+  EXPECT_TRUE(responses[2].ends_with("/last|")) << responses[2];
+  // The proxy counts (and logs) an exchange right after its last byte went to the client.
+  EXPECT_TRUE(eventually_zero([&] { return 3 - proxy.server->stats().http_requests; }));
+  EXPECT_EQ(proxy.server->stats().upstream_connections, 1u);  // keep-alive upstream too
+  proxy.server->stop();
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(line);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_NE(lines[0].find("\"url\":\"https://leaf.example.com:" + std::to_string(upstream_port) +
+                          "/q?dogs\""),
+            std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[0].find("\"status\":200"), std::string::npos) << lines[0];
+  EXPECT_EQ(lines[0].find("\"upstream_connect_ms\":null"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("\"request_bytes\":9,\"response_bytes\":12"), std::string::npos)
+      << lines[1];
+  EXPECT_NE(lines[2].find("\"upstream_connect_ms\":null"), std::string::npos) << lines[2];
+  std::filesystem::remove(path);
+}
+
+TEST_F(ProxyFixture, UpstreamClosingWithoutAResponseIsA502InTheTunnel) {
+  start_upstream(nullptr, http_echo_handler());
+  start_proxy();
+  const std::string host = "leaf.example.com:" + std::to_string(upstream_port);
+  std::vector<std::string> responses;
+  std::string failure;
+  const auto started = std::chrono::steady_clock::now();
+  const std::vector<std::string> requests{"GET /ok HTTP/1.1\r\nHost: " + host + "\r\n\r\n",
+                                          "GET /drop HTTP/1.1\r\nHost: " + host + "\r\n\r\n"};
+  ASSERT_TRUE(run_client([&](asio::io_context& io) -> Task<void> {
+    auto r = co_await http_through_tunnel(io, proxy_endpoint, host, "leaf.example.com",
+                                          client_trusting(proxy_ca.cert), requests);
+    if (r) {
+      responses = *r;
+    } else {
+      failure = r.error().message();
+    }
+  }));
+  ASSERT_EQ(responses.size(), 2u) << failure;
+  EXPECT_TRUE(responses[0].ends_with("/ok|")) << responses[0];
+  EXPECT_TRUE(responses[1].starts_with("HTTP/1.1 502 Bad Gateway\r\n")) << responses[1];
+  EXPECT_NE(responses[1].find("no response"), std::string::npos) << responses[1];
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 4s);
+  EXPECT_EQ(proxy.server->stats().bad_gateway, 1u);
 }
 
 TEST_F(ProxyFixture, InterceptsWithAMintedCertificate) {

@@ -47,4 +47,61 @@ struct Authority {
 };
 Result<Authority> parse_authority(std::string_view text);
 
+// ---- relaying HTTP/1.1 through the proxy ---------------------------------------------------
+
+// Whether the first bytes of a tunnel can be an HTTP/1.1 request: a method of upper-case
+// letters (every registered method is) followed by a space and the start of a target. Decided
+// from the first bytes so that other protocols ("message 0", binary) go raw without waiting.
+enum class RequestStart : std::uint8_t { http, not_http, need_more };
+RequestStart classify_request_start(std::string_view prefix) noexcept;
+
+struct ProxyResponseHead {
+  int version = 11;  // 10 or 11
+  int status = 0;    // 100..599
+  std::string reason;
+  std::vector<HeaderField> fields;  // in the order received
+
+  std::optional<std::string_view> find(std::string_view name) const noexcept;
+};
+
+// Parses one response head (as delimited by find_head_end), with the field rules of
+// parse_proxy_request_head.
+Result<ProxyResponseHead> parse_proxy_response_head(std::string_view head,
+                                                    std::size_t max_fields = 256);
+
+// RFC 9110 §7.6.1: the fields that describe one connection and are never forwarded (the
+// framing fields Content-Length and Transfer-Encoding are rewritten by the relay itself).
+bool is_hop_by_hop_field(std::string_view name) noexcept;
+// Whether a Connection field lists `option` (case-insensitive), e.g. "close", or a field name
+// (which makes that field hop-by-hop too).
+bool connection_has_option(const std::vector<HeaderField>& fields,
+                           std::string_view option) noexcept;
+
+// The Content-Length of `fields`: nullopt when absent; decode_failed when malformed or when
+// several values differ (RFC 9112 §6.3 item 5).
+Result<std::optional<std::uint64_t>> content_length(const std::vector<HeaderField>& fields);
+
+// Case-insensitive ASCII comparison.
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
+// Reads a chunked body (RFC 9112 §7.1) incrementally: it says where the body ends and hands
+// out the data without the coding. Chunk extensions are ignored, trailer fields skipped.
+class ChunkedDecoder {
+ public:
+  // Consumes a prefix of `input` and returns its length (all of it unless the body ends
+  // inside); the chunk data found is appended to `data` when it is not null. decode_failed
+  // on a malformed size or missing CRLF; limit_exceeded on an overlong size line or trailer.
+  Result<std::size_t> feed(std::string_view input, std::string* data);
+  bool done() const noexcept { return state_ == State::done; }
+  std::uint64_t body_bytes() const noexcept { return body_bytes_; }
+
+ private:
+  enum class State : std::uint8_t { size, data, data_end, trailer, done };
+  State state_ = State::size;
+  std::string line_;             // a size or trailer line in progress
+  std::uint64_t remaining_ = 0;  // of the current chunk
+  std::uint64_t body_bytes_ = 0;
+  std::size_t trailer_bytes_ = 0;
+};
+
 }  // namespace bulwark::http

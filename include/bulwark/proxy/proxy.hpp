@@ -8,10 +8,15 @@
 //   2. answers 200, reads the client's ClientHello, and takes its SNI (else the CONNECT host);
 //      if the SNI names another host, the upstream connection is made again for that name;
 //   3. presents a leaf minted by the CertificateMinter for the upstream leaf's names;
-//   4. relays the decrypted bytes both ways (HTTP/1.1 keep-alive and anything else alike)
-//      until both sides close, passing close_notify on, under an idle time limit.
+//   4. relays HTTP/1.1 exchange by exchange (keep-alive; bodies streamed, Content-Length or
+//      chunked; hop-by-hop fields dropped; optional rewriting and a flow log line per request),
+//      reconnecting upstream when the server ends a connection the client keeps. Bytes that do
+//      not start like an HTTP request, a client silent for timeouts.first_request (a protocol
+//      where the server speaks first), and everything after a 101 or a CONNECT inside the
+//      tunnel are relayed raw both ways, passing close_notify on, under an idle time limit.
 // A client that does not start TLS after the 200 gets a plain tunnel; a passthrough host gets
-// a plain tunnel without interception.
+// a plain tunnel without interception. Absolute-form requests ("GET http://host/ HTTP/1.1")
+// get the same HTTP relay over plain TCP, one upstream connection per origin at a time.
 //
 // N workers, each an io_context on its own thread with its own SO_REUSEPORT acceptor; a
 // connection's coroutines all run on its worker's thread, so they share its state without
@@ -33,6 +38,7 @@
 #include <vector>
 
 #include "bulwark/net/connect.hpp"
+#include "bulwark/proxy/flow.hpp"
 #include "bulwark/proxy/minter.hpp"
 #include "bulwark/result.hpp"
 #include "bulwark/tls/config.hpp"
@@ -49,8 +55,12 @@ struct ProxyTimeouts {
   std::chrono::milliseconds connect{10000};
   // Each TLS handshake (upstream and client side).
   std::chrono::milliseconds handshake{10000};
-  // A relayed connection with no byte moving either way for this long is closed.
+  // A relayed connection with no byte moving either way for this long is closed (this is also
+  // how long the proxy waits for each response head).
   std::chrono::milliseconds idle{120000};
+  // An intercepted tunnel whose client sends nothing this long after the handshake is relayed
+  // raw from then on: the server may be the one to speak first (SMTP, IMAP, ...).
+  std::chrono::milliseconds first_request{2000};
 };
 
 struct ProxyOptions {
@@ -68,6 +78,14 @@ struct ProxyOptions {
   ProxyTimeouts timeouts;
   std::size_t max_connections = 10000;  // client connections open at once
   std::size_t max_request_head = 64 * 1024;
+  std::size_t max_response_head = 64 * 1024;
+  // --replace rules, applied to the request target, request bodies and response bodies.
+  std::vector<ReplaceRule> replace;
+  // A body to rewrite is held in memory up to this size; a larger one passes unchanged (and
+  // its flow line says so).
+  std::size_t max_rewrite_body = 16 * 1024 * 1024;
+  // --log-flows: one JSON line per HTTP request relayed (none: no flow log).
+  std::shared_ptr<FlowLog> flow_log;
   // SIGINT / SIGTERM call stop().
   bool handle_signals = false;
   // One line per event worth a human's attention (refused upstreams, bad requests); no
@@ -78,12 +96,14 @@ struct ProxyOptions {
 struct ProxyStats {
   std::uint64_t accepted = 0;
   std::uint64_t open = 0;
-  std::uint64_t intercepted = 0;      // CONNECT tunnels decrypted
-  std::uint64_t tunnelled = 0;        // passthrough and non-TLS CONNECT tunnels
-  std::uint64_t plain_http = 0;       // absolute-form requests forwarded
-  std::uint64_t bad_gateway = 0;      // 502 answers
-  std::uint64_t gateway_timeout = 0;  // 504 answers
-  std::uint64_t refused = 0;          // over max_connections
+  std::uint64_t intercepted = 0;           // CONNECT tunnels decrypted
+  std::uint64_t tunnelled = 0;             // passthrough and non-TLS CONNECT tunnels
+  std::uint64_t plain_http = 0;            // absolute-form requests forwarded
+  std::uint64_t bad_gateway = 0;           // 502 answers
+  std::uint64_t gateway_timeout = 0;       // 504 answers
+  std::uint64_t refused = 0;               // over max_connections
+  std::uint64_t http_requests = 0;         // HTTP exchanges relayed (each a flow line)
+  std::uint64_t upstream_connections = 0;  // TCP connections opened upstream
 };
 
 // Whether `host` is one of `patterns` (exact, or below a "*." pattern's domain).
