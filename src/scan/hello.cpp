@@ -1,6 +1,8 @@
 // Raw probe hellos, written through wire::Writer (whose length scopes enforce every maximum).
 #include "bulwark/scan/hello.hpp"
 
+#include <algorithm>
+
 #include "bulwark/tls/types.hpp"
 
 namespace bulwark::scan {
@@ -95,7 +97,11 @@ Result<std::vector<std::uint8_t>> HelloBuilder::message(
             1, static_cast<std::uint8_t>(tls::PskKeyExchangeMode::psk_dhe_ke)};
         extension(w, ExtensionType::psk_key_exchange_modes, body_bytes);
       }
-      if (!key_shares.empty()) {
+      // RFC 8446 §9.2: a TLS 1.3 hello with supported_groups carries key_share too, even an
+      // empty one (which asks the server to name its group in a HelloRetryRequest).
+      const bool tls13 = std::find(supported_versions.begin(), supported_versions.end(),
+                                   std::uint16_t{0x0304}) != supported_versions.end();
+      if (!key_shares.empty() || tls13) {
         w.u16(static_cast<std::uint16_t>(ExtensionType::key_share));
         auto ext = w.prefixed<2>();
         auto list = w.prefixed<2>();

@@ -386,6 +386,51 @@ struct Scan {
     suites.insert(suites.end(), accepted.begin(), accepted.end());
   }
 
+  // The key-exchange groups the server accepts, one offered at a time (in sequence: this is
+  // one task of the enumeration phase). TLS 1.3 with an empty key_share: a server that has the
+  // group names it in a HelloRetryRequest (RFC 8446 §4.1.4). Else TLS 1.2 (or older) with
+  // ECDHE suites only: the ServerKeyExchange names the curve.
+  void enumerate_groups() {
+    const bool with13 = offered(tls13);
+    const std::uint16_t v = with13 ? tls13 : best_legacy();
+    if (v == 0) return;
+    const std::span<const std::uint16_t> candidates =
+        with13 ? std::span<const std::uint16_t>(groups13)
+               : std::span<const std::uint16_t>(groups12);
+    std::vector<std::string> accepted;
+    for (std::uint16_t g : candidates) {
+      HelloBuilder h = hello_for(v);
+      h.groups = {g};
+      if (with13) {
+        h.key_shares.clear();
+      } else {
+        std::erase_if(h.suites, [](std::uint16_t id) {
+          const SuiteInfo* info = find_suite(id);
+          return info == nullptr || !info->ecdhe;
+        });
+        if (h.suites.empty()) return;
+      }
+      auto p = probe(h);
+      if (!p || !p->reply.hello || p->reply.hello->version != v) continue;
+      std::uint16_t chosen = 0;
+      if (with13) {
+        // HelloRetryRequest: selected_group; ServerHello: a KeyShareEntry; the group first.
+        const RawExtension* ks =
+            p->reply.hello->find(static_cast<std::uint16_t>(tls::ExtensionType::key_share));
+        if (ks && ks->data.size() >= 2)
+          chosen = static_cast<std::uint16_t>(ks->data[0] << 8 | ks->data[1]);
+      } else if (auto params = parse_key_exchange(p->reply.server_key_exchange,
+                                                  KeyExchangeParams::Kind::ecdhe)) {
+        chosen = params->group;
+      }
+      if (chosen == g) accepted.push_back(group_name(g));
+    }
+    add({"groups", "key exchange", "key-exchange groups (" + version_name(v) + ")", Severity::info,
+         accepted.empty() ? "none of the groups offered one at a time was accepted"
+                          : join(accepted, std::size(groups13)),
+         ""});
+  }
+
   void protocol_findings() {
     auto finding = [&](std::uint16_t v, Severity if_offered, const std::string& id,
                        const std::string& why) {
@@ -436,6 +481,34 @@ struct Scan {
       else
         add({id, section, title, sev, join(hits), remedy});
     };
+    // The grouping at a glance: how many accepted suites (per version counted once
+    // each) fall in each kind.
+    {
+      std::size_t total = 0, aead = 0, cbc = 0, block64 = 0, rc4 = 0, null = 0, anon = 0, exp = 0,
+                  fs = 0;
+      for (const auto& s : all) {
+        const SuiteInfo* i =
+            s.version == ssl2 ? nullptr : find_suite(static_cast<std::uint16_t>(s.id));
+        if (i == nullptr) continue;
+        ++total;
+        aead += i->aead;
+        cbc += i->cbc;
+        block64 += i->block64;
+        rc4 += i->rc4;
+        null += i->null_cipher;
+        anon += i->anonymous;
+        exp += i->export_grade;
+        fs += i->forward_secret;
+      }
+      if (total > 0)
+        add({"cipher.kinds", "ciphers", "accepted suites by kind", Severity::info,
+             std::to_string(total) + " (per version): AEAD " + std::to_string(aead) + ", CBC " +
+                 std::to_string(cbc) + ", 64-bit block " + std::to_string(block64) + ", RC4 " +
+                 std::to_string(rc4) + ", NULL " + std::to_string(null) + ", anonymous " +
+                 std::to_string(anon) + ", EXPORT " + std::to_string(exp) + "; forward secret " +
+                 std::to_string(fs),
+             ""});
+    }
     check("cipher.null", "ciphers", "NULL-encryption suites", Severity::critical,
           names_where([](const SuiteInfo& i, auto) { return i.null_cipher; }), ciphers_remedy);
     check("cipher.anonymous", "ciphers", "anonymous suites", Severity::high,
@@ -1121,8 +1194,13 @@ Result<Report> scan(const ScanOptions& options) {
     std::vector<std::uint16_t> offered_versions;
     for (std::uint16_t v : {ssl3, tls10, tls11, tls12, tls13})
       if (s.offered(v)) offered_versions.push_back(v);
-    run_parallel(offered_versions.size(), options.concurrency,
-                 [&](std::size_t i) { s.enumerate_suites(offered_versions[i]); });
+    // One task per version, and one for the groups, at most `concurrency` at once.
+    std::vector<std::function<void()>> enumerations;
+    for (std::uint16_t v : offered_versions)
+      enumerations.emplace_back([&s, v] { s.enumerate_suites(v); });
+    enumerations.emplace_back([&s] { s.enumerate_groups(); });
+    run_parallel(enumerations.size(), options.concurrency,
+                 [&](std::size_t i) { enumerations[i](); });
     for (std::uint32_t c : s.sslv2_ciphers_offered) {
       const Sslv2CipherInfo* info = find_sslv2_cipher(c);
       s.suites.push_back({ssl2, c, info ? std::string(info->name) : std::to_string(c), "RSA"});

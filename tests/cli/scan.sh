@@ -127,6 +127,10 @@ if scan 0 "openssl s_server defaults" "127.0.0.1:$port" --cacert "$CA" --sni loc
   expect ccs_injection OK "defaults"
   # OpenSSL 3 refuses client-initiated renegotiation unless told otherwise.
   expect renegotiation.client OK "defaults"
+  # OpenSSL 3's default groups, each accepted alone (TLS 1.3, HelloRetryRequest).
+  grep -q '"id": "groups".*"evidence": "x25519, P-256, P-384, P-521, x448, ffdhe2048, ffdhe3072' "$tmp/out" &&
+    ok || bad "defaults: groups" "$tmp/out"
+  expect cipher.kinds INFO "defaults"
   grep -q 'got alert no_renegotiation (warning)' "$tmp/out" && ok || bad "defaults: no_renegotiation not seen" "$tmp/out"
   expect hsts LOW "defaults (s_server -www sends no HSTS)"
   grep -q '"id": "resumption".*TLS 1.3 session resumed on a second connection' "$tmp/out" && ok ||
@@ -184,6 +188,8 @@ if scan 4 "openssl s_server weak" "127.0.0.1:$port" --cacert "$CA" --sni localho
   expect ems LOW "weak"
   expect renegotiation.client MEDIUM "weak (-client_renegotiation)"
   grep -q 'was answered with a ServerHello' "$tmp/out" && ok || bad "weak: renegotiation evidence" "$tmp/out"
+  grep -q '"id": "groups".*TLS 1.2.*x25519, P-256' "$tmp/out" && ok || bad "weak: TLS 1.2 groups" "$tmp/out"
+  grep -q '"id": "cipher.kinds".*NULL [1-9]' "$tmp/out" && ok || bad "weak: suite kinds" "$tmp/out"
   # What this configuration lacks is not reported.
   expect protocol.modern "" "weak"
   expect protocol.sslv2 OK "weak"
@@ -331,6 +337,7 @@ elif scan 0 "bulwark serve defaults" "127.0.0.1:$sport" --cacert "$XDG_DATA_HOME
   expect protocol.tls10 OK "serve"
   expect certificate.trust OK "serve"
   expect renegotiation.client OK "serve"
+  grep -q '"id": "groups".*"evidence": "x25519, P-256, P-384"' "$tmp/out" && ok || bad "serve: groups" "$tmp/out"
   grep -q 'got alert no_renegotiation (warning)' "$tmp/out" && ok || bad "serve: no_renegotiation not seen" "$tmp/out"
 fi
 kill "$spid" 2>/dev/null

@@ -55,6 +55,59 @@ TEST(ScanHello, Tls12HelloDecodesWithTheEngineCodec) {
   EXPECT_FALSE(ch->extensions.contains(E::supported_versions));
 }
 
+TEST(ScanHello, RenegotiationHelloCarriesClientVerifyData) {
+  // RFC 5746 §3.5: renegotiated_connection is the client_verify_data of the last handshake.
+  HelloBuilder h;
+  h.suites = {0xc02f};
+  h.renegotiation_info = true;
+  h.renegotiated_connection = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  auto msg = h.message(test_random());
+  ASSERT_TRUE(msg) << msg.error().message();
+  wire::Reader r(wire::Bytes(*msg).subspan(4));
+  auto ch = tls::ClientHello::decode(r);
+  ASSERT_TRUE(ch) << ch.error().message();
+  auto ri = ch->extensions.get<tls::RenegotiationInfo>();
+  ASSERT_TRUE(ri && *ri);
+  EXPECT_EQ(std::vector<std::uint8_t>((*ri)->renegotiated_connection.begin(),
+                                      (*ri)->renegotiated_connection.end()),
+            h.renegotiated_connection);
+  // A first hello's extension is empty.
+  h.renegotiated_connection.clear();
+  msg = h.message(test_random());
+  ASSERT_TRUE(msg);
+  wire::Reader r2(wire::Bytes(*msg).subspan(4));
+  ch = tls::ClientHello::decode(r2);
+  ASSERT_TRUE(ch);
+  ri = ch->extensions.get<tls::RenegotiationInfo>();
+  ASSERT_TRUE(ri && *ri);
+  EXPECT_TRUE((*ri)->renegotiated_connection.empty());
+}
+
+TEST(ScanHello, Tls13HelloWithoutSharesSendsAnEmptyKeyShare) {
+  // RFC 8446 §9.2: supported_groups comes with key_share; an empty one asks for a
+  // HelloRetryRequest naming the server's group (the group enumeration relies on it).
+  HelloBuilder h;
+  h.suites = {0x1301};
+  h.supported_versions = {0x0304};
+  h.groups = {0x0017};
+  auto msg = h.message(test_random());
+  ASSERT_TRUE(msg) << msg.error().message();
+  wire::Reader r(wire::Bytes(*msg).subspan(4));
+  auto ch = tls::ClientHello::decode(r);
+  ASSERT_TRUE(ch) << ch.error().message();
+  auto ks = ch->extensions.get<tls::KeyShareClientHello>();
+  ASSERT_TRUE(ks && *ks) << "no key_share";
+  EXPECT_EQ((*ks)->client_shares.size(), 0u);
+  // Before TLS 1.3 no key_share is sent.
+  h.supported_versions.clear();
+  msg = h.message(test_random());
+  ASSERT_TRUE(msg);
+  wire::Reader r2(wire::Bytes(*msg).subspan(4));
+  ch = tls::ClientHello::decode(r2);
+  ASSERT_TRUE(ch);
+  EXPECT_FALSE(ch->extensions.contains(tls::ExtensionType::key_share));
+}
+
 TEST(ScanHello, Tls13HelloCarriesVersionsAndKeyShare) {
   HelloBuilder h;
   h.suites = {0x1301, 0x1302};

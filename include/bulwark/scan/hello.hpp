@@ -37,7 +37,8 @@ struct HelloBuilder {
   bool session_ticket = false;          // RFC 5077, empty
   bool status_request = false;          // RFC 6066 OCSP
   std::vector<std::string> alpn;        // RFC 7301
-  // TLS 1.3 key shares: (group, key_exchange bytes).
+  // TLS 1.3 key shares: (group, key_exchange bytes). When supported_versions offers TLS 1.3
+  // the extension is sent even with none.
   std::vector<std::pair<std::uint16_t, std::vector<std::uint8_t>>> key_shares;
   bool psk_key_exchange_modes = false;  // psk_dhe_ke, so that a TLS 1.3 server sends tickets
 
