@@ -55,16 +55,22 @@ TEST(ScanHello, Tls12HelloDecodesWithTheEngineCodec) {
   EXPECT_FALSE(ch->extensions.contains(E::supported_versions));
 }
 
+// `h`'s message for test_random(), kept in `msg`, decoded with the engine's codec (the result
+// points into `msg`).
+Result<tls::ClientHello> build_and_decode(const HelloBuilder& h, std::vector<std::uint8_t>& msg) {
+  BW_ASSIGN(msg, h.message(test_random()));
+  wire::Reader r(wire::Bytes(msg).subspan(4));
+  return tls::ClientHello::decode(r);
+}
+
 TEST(ScanHello, RenegotiationHelloCarriesClientVerifyData) {
   // RFC 5746 §3.5: renegotiated_connection is the client_verify_data of the last handshake.
   HelloBuilder h;
   h.suites = {0xc02f};
   h.renegotiation_info = true;
   h.renegotiated_connection = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
-  auto msg = h.message(test_random());
-  ASSERT_TRUE(msg) << msg.error().message();
-  wire::Reader r(wire::Bytes(*msg).subspan(4));
-  auto ch = tls::ClientHello::decode(r);
+  std::vector<std::uint8_t> msg;
+  auto ch = build_and_decode(h, msg);
   ASSERT_TRUE(ch) << ch.error().message();
   auto ri = ch->extensions.get<tls::RenegotiationInfo>();
   ASSERT_TRUE(ri && *ri);
@@ -73,10 +79,7 @@ TEST(ScanHello, RenegotiationHelloCarriesClientVerifyData) {
             h.renegotiated_connection);
   // A first hello's extension is empty.
   h.renegotiated_connection.clear();
-  msg = h.message(test_random());
-  ASSERT_TRUE(msg);
-  wire::Reader r2(wire::Bytes(*msg).subspan(4));
-  ch = tls::ClientHello::decode(r2);
+  ch = build_and_decode(h, msg);
   ASSERT_TRUE(ch);
   ri = ch->extensions.get<tls::RenegotiationInfo>();
   ASSERT_TRUE(ri && *ri);
@@ -90,20 +93,15 @@ TEST(ScanHello, Tls13HelloWithoutSharesSendsAnEmptyKeyShare) {
   h.suites = {0x1301};
   h.supported_versions = {0x0304};
   h.groups = {0x0017};
-  auto msg = h.message(test_random());
-  ASSERT_TRUE(msg) << msg.error().message();
-  wire::Reader r(wire::Bytes(*msg).subspan(4));
-  auto ch = tls::ClientHello::decode(r);
+  std::vector<std::uint8_t> msg;
+  auto ch = build_and_decode(h, msg);
   ASSERT_TRUE(ch) << ch.error().message();
   auto ks = ch->extensions.get<tls::KeyShareClientHello>();
   ASSERT_TRUE(ks && *ks) << "no key_share";
   EXPECT_EQ((*ks)->client_shares.size(), 0u);
   // Before TLS 1.3 no key_share is sent.
   h.supported_versions.clear();
-  msg = h.message(test_random());
-  ASSERT_TRUE(msg);
-  wire::Reader r2(wire::Bytes(*msg).subspan(4));
-  ch = tls::ClientHello::decode(r2);
+  ch = build_and_decode(h, msg);
   ASSERT_TRUE(ch);
   EXPECT_FALSE(ch->extensions.contains(tls::ExtensionType::key_share));
 }
