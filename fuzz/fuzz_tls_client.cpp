@@ -1,41 +1,26 @@
-// Feeds arbitrary bytes to a TLS 1.3 client Connection (as if from a server) with
-// deterministic randomness: no crash, no over-read, no hang; errors are sticky.
+// Feeds arbitrary bytes to a client Connection (as if from a server) with deterministic
+// randomness, reset for every input so that a recorded server flight replays: no crash, no
+// over-read, no hang; errors are sticky. The first byte chooses the chunk size (bits 0-5) and
+// the policy (bit 7): the default, or the legacy TLS 1.2 policy (CBC suites, RSA key
+// transport, DHE offered too). The client trusts common.hpp's fixed root.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
 
-#include "bulwark/crypto/issuer.hpp"
 #include "bulwark/tls/connection.hpp"
-#include "bulwark/tls/session.hpp"
+#include "common.hpp"
 
 using namespace bulwark;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static crypto::DeterministicRandom rng(
-      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>("fuzz-client"), 11));
-  static const auto cfg = [] {
-    auto c = std::make_shared<tls::ClientConfig>();
-    c->random = &rng;
-    c->trust = crypto::TrustStore();
-    c->sessions = std::make_shared<tls::SessionCache>();
-    c->alpn = {"h2", "http/1.1"};
-    return c;
-  }();
-  auto conn = tls::Connection::client(cfg, "fuzz.example");
+  static fuzz::ReplayRandom rng("fuzz-client");
+  static const auto modern = fuzz::client_config(rng, false);
+  static const auto legacy = fuzz::client_config(rng, true);
+  const bool use_legacy = size > 0 && (data[0] & 0x80) != 0;
+  rng.reset();
+  auto conn = tls::Connection::client(use_legacy ? legacy : modern, std::string(fuzz::fuzz_host));
   if (!conn) std::abort();
-  conn->consume_output(conn->pending_output().size());
-  const std::size_t chunk = size == 0 ? 1 : 1 + data[0] % 64;
-  std::size_t i = size == 0 ? 0 : 1;
-  bool failed = false;
-  while (i < size) {
-    const std::size_t n = std::min(chunk, size - i);
-    auto s = conn->feed(wire::Bytes(data + i, n));
-    if (failed && s) std::abort();
-    if (!s) failed = true;
-    conn->consume_output(conn->pending_output().size());
-    i += n;
-  }
-  (void)conn->transport_eof();
+  fuzz::feed_in_chunks(*conn, data, size);
   return 0;
 }
