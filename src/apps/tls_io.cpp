@@ -376,6 +376,9 @@ Result<tls::ProtocolVersion> parse_version(std::string_view text) {
 
 Status apply_policy(const PolicyOptions& o, tls::Config& config) {
   config.legacy = o.legacy;
+  // Peers old enough to need the legacy suites often lack RFC 7627 too; such a session is
+  // never resumed (see the engine).
+  if (o.legacy) config.require_extended_master_secret = false;
   if (!o.ciphers.empty()) {
     BW_ASSIGN(config.cipher_suites, parse_cipher_suites(o.ciphers));
     for (tls::CipherSuite id : config.cipher_suites) {
@@ -431,8 +434,8 @@ void add_policy_options(CLI::App& cmd, PolicyOptions& o, std::string_view peer) 
                  "(P-256, P-384 accepted)");
   cmd.add_flag("--legacy", o.legacy,
                fmt::format("Also allow the legacy TLS 1.2 suites (AES-CBC, RSA key transport, DHE "
-                           "with the RFC 7919 groups), after the modern ones: only for {} that "
-                           "have nothing better",
+                           "with the RFC 7919 groups), after the modern ones, and peers without "
+                           "the extended master secret: only for {} that have nothing better",
                            peer));
   cmd.add_option("--tls-min", o.tls_min, "Lowest TLS version: 1.2 (default) or 1.3");
   cmd.add_option("--tls-max", o.tls_max, "Highest TLS version: 1.2 or 1.3 (default)");
@@ -442,7 +445,8 @@ void warn_if_legacy(const PolicyOptions& o, std::string_view cmd) {
   if (!o.legacy) return;
   fmt::print(stderr,
              "bulwark {}: WARNING: --legacy: TLS 1.2 CBC, RSA key transport and finite-field DHE "
-             "suites are enabled (after the modern ones); use only for peers that need them\n",
+             "suites are enabled (after the modern ones), and peers without the extended master "
+             "secret; use only for peers that need them\n",
              cmd);
 }
 

@@ -343,7 +343,10 @@ Status Client12::on_server_hello_done(const std::optional<PeerAuthenticated>& pe
   BW_TRY(send_client_key_exchange());
   // RFC 7627 §3: session_hash covers the handshake up to and including ClientKeyExchange.
   BW_ASSIGN(crypto::Digest session_hash, transcript_.current());
-  BW_ASSIGN(master_, extended_master_secret(*suite_, pre_master_.span(), session_hash.span()));
+  BW_ASSIGN(master_,
+            conn_.info.extended_master_secret
+                ? extended_master_secret(*suite_, pre_master_.span(), session_hash.span())
+                : master_secret12(*suite_, pre_master_.span(), ctx_.random, server_random_));
   pre_master_.clear();
   conn_.key_log("CLIENT_RANDOM", ctx_.random, master_.span());
   BW_ASSIGN(master_mac_, master_secret_mac12(*suite_, master_.span()));
@@ -455,7 +458,8 @@ Status Client12::on_finished(WaitFinished& st, const HandshakeMessage& m) {
 }
 
 Status Client12::store_session() {
-  if (!cfg_->sessions) return {};
+  // RFC 7627 §5.3: a session without the extended master secret is not offered again.
+  if (!cfg_->sessions || !conn_.info.extended_master_secret) return {};
   // Something to resume with: a ticket (new, or the one that just worked) or a session id.
   std::vector<std::uint8_t> ticket = new_ticket_;
   if (ticket.empty() && abbreviated_ && ctx_.session) ticket = ctx_.session->ticket;

@@ -200,14 +200,17 @@ Status Server12::on_client_hello(const HandshakeMessage& m) {
   BW_ASSIGN(auto formats, ch.extensions.get<EcPointFormats>());
   BW_ASSIGN(auto hb, ch.extensions.get<HeartbeatExtension>());
   BW_ASSIGN(auto ticket_ext, ch.extensions.get<SessionTicketExtension>());
-  send_ticket_ = ticket_ext.has_value() && cfg_->tickets != nullptr;
+  // RFC 7627 §5.3: a session without the extended master secret is never resumed, so none is
+  // kept (no ticket, no cache entry).
+  send_ticket_ = ticket_ext.has_value() && cfg_->tickets != nullptr && ems;
 
   auto& rng = *cfg_->random;
   BW_TRY(rng.fill(server_random_));
   // RFC 8446 §4.1.3: a TLS 1.3-capable server negotiating TLS 1.2 says so in its random.
   if (cfg_->max_version >= ProtocolVersion::tls13) write_downgrade_sentinel(server_random_);
 
-  std::optional<TicketState> resumed = find_session(ch);
+  // RFC 7627 §5.3: no abbreviated handshake without the extended master secret.
+  std::optional<TicketState> resumed = ems ? find_session(ch) : std::nullopt;
   if (resumed) {
     suite_ = find_cipher_suite(resumed->cipher_suite);
     master_ = std::move(resumed->psk);
@@ -226,7 +229,7 @@ Status Server12::on_client_hello(const HandshakeMessage& m) {
   }
   if (!resumed_) {
     BW_TRY(choose_suite(ch));
-    if (cfg_->session_cache && session_id_.empty()) {
+    if (cfg_->session_cache && session_id_.empty() && ems) {
       session_id_.resize(32);
       BW_TRY(rng.fill(session_id_));
     }
@@ -508,7 +511,9 @@ Status Server12::on_client_key_exchange(WaitClientKeyExchange& st, const Handsha
   messages_.insert(messages_.end(), m.message.begin(), m.message.end());
   // RFC 7627 §3: session_hash through ClientKeyExchange.
   BW_ASSIGN(crypto::Digest session_hash, transcript_.current());
-  BW_ASSIGN(master_, extended_master_secret(*suite_, pms.span(), session_hash.span()));
+  BW_ASSIGN(master_, conn_.info.extended_master_secret
+                         ? extended_master_secret(*suite_, pms.span(), session_hash.span())
+                         : master_secret12(*suite_, pms.span(), client_random_, server_random_));
   conn_.key_log("CLIENT_RANDOM", client_random_, master_.span());
   BW_ASSIGN(master_mac_, master_secret_mac12(*suite_, master_.span()));
   BW_ASSIGN(ciphers_,

@@ -15,6 +15,16 @@ Result<Secret> extended_master_secret(const CipherSuiteInfo& suite, wire::Bytes 
   return crypto::tls12_prf(suite.hash, pms, "extended master secret", session_hash, 48);
 }
 
+Result<Secret> master_secret12(const CipherSuiteInfo& suite, wire::Bytes pms,
+                               wire::Bytes client_random, wire::Bytes server_random) {
+  if (client_random.size() != 32 || server_random.size() != 32)
+    return Error(Errc::invalid_argument, "TLS 1.2 randoms are 32 bytes");
+  std::array<std::uint8_t, 64> seed;
+  std::copy(client_random.begin(), client_random.end(), seed.begin());
+  std::copy(server_random.begin(), server_random.end(), seed.begin() + 32);
+  return crypto::tls12_prf(suite.hash, pms, "master secret", seed, 48);
+}
+
 Result<crypto::Hmac> master_secret_mac12(const CipherSuiteInfo& suite, wire::Bytes master) {
   return crypto::Hmac::create(suite.hash, master);
 }

@@ -18,6 +18,11 @@ namespace bulwark::tls {
 Result<crypto::Secret> extended_master_secret(const CipherSuiteInfo& suite, wire::Bytes pms,
                                               wire::Bytes session_hash);
 
+// RFC 5246 §8.1: master_secret = PRF(pre_master_secret, "master secret", ClientHello.random +
+// ServerHello.random), for peers without the extended master secret (a policy that allows them).
+Result<crypto::Secret> master_secret12(const CipherSuiteInfo& suite, wire::Bytes pms,
+                                       wire::Bytes client_random, wire::Bytes server_random);
+
 struct RecordCiphers12 {
   RecordCipher client_write;
   RecordCipher server_write;

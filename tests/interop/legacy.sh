@@ -151,6 +151,38 @@ else
   failed legacy "legacy suite in --ciphers needs --legacy" "rc=$rc" "$tmp/c.err"
 fi
 
+# RFC 7627: a server without the extended master secret (OpenSSL with -ExtendedMasterSecret in
+# its configuration): refused by default, accepted with --legacy (RFC 5246 §8.1 master secret),
+# and its session is not offered again (RFC 7627 §5.3).
+cat >"$tmp/no-ems.cnf" <<'CNF'
+openssl_conf = default_conf
+[default_conf]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = sys
+[sys]
+Options = -ExtendedMasterSecret
+CNF
+OPENSSL_CONF=$tmp/no-ems.cnf s_server www -cert "$P/server.crt" -key "$P/server.key" -www -naccept 1
+run_bulwark c 20 connect "127.0.0.1:$sport" --cacert "$CA" --tls-max 1.2 <"$tmp/get"
+if [[ $rc -ne 0 ]] && grep -q 'the server does not use the extended master secret' "$tmp/c.err"; then
+  pass legacy "server without EMS refused by default"
+else
+  failed legacy "server without EMS refused by default" "rc=$rc" "$tmp/c.err" "$tmp/www.err"
+fi
+stop "$server_pid"
+OPENSSL_CONF=$tmp/no-ems.cnf s_server www -cert "$P/server.crt" -key "$P/server.key" -www -naccept 2
+run_bulwark c 20 connect "127.0.0.1:$sport" --cacert "$CA" --legacy --reconnect 1 -v <"$tmp/get"
+if [[ $rc -eq 0 ]] && [[ $(grep -c '^extended_master_secret: no' "$tmp/c.err") -eq 2 ]] &&
+  [[ $(grep -c '^resumed: no' "$tmp/c.err") -eq 2 ]] &&
+  [[ $(grep -ac '^New, TLSv1.2' "$tmp/c.out") -eq 2 ]]; then
+  pass legacy "--legacy: server without EMS, session not resumed"
+else
+  failed legacy "--legacy: server without EMS, session not resumed" "rc=$rc" "$tmp/c.err" \
+    "$tmp/www.err"
+fi
+stop "$server_pid"
+
 # ---- s_client -cipher X -> listen --legacy -----------------------------------------------------
 ROW="openssl s_client -> listen --legacy"
 conn_line12() { grep '^bulwark listen: 127.0.0.1:[0-9]* TLSv1.2' "$tmp/l.err" | tail -1; }
@@ -219,6 +251,31 @@ else
   failed legacy "64 MiB over TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384" \
     "s_client=$src listen=$exit_status" "$tmp/l.err" "$tmp/s.err"
 fi
+
+# A client without the extended master secret: refused by default, served with --legacy.
+for mode in default legacy; do
+  flags=(--once)
+  [[ $mode == legacy ]] && flags+=(--legacy)
+  start_listen l --cert "$P/server.crt" --key "$P/server.key" "${flags[@]}"
+  OPENSSL_CONF=$tmp/no-ems.cnf timeout 20 openssl s_client -connect "127.0.0.1:$lport" -tls1_2 \
+    -CAfile "$CA" -verify_return_error -no_ign_eof <"$tmp/hello" >"$tmp/s.out" 2>"$tmp/s.err"
+  src=$?
+  wait_exit "$listen_pid" 10
+  if [[ $mode == default ]]; then
+    if [[ $src -ne 0 ]] &&
+      grep -q 'the client does not offer the extended master secret' "$tmp/l.err"; then
+      pass legacy "client without EMS refused by default"
+    else
+      failed legacy "client without EMS refused by default" "s_client=$src" "$tmp/l.err" "$tmp/s.err"
+    fi
+  elif [[ $src -eq 0 && $exit_status -eq 0 ]] && cmp -s "$tmp/hello" "$tmp/l.out" &&
+    grep -q 'Extended master secret: no' "$tmp/s.out"; then
+    pass legacy "--legacy: client without EMS served"
+  else
+    failed legacy "--legacy: client without EMS served" "s_client=$src listen=$exit_status" \
+      "$tmp/l.err" "$tmp/s.err" "$tmp/s.out"
+  fi
+done
 
 # Without --legacy the server refuses a client with only legacy suites.
 start_listen l --cert "$P/server-rsa.crt" --key "$P/server-rsa.key" --once
