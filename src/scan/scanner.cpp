@@ -1219,10 +1219,12 @@ Result<Report> scan(const ScanOptions& options) {
   if (s.wants("certificate")) tasks.emplace_back([&] { s.certificate_check(); });
   if (s.wants("alpn")) tasks.emplace_back([&] { s.alpn_check(); });
   if (s.wants("ccs")) tasks.emplace_back([&] { s.ccs_probe(); });
-  if (s.wants("renegotiation")) tasks.emplace_back([&] { s.client_renegotiation_probe(); });
   if (s.wants("hsts")) tasks.emplace_back([&] { s.hsts_check(); });
   if (s.wants("resumption")) tasks.emplace_back([&] { s.resumption_check(); });
   run_parallel(tasks.size(), options.concurrency, [&](std::size_t i) { tasks[i](); });
+  // 4. Client-initiated renegotiation last and alone: a single-threaded server (openssl
+  // s_server -www) that refused it sleeps a second before it serves anyone else.
+  if (s.wants("renegotiation")) s.client_renegotiation_probe();
   if (s.wants("protocols")) s.protocol_findings();
   if (s.wants("ciphers")) s.cipher_findings();
   if (s.probe_error)
