@@ -403,6 +403,35 @@ TEST_F(ProxyFixture, UpstreamClosingWithoutAResponseIsA502InTheTunnel) {
   EXPECT_EQ(proxy.server->stats().bad_gateway, 1u);
 }
 
+TEST_F(ProxyFixture, RefusesRequestSmugglingFramingInTheTunnel) {
+  start_upstream(nullptr, http_echo_handler());
+  start_proxy();
+  const std::string host = "leaf.example.com:" + std::to_string(upstream_port);
+  for (const auto& [framing, status] : std::vector<std::pair<std::string, std::string>>{
+           {"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n", "HTTP/1.1 400 "},
+           {"Transfer-Encoding: gzip, chunked\r\n", "HTTP/1.1 501 "},
+           {"Content-Length: 3\r\nContent-Length: 4\r\n", "HTTP/1.1 400 "}}) {
+    const std::vector<std::string> requests{"POST /x HTTP/1.1\r\nHost: " + host + "\r\n" + framing +
+                                            "\r\n0\r\n\r\n"};
+    std::vector<std::string> responses;
+    std::string failure;
+    ASSERT_TRUE(run_client([&](asio::io_context& io) -> Task<void> {
+      auto r = co_await http_through_tunnel(io, proxy_endpoint, host, "leaf.example.com",
+                                            client_trusting(proxy_ca.cert), requests);
+      if (r) {
+        responses = *r;
+      } else {
+        failure = r.error().message();
+      }
+    }));
+    ASSERT_EQ(responses.size(), 1u) << failure;
+    // RFC 9112 §6.1 / §6.3: answered by the proxy, never forwarded, and the connection closed.
+    EXPECT_TRUE(responses[0].starts_with(status)) << framing << responses[0];
+    EXPECT_NE(responses[0].find("Connection: close"), std::string::npos) << responses[0];
+  }
+  EXPECT_EQ(proxy.server->stats().upstream_connections, 3u);  // only the CONNECT checks
+}
+
 TEST_F(ProxyFixture, InterceptsWithAMintedCertificate) {
   start_upstream();
   start_proxy();
