@@ -59,6 +59,7 @@ download() {
 }
 mbs() { awk -v r="$1" 'BEGIN {printf "%.1f", r / 1e6}'; }
 
+measuring_alone
 # The faster of two: the machine is shared, and a slow calibration makes too short a transfer.
 download calibrate1 calibrate.bin
 calibrated=${rate:-0}
@@ -146,6 +147,7 @@ figure flood_handshakes_per_s_during_download \
 
 download unloaded2 big.bin
 unloaded2=$rate
+measuring_done
 
 # --- the transfer kept half its rate -----------------------------------------------------------
 if [[ -n $unloaded1 && -n $unloaded2 && -n $loaded ]]; then

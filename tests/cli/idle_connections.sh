@@ -49,10 +49,12 @@ get_page() {
 # A first request, so that what is set up once (the session ticket keys, the first buffers) is
 # in the baseline and not counted per connection.
 get_page warmup && ok || bad "a request before the idle connections" "$tmp/warmup.curl"
+measuring_alone
 rss_before=$(rss_of "$server" VmRSS)
 start=$(date +%s.%N)
+# (without the lock's descriptor: it would hold the lock as long as it holds the connections)
 python3 -B "$holder" --port "$sport" --count "$count" --ready "$tmp/ready" --stop "$tmp/stop" \
-  --seconds 200 >"$tmp/holder.out" 2>&1 &
+  --seconds 200 >"$tmp/holder.out" 2>&1 {measuring_fd}>&- &
 holder_pid=$!
 pids+=("$holder_pid")
 for ((i = 0; i < 900; i++)); do
@@ -84,6 +86,7 @@ else
   awk -v p="$per_connection" -v l="$per_connection_limit_kib" -v n="$held" 'BEGIN {exit !(n > 0 && p <= l)}' &&
     ok || bad "RSS per idle connection $per_connection KiB <= $per_connection_limit_kib KiB"
 fi
+measuring_done
 # Holding them, the server still serves.
 get_page busy && ok || bad "a request while $held connections are held" "$tmp/busy.curl" "$tmp/idle.err"
 

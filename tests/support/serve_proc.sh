@@ -36,6 +36,16 @@ cpu_ticks() {
   for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done
   echo "$t"
 }
+# measuring_alone / measuring_done: around the part of a test that measures (flood.sh's three
+# downloads) or loads the machine (idle_connections.sh's 10,000 handshakes), so that ctest -j
+# does not run those parts of the two at once (one would measure the other). An exclusive
+# flock on a file shared by every build directory; waits at most 100 s, then goes on anyway
+# (the figures then say what they measured).
+measuring_alone() {
+  exec {measuring_fd}>"${TMPDIR:-/tmp}/bulwark-measuring.lock"
+  flock -w 100 "$measuring_fd" || echo "(measuring while another test does: its lock was held 100 s)"
+}
+measuring_done() { exec {measuring_fd}>&-; }
 # stop_server NAME: SIGTERM to the server, which must exit 0 within 15 s. To the server itself:
 # `timeout` would send it twice (to its child and to its process group), and a second one that
 # arrives after the server has finished and restored the default action kills it (status 143).
