@@ -84,7 +84,7 @@ class RenegotiationProbe {
     wait_answer,  // the renegotiation ClientHello is out
     finished,
   };
-  RenegotiationProbe(crypto::Random& rng) noexcept : rng_(&rng) {}
+  explicit RenegotiationProbe(crypto::Random& rng) noexcept : rng_(&rng) {}
 
   Status on_record(const tls::Record& record);
   Status on_message(std::uint8_t type, wire::Bytes message);
