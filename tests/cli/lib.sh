@@ -78,7 +78,9 @@ serve_bg() {
   local name=$1 i
   shift
   rm -f "$tmp/$name.err"
-  timeout -k 3 "${SERVE_SECONDS:-300}" "$bulwark" serve --listen 127.0.0.1:0 "$@" \
+  # --foreground: a SIGTERM sent to timeout reaches the server once (without it timeout also
+  # signals its process group, and a second SIGTERM can end a server that already stopped).
+  timeout --foreground -k 3 "${SERVE_SECONDS:-300}" "$bulwark" serve --listen 127.0.0.1:0 "$@" \
     >"$tmp/$name.out" 2>"$tmp/$name.err" &
   spid=$!
   pids+=("$spid")
