@@ -612,9 +612,9 @@ TEST(SeedAttacks, TruncationWithoutCloseNotifyIsReported) {
 // --- host-name man in the middle -----------------------------------------------------------------
 
 // The seeds' experiment: www.facebook.com resolved to a server holding a valid certificate for
-// www.example.org (from a CA the client trusts). The client refuses with bad_certificate
-// (RFC 8446 §6.2 / RFC 5246 §7.2.2: a certificate that is not acceptable) and says which names
-// did not match.
+// www.example.org (from a CA the client trusts). The client refuses and says which names did
+// not match. RFC 6125 §6.6 says to abort; no RFC names the alert for a name mismatch: we send
+// bad_certificate (alert_for(cert_hostname_mismatch)), as the issue asks.
 TEST(SeedAttacks, HostNameMitmIsRejectedWithBothNames) {
   test::PkiOptions o;
   o.leaf.common_name = "www.example.org";
