@@ -3,8 +3,12 @@
 #include <algorithm>
 #include <charconv>
 
+#include "http/common.hpp"
+
 namespace bulwark::http {
 namespace {
+
+using detail::iequals;
 
 // RFC 9110 §5.6.2: tchar.
 bool is_tchar(char c) noexcept {
@@ -72,15 +76,6 @@ void for_each_list_element(const std::vector<HeaderField>& fields, std::string_v
 }
 
 }  // namespace
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 std::optional<std::string_view> ProxyRequestHead::find(std::string_view name) const noexcept {
   for (const HeaderField& f : fields)

@@ -24,6 +24,7 @@
 #include "bulwark/net/server.hpp"
 #include "bulwark/proxy/client_hello.hpp"
 #include "bulwark/tls/connection.hpp"
+#include "http/common.hpp"
 
 namespace bulwark::proxy {
 
@@ -133,7 +134,7 @@ void append_end_to_end_fields(std::string& out, const std::vector<http::HeaderFi
     // RFC 9110 §7.6.1: a proxy MUST remove the hop-by-hop fields, including those the
     // Connection field names, before forwarding a message.
     if (http::is_hop_by_hop_field(f.name) || http::connection_has_option(fields, f.name)) continue;
-    if (http::iequals(f.name, "content-length") || skip(f.name)) continue;
+    if (http::detail::iequals(f.name, "content-length") || skip(f.name)) continue;
     out += f.name;
     out += ": ";
     out += f.value;
@@ -145,7 +146,7 @@ void append_end_to_end_fields(std::string& out, const std::vector<http::HeaderFi
 std::string transfer_codings(const std::vector<http::HeaderField>& fields) {
   std::string out;
   for (const http::HeaderField& f : fields) {
-    if (!http::iequals(f.name, "transfer-encoding")) continue;
+    if (!http::detail::iequals(f.name, "transfer-encoding")) continue;
     if (!out.empty()) out += ",";
     out += trim(f.value);
   }
@@ -798,7 +799,7 @@ struct Session : std::enable_shared_from_this<Session> {
         co_return co_await fail_exchange(flow, started, 400, "Bad Request",
                                          "Transfer-Encoding together with Content-Length");
       // RFC 9112 §6.1: a transfer coding we do not understand is a 501.
-      if (!http::iequals(codings, "chunked"))
+      if (!http::detail::iequals(codings, "chunked"))
         co_return co_await fail_exchange(flow, started, 501, "Not Implemented",
                                          "transfer coding '" + codings + "' (only chunked)");
       framing = http::BodyFraming::chunked;
@@ -810,7 +811,7 @@ struct Session : std::enable_shared_from_this<Session> {
                          http::connection_has_option(request.fields, "upgrade");
     const bool drop_accept_encoding = has_rules(options.replace, ReplaceScope::response);
     const std::optional<std::string_view> expect = request.find("expect");
-    const bool answer_continue = expect && http::iequals(trim(*expect), "100-continue") &&
+    const bool answer_continue = expect && http::detail::iequals(trim(*expect), "100-continue") &&
                                  framing != http::BodyFraming::none && request.version == 11;
     const bool client_keeps = request.version == 11
                                   ? !http::connection_has_option(request.fields, "close")
@@ -823,9 +824,9 @@ struct Session : std::enable_shared_from_this<Session> {
     // target's authority.
     const bool replace_host = absolute || !request.find("host");
     append_end_to_end_fields(out_request.head, request.fields, [&](std::string_view name) {
-      return (replace_host && http::iequals(name, "host")) ||
-             (drop_accept_encoding && http::iequals(name, "accept-encoding")) ||
-             (answer_continue && http::iequals(name, "expect"));
+      return (replace_host && http::detail::iequals(name, "host")) ||
+             (drop_accept_encoding && http::detail::iequals(name, "accept-encoding")) ||
+             (answer_continue && http::detail::iequals(name, "expect"));
     });
     if (replace_host) out_request.head += "Host: " + url.authority() + "\r\n";
     if (upgrade)
@@ -908,7 +909,7 @@ struct Session : std::enable_shared_from_this<Session> {
     if (request.method == "HEAD" || response.status == 204 || response.status == 304) {
       response_framing = http::BodyFraming::none;
     } else if (!response_codings.empty()) {
-      if (!http::iequals(response_codings, "chunked"))
+      if (!http::detail::iequals(response_codings, "chunked"))
         co_return co_await fail_upstream(
             flow, started,
             Error(Errc::unsupported, "transfer coding '" + response_codings + "' (only chunked)"),
@@ -928,7 +929,7 @@ struct Session : std::enable_shared_from_this<Session> {
     if (has_rules(options.replace, ReplaceScope::response) &&
         response_framing != http::BodyFraming::none) {
       const std::optional<std::string_view> coding = response.find("content-encoding");
-      if (coding && !trim(*coding).empty() && !http::iequals(trim(*coding), "identity")) {
+      if (coding && !trim(*coding).empty() && !http::detail::iequals(trim(*coding), "identity")) {
         flow.notes.push_back("replace skipped: content-encoding " + std::string(trim(*coding)));
       } else {
         rewrite_response = ReplaceScope::response;

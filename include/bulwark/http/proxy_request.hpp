@@ -81,9 +81,6 @@ bool connection_has_option(const std::vector<HeaderField>& fields,
 // several values differ (RFC 9112 §6.3 item 5).
 Result<std::optional<std::uint64_t>> content_length(const std::vector<HeaderField>& fields);
 
-// Case-insensitive ASCII comparison.
-bool iequals(std::string_view a, std::string_view b) noexcept;
-
 // Reads a chunked body (RFC 9112 §7.1) incrementally: it says where the body ends and hands
 // out the data without the coding. Chunk extensions are ignored, trailer fields skipped.
 class ChunkedDecoder {
