@@ -183,8 +183,8 @@ row() { printf '%-42s %10s %10s %10s %18s   %s\n' "$@"; }
 c=$CONNECTIONS
 echo
 row "" direct bulwark mitmdump bulwark/mitmdump goal
-row "requests/s, $c connections" "$(mean direct.$c.rps 0)" "$(mean bulwark.$c.rps 0)" \
-  "$(mean mitmdump.$c.rps 0)" "$(ratio "$(mean bulwark.$c.rps 0)" "$(mean mitmdump.$c.rps 0)")" ">= 20x"
+row "requests/s, $c connections" "$(mean "direct.$c.rps" 0)" "$(mean "bulwark.$c.rps" 0)" \
+  "$(mean "mitmdump.$c.rps" 0)" "$(ratio "$(mean "bulwark.$c.rps" 0)" "$(mean "mitmdump.$c.rps" 0)")" ">= 20x"
 row "requests/s, 1 connection" "$(mean direct.1.rps 0)" "$(mean bulwark.1.rps 0)" \
   "$(mean mitmdump.1.rps 0)" "$(ratio "$(mean bulwark.1.rps 0)" "$(mean mitmdump.1.rps 0)")" ""
 for p in p50 p90 p99; do
@@ -193,9 +193,9 @@ done
 row "added p50 latency over direct ms" "" \
   "$(minus "$(mean bulwark.1.p50)" "$(mean direct.1.p50)")" \
   "$(minus "$(mean mitmdump.1.p50)" "$(mean direct.1.p50)")" "" "< 1 ms (bulwark)"
-row "latency p50 ms, $c connections" "$(mean direct.$c.p50)" "$(mean bulwark.$c.p50)" "$(mean mitmdump.$c.p50)" "" ""
-row "proxy CPU us per request, $c connections" "" "$(mean bulwark.$c.cpu_us 1)" \
-  "$(mean mitmdump.$c.cpu_us 1)" "$(ratio "$(mean mitmdump.$c.cpu_us 1)" "$(mean bulwark.$c.cpu_us 1)") less" ""
-row "upstream CPU us per request, $c connections" "$(mean direct.$c.upstream_cpu_us 1)" \
-  "$(mean bulwark.$c.upstream_cpu_us 1)" "$(mean mitmdump.$c.upstream_cpu_us 1)" "" ""
+row "latency p50 ms, $c connections" "$(mean "direct.$c.p50")" "$(mean "bulwark.$c.p50")" "$(mean "mitmdump.$c.p50")" "" ""
+row "proxy CPU us per request, $c connections" "" "$(mean "bulwark.$c.cpu_us" 1)" \
+  "$(mean "mitmdump.$c.cpu_us" 1)" "$(ratio "$(mean "mitmdump.$c.cpu_us" 1)" "$(mean "bulwark.$c.cpu_us" 1)") less" ""
+row "upstream CPU us per request, $c connections" "$(mean "direct.$c.upstream_cpu_us" 1)" \
+  "$(mean "bulwark.$c.upstream_cpu_us" 1)" "$(mean "mitmdump.$c.upstream_cpu_us" 1)" "" ""
 row "failed requests, all runs" "${sum[direct.errors]}" "${sum[bulwark.errors]}" "${sum[mitmdump.errors]}" "" ""
