@@ -27,6 +27,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <time.h>
+#include <valgrind/callgrind.h>
 
 #include <algorithm>
 #include <array>
@@ -88,6 +89,9 @@ struct Options {
   std::size_t bulk_bytes_1k = 72u << 20;    // and 1 KiB writes
   int connections = 1000;                   // idle connections held for the memory figure
   int rounds = 4;                           // bulwark / libssl alternations per figure
+  // --instructions WHAT WHO: one measured case only, for bench/callgrind.sh (see there).
+  std::string instructions_what;  // full, resumed or bulk
+  std::string instructions_who;   // bulwark or libssl
 };
 
 Options quick_options() {
@@ -111,7 +115,11 @@ void usage(std::FILE* to) {
                "                   each TLS 1.2 series\n"
                "  --bulk-mib N     MiB sent per implementation at 16 KiB writes (384);\n"
                "                   3/16 of it at 1 KiB writes\n"
-               "  --connections N  idle connections held for the memory figure (1000)\n");
+               "  --connections N  idle connections held for the memory figure (1000)\n"
+               "  --instructions full|resumed|bulk bulwark|libssl\n"
+               "                   run one case under callgrind (bench/callgrind.sh): only\n"
+               "                   its counted work is collected; --handshakes N handshakes\n"
+               "                   (server side) or --bulk-mib N MiB at 16 KiB writes\n");
 }
 
 Options parse_options(int argc, char** argv) {
@@ -143,6 +151,20 @@ Options parse_options(int argc, char** argv) {
       o.bulk_bytes_1k = o.bulk_bytes_16k * 3 / 16;
     } else if (arg == "--connections") {
       o.connections = static_cast<int>(count(i));
+    } else if (arg == "--instructions") {
+      if (i + 2 >= argc) {
+        std::fprintf(stderr, "bench_tls: --instructions needs WHAT and WHO (see --help)\n");
+        std::exit(2);
+      }
+      o.instructions_what = argv[++i];
+      o.instructions_who = argv[++i];
+      const bool what_ok = o.instructions_what == "full" || o.instructions_what == "resumed" ||
+                           o.instructions_what == "bulk";
+      const bool who_ok = o.instructions_who == "bulwark" || o.instructions_who == "libssl";
+      if (!what_ok || !who_ok) {
+        std::fprintf(stderr, "bench_tls: --instructions full|resumed|bulk bulwark|libssl\n");
+        std::exit(2);
+      }
     } else if (arg == "--help" || arg == "-h") {
       usage(stdout);
       std::exit(0);
@@ -162,9 +184,30 @@ std::int64_t cpu_now_ns() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+// Under --instructions, callgrind collects only inside charges to this account (it runs with
+// --collect-atstart=no; outside valgrind the toggle is a no-op of a few instructions).
+const std::int64_t* collected_account = nullptr;
+
+// Collects callgrind's counts while alive, if `account` is the collected one.
+class Collect {
+ public:
+  explicit Collect(const std::int64_t& account) : on_(&account == collected_account) {
+    if (on_) CALLGRIND_TOGGLE_COLLECT;
+  }
+  ~Collect() {
+    if (on_) CALLGRIND_TOGGLE_COLLECT;
+  }
+  Collect(const Collect&) = delete;
+  Collect& operator=(const Collect&) = delete;
+
+ private:
+  bool on_;
+};
+
 // Runs f() and adds the thread CPU time it took to `account`.
 template <class F>
 decltype(auto) charge(std::int64_t& account, F&& f) {
+  const Collect collect(account);
   const std::int64_t start = cpu_now_ns();
   if constexpr (std::is_void_v<std::invoke_result_t<F>>) {
     f();
@@ -951,6 +994,35 @@ class RawAead {
   std::vector<std::uint8_t> opened_;
 };
 
+// `writes` application writes of data.size() bytes client -> server, each read back whole.
+void bulwark_transfer(BulwarkPair& bw, const std::vector<std::uint8_t>& data,
+                      std::vector<std::uint8_t>& sink, int writes, std::int64_t& ns) {
+  tls::Connection& client = *bw.client;
+  tls::Connection& server = *bw.server;
+  charge(ns, [&] {
+    for (int i = 0; i < writes; ++i) {
+      if (!client.send(data)) fail("bulwark send");
+      const wire::Bytes records = client.pending_output();
+      if (!server.feed(records)) fail("bulwark feed");
+      client.consume_output(records.size());
+      if (server.read(sink) != data.size()) fail("bulwark read");
+    }
+  });
+}
+
+void libssl_transfer(LibsslPair& ls, const std::vector<std::uint8_t>& data,
+                     std::vector<std::uint8_t>& sink, int writes, std::int64_t& ns) {
+  SSL* client = ls.client.get();
+  SSL* server = ls.server.get();
+  const int size = static_cast<int>(data.size());
+  charge(ns, [&] {
+    for (int i = 0; i < writes; ++i) {
+      if (SSL_write(client, data.data(), size) != size) must_ssl(false, "SSL_write");
+      if (SSL_read(server, sink.data(), size) != size) must_ssl(false, "SSL_read");
+    }
+  });
+}
+
 struct BulkFigures {
   double bulwark_mbps;
   double libssl_mbps;
@@ -978,30 +1050,8 @@ BulkFigures bulk(const test::Pki& pki, const Suite& suite, std::size_t write_siz
   std::int64_t seal_ns = 0;
   std::int64_t open_ns = 0;
 
-  auto run_bulwark = [&] {
-    tls::Connection& client = *bw.client;
-    tls::Connection& server = *bw.server;
-    charge(bw_ns, [&] {
-      for (int i = 0; i < per_round; ++i) {
-        if (!client.send(data)) fail("bulwark send");
-        const wire::Bytes records = client.pending_output();
-        if (!server.feed(records)) fail("bulwark feed");
-        client.consume_output(records.size());
-        if (server.read(sink) != write_size) fail("bulwark read");
-      }
-    });
-  };
-  auto run_libssl = [&] {
-    SSL* client = ls.client.get();
-    SSL* server = ls.server.get();
-    const int size = static_cast<int>(write_size);
-    charge(ls_ns, [&] {
-      for (int i = 0; i < per_round; ++i) {
-        if (SSL_write(client, data.data(), size) != size) must_ssl(false, "SSL_write");
-        if (SSL_read(server, sink.data(), size) != size) must_ssl(false, "SSL_read");
-      }
-    });
-  };
+  auto run_bulwark = [&] { bulwark_transfer(bw, data, sink, per_round, bw_ns); };
+  auto run_libssl = [&] { libssl_transfer(ls, data, sink, per_round, ls_ns); };
   for (int round = 0; round < o.rounds; ++round) {
     if (round % 2 == 0) {
       run_bulwark();
@@ -1075,6 +1125,68 @@ MemoryFigures libssl_memory(const Scenario& sc, int n) {
 }
 
 // ---- the run -------------------------------------------------------------------------------
+
+// ---- --instructions: one case for callgrind ------------------------------------------------
+
+// Runs one case with only its counted work collected (callgrind --collect-atstart=no): after
+// an uncounted warm-up (one-time fetches, caches), o.handshakes server sides of full
+// (ECDSA P-256, client verifies, no tickets) or resumed (psk_dhe_ke, one ticket per
+// connection) TLS 1.3 handshakes, or o.bulk_bytes_16k bytes client -> server in 16 KiB writes
+// (both ends, TLS_AES_128_GCM_SHA256). Prints how many units were collected.
+int run_instructions(const Options& o) {
+  const test::Pki ecdsa = make_chain(crypto::KeyType::ec_p256);
+  const bool bulwark = o.instructions_who == "bulwark";
+  const std::string& what = o.instructions_what;
+  Cost warm;
+  Cost counted;
+  if (what == "bulk") {
+    constexpr std::size_t kWrite = 16384;
+    const Scenario sc{.pki = &ecdsa};
+    const std::vector<std::uint8_t> data(kWrite, 0x5a);
+    std::vector<std::uint8_t> sink(kWrite);
+    const int writes = static_cast<int>(std::max<std::size_t>(1, o.bulk_bytes_16k / kWrite));
+    std::int64_t warm_ns = 0;
+    std::int64_t counted_ns = 0;
+    collected_account = &counted_ns;
+    if (bulwark) {
+      const BulwarkEndpoints ep = bulwark_endpoints(sc);
+      BulwarkPair pair = bulwark_connect(ep, warm, false);
+      bulwark_transfer(pair, data, sink, 4, warm_ns);
+      bulwark_transfer(pair, data, sink, writes, counted_ns);
+    } else {
+      const LibsslEndpoints ep = libssl_endpoints(sc);
+      LibsslPair pair = libssl_connect(ep, warm, nullptr, nullptr);
+      libssl_transfer(pair, data, sink, 4, warm_ns);
+      libssl_transfer(pair, data, sink, writes, counted_ns);
+    }
+    std::printf("collected: %d writes of %zu bytes (%s, %s)\n", writes, kWrite, what.c_str(),
+                o.instructions_who.c_str());
+    return 0;
+  }
+  const bool resumed = what == "resumed";
+  const Scenario sc{.pki = &ecdsa, .tickets = resumed};
+  collected_account = &counted.server_ns;
+  if (bulwark) {
+    const BulwarkEndpoints ep = bulwark_endpoints(sc);
+    bulwark_handshake(ep, warm, false);
+    if (resumed) bulwark_handshake(ep, warm, true);
+    for (int i = 0; i < o.handshakes; ++i)
+      bulwark_handshake(ep, counted, resumed);
+  } else {
+    const LibsslEndpoints ep = libssl_endpoints(sc);
+    SslSessionPtr session;
+    libssl_handshake(ep, warm, nullptr, resumed ? &session : nullptr);
+    for (int i = 0; i < o.handshakes + (resumed ? 1 : 0); ++i) {
+      SslSessionPtr next;
+      libssl_handshake(ep, i == 0 && resumed ? warm : counted, session.get(),
+                       resumed ? &next : nullptr);
+      session = std::move(next);
+    }
+  }
+  std::printf("collected: %lld server handshakes (%s, %s)\n",
+              static_cast<long long>(counted.handshakes), what.c_str(), o.instructions_who.c_str());
+  return 0;
+}
 
 int run(const Options& o) {
   const std::int64_t start = cpu_now_ns();
@@ -1271,7 +1383,7 @@ int run(const Options& o) {
 int main(int argc, char** argv) {
   const Options options = parse_options(argc, argv);
   try {
-    return run(options);
+    return options.instructions_what.empty() ? run(options) : run_instructions(options);
   } catch (const std::exception& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "bench_tls: %s\n", e.what());

@@ -14,6 +14,8 @@ packages=(
   openssl gnutls-bin curl python3 procps ca-certificates python3-cryptography
   # the anchors of bench/serve_vs_nginx.sh (`make bench`)
   nginx wrk
+  # instruction counts of bench/callgrind.sh (valgrind/callgrind.h for bench_tls too)
+  valgrind
   # the anchor of bench/proxy_vs_mitmdump.sh
   mitmproxy
 )
