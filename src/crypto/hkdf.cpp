@@ -18,6 +18,8 @@ std::span<const std::uint8_t> as_bytes(std::string_view s) noexcept {
 constexpr std::string_view tls13_label_prefix = "tls13 ";
 constexpr std::size_t max_label_length = 255 - tls13_label_prefix.size();
 constexpr std::size_t max_context_length = 255;
+// HkdfLabel: length (2), label<7..255> (1 + 255), context<0..255> (1 + 255).
+constexpr std::size_t max_stack_info = 2 + 1 + 255 + 1 + max_context_length;
 
 }  // namespace
 
@@ -43,21 +45,39 @@ Result<Secret> hkdf_expand(HashAlg alg, std::span<const std::uint8_t> prk,
   // RFC 5869 §2.3: PRK is "a pseudorandom key of at least HashLen octets".
   if (prk.size() < hash_len) return Error(Errc::invalid_argument, "HKDF PRK shorter than HashLen");
 
-  BW_ASSIGN(Hmac mac, Hmac::create(alg, prk));
+  // Each block is one one-shot HMAC (no contexts allocated) over T(i-1) | info | i, gathered
+  // in a stack buffer: TLS 1.3's HkdfLabel always fits; a longer info gets a heap buffer.
+  std::array<std::uint8_t, max_digest_length + max_stack_info + 1> stack_message;
+  Secret heap_message;
+  std::span<std::uint8_t> message(stack_message);
+  if (info.size() > max_stack_info) {
+    heap_message = Secret(max_digest_length + info.size() + 1);
+    message = std::span<std::uint8_t>(heap_message.data(), heap_message.size());
+  }
   Secret okm(length);
   Digest previous;  // T(0) is the empty string
   std::size_t done = 0;
+  Status status;
   // T(i) = HMAC-Hash(PRK, T(i-1) | info | i)
   for (std::uint8_t counter = 1; done < length; ++counter) {
-    if (counter > 1) BW_TRY(mac.reset());
-    BW_TRY(mac.update(previous.span()));
-    BW_TRY(mac.update(info));
-    BW_TRY(mac.update(std::span<const std::uint8_t>(&counter, 1)));
-    BW_ASSIGN(previous, mac.final());
+    std::size_t used = 0;
+    std::memcpy(message.data(), previous.bytes.data(), previous.size);
+    used += previous.size;
+    if (!info.empty()) std::memcpy(message.data() + used, info.data(), info.size());
+    used += info.size();
+    message[used++] = counter;
+    Result<Digest> block = hmac(alg, prk, message.first(used));
+    if (!block) {
+      status = block.error();
+      break;
+    }
+    previous = *block;
     const std::size_t n = std::min(hash_len, length - done);
     std::memcpy(okm.data() + done, previous.bytes.data(), n);
     done += n;
   }
+  wipe(stack_message);  // T(i-1) is key material
+  BW_TRY(status);
   return okm;
 }
 

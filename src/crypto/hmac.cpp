@@ -15,6 +15,37 @@ namespace {
 
 constexpr std::size_t max_block_length = 128;
 
+// RFC 2104 §2: K is hashed if longer than the block, then zero-padded to the block length.
+// `scratch` hashes a long key. False on a libcrypto failure.
+bool pad_key(const EVP_MD* md, std::size_t block, std::span<const std::uint8_t> key,
+             EVP_MD_CTX* scratch, std::array<std::uint8_t, max_block_length>& padded) {
+  padded.fill(0);
+  if (key.size() > block) {
+    return EVP_DigestInit_ex2(scratch, md, nullptr) == 1 && detail::digest_update(scratch, key) &&
+           EVP_DigestFinal_ex(scratch, padded.data(), nullptr) == 1;
+  }
+  std::copy(key.begin(), key.end(), padded.begin());
+  return true;
+}
+
+// One-shot HMACs (every HKDF step and Finished MAC of a handshake, about fifty) run on two
+// contexts per thread and hash kept for the thread's life: a fresh Hmac allocates three
+// contexts and their provider states and frees them again, about a third of its cost.
+struct OneShotContexts {
+  detail::MdCtxHandle inner;
+  detail::MdCtxHandle outer;
+};
+
+OneShotContexts* one_shot_contexts(HashAlg alg) noexcept {
+  thread_local std::array<OneShotContexts, 4> per_alg;  // indexed by HashAlg
+  const auto index = static_cast<std::size_t>(alg);
+  if (index >= per_alg.size()) return nullptr;
+  OneShotContexts& c = per_alg[index];
+  if (!c.inner) c.inner.reset(EVP_MD_CTX_new());
+  if (!c.outer) c.outer.reset(EVP_MD_CTX_new());
+  return c.inner && c.outer ? &c : nullptr;
+}
+
 }  // namespace
 
 Result<Hmac> Hmac::create(HashAlg alg, std::span<const std::uint8_t> key) {
@@ -29,16 +60,8 @@ Result<Hmac> Hmac::create(HashAlg alg, std::span<const std::uint8_t> key) {
   if (!inner || !outer || !work)
     return ossl::failure(Errc::crypto_failure, "EVP_MD_CTX_new failed");
 
-  // RFC 2104 §2: K is hashed if longer than the block, then zero-padded to the block length.
-  std::array<std::uint8_t, max_block_length> padded{};
-  bool good = true;
-  if (key.size() > block) {
-    good = EVP_DigestInit_ex2(work.get(), md, nullptr) == 1 &&
-           detail::digest_update(work.get(), key) &&
-           EVP_DigestFinal_ex(work.get(), padded.data(), nullptr) == 1;
-  } else if (!key.empty()) {
-    std::copy(key.begin(), key.end(), padded.begin());
-  }
+  std::array<std::uint8_t, max_block_length> padded;
+  bool good = pad_key(md, block, key, work.get(), padded);
 
   const std::span<std::uint8_t> pad(padded.data(), block);
   for (auto& b : pad)
@@ -89,9 +112,41 @@ Status Hmac::reset() noexcept {
 
 Result<Digest> hmac(HashAlg alg, std::span<const std::uint8_t> key,
                     std::span<const std::uint8_t> data) {
-  BW_ASSIGN(Hmac mac, Hmac::create(alg, key));
-  BW_TRY(mac.update(data));
-  return mac.final();
+  const std::size_t block = block_length(alg);
+  if (block == 0) return Error(Errc::invalid_argument, "unknown hash algorithm");
+  const EVP_MD* md = detail::fetched_md(alg);
+  if (md == nullptr) return ossl::failure(Errc::unsupported, "hash algorithm not available");
+  OneShotContexts* contexts = one_shot_contexts(alg);
+  if (contexts == nullptr) return ossl::failure(Errc::crypto_failure, "EVP_MD_CTX_new failed");
+  EVP_MD_CTX* inner = contexts->inner.get();
+  EVP_MD_CTX* outer = contexts->outer.get();
+
+  // HMAC = H((K ^ opad) || H((K ^ ipad) || text)). Initialising a context that already holds
+  // this hash reuses its provider state instead of allocating one.
+  std::array<std::uint8_t, max_block_length> padded;
+  bool good = pad_key(md, block, key, inner, padded);
+  const std::span<std::uint8_t> pad(padded.data(), block);
+  for (auto& b : pad)
+    b ^= 0x36;  // ipad
+  std::array<std::uint8_t, max_digest_length> inner_hash;
+  good = good && EVP_DigestInit_ex2(inner, md, nullptr) == 1 && detail::digest_update(inner, pad) &&
+         detail::digest_update(inner, data) &&
+         EVP_DigestFinal_ex(inner, inner_hash.data(), nullptr) == 1;
+  for (auto& b : pad)
+    b ^= 0x36 ^ 0x5c;  // ipad -> opad
+  Digest out;
+  out.size = digest_length(alg);
+  good = good && EVP_DigestInit_ex2(outer, md, nullptr) == 1 && detail::digest_update(outer, pad) &&
+         EVP_DigestUpdate(outer, inner_hash.data(), out.size) == 1 &&
+         EVP_DigestFinal_ex(outer, out.bytes.data(), nullptr) == 1;
+  wipe(padded);
+  wipe(inner_hash);
+  // The kept contexts must not hold keyed state between calls: initialising them again puts
+  // the hash's initial value over it.
+  const bool cleared =
+      EVP_DigestInit_ex2(inner, md, nullptr) == 1 && EVP_DigestInit_ex2(outer, md, nullptr) == 1;
+  if (!good || !cleared) return ossl::failure(Errc::crypto_failure, "HMAC failed");
+  return out;
 }
 
 }  // namespace bulwark::crypto

@@ -1,9 +1,11 @@
 #include "bulwark/crypto/key_share.hpp"
 
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
+#include <openssl/params.h>
 
 #include <utility>
 
@@ -26,6 +28,30 @@ using EcGroupPtr = std::unique_ptr<EC_GROUP, ossl::Deleter<EC_GROUP_free>>;
 using EcPointPtr = std::unique_ptr<EC_POINT, ossl::Deleter<EC_POINT_clear_free>>;
 
 constexpr std::size_t kX25519Size = 32;
+
+// An X25519 key from its raw private (the public value is computed) or public bytes, through
+// one EVP_PKEY_CTX per thread set up once for EVP_PKEY_fromdata: EVP_PKEY_new_raw_*_key_ex
+// look the key manager up by name on every call (a locked walk of libcrypto's name map).
+ossl::PkeyPtr x25519_from_raw(std::span<const std::uint8_t> raw, bool is_private) {
+  thread_local ossl::PkeyCtxPtr fromdata;
+  if (!fromdata) {
+    ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "X25519", nullptr));
+    if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1) return nullptr;
+    fromdata = std::move(ctx);
+  }
+  // OSSL_PARAM wants a mutable pointer; fromdata only reads (and copies) the bytes.
+  auto* bytes = const_cast<std::uint8_t*>(raw.data());
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_octet_string(
+          is_private ? OSSL_PKEY_PARAM_PRIV_KEY : OSSL_PKEY_PARAM_PUB_KEY, bytes, raw.size()),
+      OSSL_PARAM_construct_end()};
+  EVP_PKEY* key = nullptr;
+  if (EVP_PKEY_fromdata(fromdata.get(), &key, is_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
+                        params) != 1) {
+    return nullptr;
+  }
+  return ossl::PkeyPtr(key);
+}
 
 // A NIST prime curve, set up once per process and only read afterwards (EC_POINT_mul and
 // friends take the group as const, so sharing it between threads is safe).
@@ -167,8 +193,7 @@ Result<KeyShare> KeyShare::from_private(Group group, std::span<const std::uint8_
   KeyShare share(group);
 
   if (group == Group::x25519) {
-    share.x25519_.reset(EVP_PKEY_new_raw_private_key_ex(nullptr, "X25519", nullptr,
-                                                        private_bytes.data(), kX25519Size));
+    share.x25519_.reset(x25519_from_raw(private_bytes, true).release());
     if (!share.x25519_) return ossl::failure(Errc::crypto_failure, "X25519 private key");
     std::size_t len = share.public_.size();
     if (EVP_PKEY_get_raw_public_key(share.x25519_.get(), share.public_.data(), &len) != 1 ||
@@ -213,8 +238,7 @@ Result<Secret> KeyShare::derive_x25519(std::span<const std::uint8_t> peer_public
   if (peer_public.size() != kX25519Size) {
     return Error(Errc::invalid_public_value, "X25519 public value must be 32 bytes");
   }
-  ossl::PkeyPtr peer(
-      EVP_PKEY_new_raw_public_key_ex(nullptr, "X25519", nullptr, peer_public.data(), kX25519Size));
+  const ossl::PkeyPtr peer = x25519_from_raw(peer_public, false);
   if (!peer) return ossl::failure(Errc::crypto_failure, "X25519 peer key");
   ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, x25519_.get(), nullptr));
   // No EVP peer validation: RFC 7748 accepts every u-coordinate, and the check that matters

@@ -130,6 +130,8 @@ Status TicketKeys::rotate_locked(TimePoint now) {
   BW_TRY(random_.fill(k.name));
   k.secret.resize(32);
   BW_TRY(random_.fill(k.secret.span()));
+  BW_ASSIGN(crypto::Aead aead, crypto::Aead::create(crypto::AeadAlg::aes_256_gcm, k.secret.span()));
+  k.aead.emplace(std::move(aead));
   k.created = now;
   previous_ = std::move(current_);
   current_ = std::move(k);
@@ -161,34 +163,31 @@ Result<std::vector<std::uint8_t>> TicketKeys::seal(const TicketState& st, TimePo
   auto nonce = std::span(out).subspan(16, 12);
   BW_TRY(random_.fill(nonce));
   std::copy(text.span().begin(), text.span().end(), out.begin() + 28);
-  BW_ASSIGN(auto aead, crypto::Aead::create(crypto::AeadAlg::aes_256_gcm, current_->secret.span()));
   auto body = std::span(out).subspan(28, text.size());
   auto tag = std::span(out).subspan(28 + text.size(), 16);
   // The key name is authenticated too.
-  BW_TRY(aead.seal(nonce, std::span(out).first(16), body, tag));
+  BW_TRY(current_->aead->seal(nonce, std::span(out).first(16), body, tag));
   return out;
 }
 
 std::optional<TicketState> TicketKeys::open(wire::Bytes ticket, TimePoint now) {
   if (ticket.size() < 16 + 12 + 16) return std::nullopt;
   std::vector<std::uint8_t> buf(ticket.begin(), ticket.end());
-  crypto::Secret key;
+  auto body = std::span(buf).subspan(28, buf.size() - 28 - 16);
   {
     std::lock_guard lock(mu_);
     if (!rotate_locked(now)) return std::nullopt;
-    for (const auto* k : {&current_, &previous_}) {
-      if (*k && std::equal((*k)->name.begin(), (*k)->name.end(), buf.begin())) {
-        key = (*k)->secret.copy();
-      }
+    Key* key = nullptr;
+    for (auto* k : {&current_, &previous_}) {
+      if (*k && std::equal((*k)->name.begin(), (*k)->name.end(), buf.begin())) key = &**k;
     }
-  }
-  if (key.empty()) return std::nullopt;
-  auto aead = crypto::Aead::create(crypto::AeadAlg::aes_256_gcm, key.span());
-  if (!aead) return std::nullopt;
-  auto body = std::span(buf).subspan(28, buf.size() - 28 - 16);
-  if (!aead->open(std::span(buf).subspan(16, 12), std::span(buf).first(16), body,
-                  std::span(buf).last(16))) {
-    return std::nullopt;
+    if (key == nullptr) return std::nullopt;
+    // A ticket is about a hundred bytes: opening it under the lock is shorter than setting up
+    // a key outside it.
+    if (!key->aead->open(std::span(buf).subspan(16, 12), std::span(buf).first(16), body,
+                         std::span(buf).last(16))) {
+      return std::nullopt;
+    }
   }
   TicketState st;
   wire::Reader r(body);

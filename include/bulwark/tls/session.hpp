@@ -123,6 +123,9 @@ class TicketKeys {
     std::array<std::uint8_t, 16> name{};
     crypto::Secret secret;
     TimePoint created;
+    // The key set up once at rotation, used under mu_: a cipher context per ticket costs
+    // more than sealing the ticket.
+    std::optional<crypto::Aead> aead;
   };
   TicketKeys(crypto::Random& random, std::chrono::seconds rotation)
       : random_(random), rotation_(rotation) {}
