@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <csignal>
 #include <cstdio>
@@ -427,8 +428,10 @@ void Server::worker_finished(Worker& w) {
 Task<void> Server::accept_loop(Worker& w, tcp::acceptor& acceptor) {
   for (;;) {
     error_code ec;
+    // The peer's address comes with accept() itself: no getpeername() per connection.
+    tcp::endpoint peer;
     tcp::socket socket =
-        co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+        co_await acceptor.async_accept(peer, asio::redirect_error(asio::use_awaitable, ec));
     if (!acceptor.is_open() || ec == asio::error::operation_aborted) co_return;
     if (ec) {
       // Out of descriptors or memory: say so once and give the system a moment.
@@ -437,15 +440,13 @@ Task<void> Server::accept_loop(Worker& w, tcp::acceptor& acceptor) {
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
-    admit(w, std::move(socket));
+    admit(w, std::move(socket), peer);
   }
 }
 
-void Server::admit(Worker& w, tcp::socket socket) {
+void Server::admit(Worker& w, tcp::socket socket, const tcp::endpoint& peer) {
   accepted_.fetch_add(1, std::memory_order_relaxed);
-  error_code ec;
-  const tcp::endpoint peer = socket.remote_endpoint(ec);
-  if (ec || stopping_.load()) return;  // the socket closes here
+  if (stopping_.load()) return;  // the socket closes here
   const ServerLimits& limits = options_.limits;
   if (open_.fetch_add(1) >= limits.max_connections) {
     open_.fetch_sub(1);
@@ -544,13 +545,15 @@ Task<void> Server::close_connection(Worker&, TlsStream& stream, const Connection
   std::array<std::uint8_t, 4096> sink;
   std::size_t drained = 0;
   while (drained < (1u << 20)) {
-    const std::size_t n = socket.read_some(asio::buffer(sink), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    // MSG_DONTWAIT: TlsStream leaves the socket in blocking mode (see tls_stream.cpp).
+    const ssize_t n = ::recv(socket.native_handle(), sink.data(), sink.size(), MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       if (!co_await wait_readable(socket, deadline)) co_return;
       continue;
     }
-    if (ec) co_return;  // end of stream (the peer closed) or an error: done
-    drained += n;
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) co_return;  // end of stream (the peer closed) or an error: done
+    drained += static_cast<std::size_t>(n);
   }
 }
 

@@ -3,7 +3,10 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <sys/socket.h>
+
 #include <array>
+#include <cerrno>
 #include <utility>
 #include <vector>
 
@@ -16,6 +19,46 @@ using SteadyClock = std::chrono::steady_clock;
 
 bool would_block(const error_code& ec) {
   return ec == asio::error::would_block || ec == asio::error::try_again;
+}
+
+// recv() / send() with MSG_DONTWAIT are non-blocking call by call, so the socket itself is
+// never switched to non-blocking mode (no FIONBIO ioctl per connection: a system call costs
+// about a microsecond on the machines we measure). The socket stays usable by async_wait.
+error_code last_error() {
+  return error_code(errno, asio::error::get_system_category());
+}
+
+std::size_t receive_now(tcp::socket& socket, std::span<std::uint8_t> into, error_code& ec) {
+  for (;;) {
+    const ssize_t n = ::recv(socket.native_handle(), into.data(), into.size(), MSG_DONTWAIT);
+    if (n > 0) {
+      ec = {};
+      return static_cast<std::size_t>(n);
+    }
+    if (n == 0) {
+      ec = asio::error::eof;
+      return 0;
+    }
+    if (errno != EINTR) {
+      ec = last_error();
+      return 0;
+    }
+  }
+}
+
+std::size_t send_now(tcp::socket& socket, wire::Bytes data, error_code& ec) {
+  for (;;) {
+    const ssize_t n =
+        ::send(socket.native_handle(), data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n >= 0) {
+      ec = {};
+      return static_cast<std::size_t>(n);
+    }
+    if (errno != EINTR) {
+      ec = last_error();
+      return 0;
+    }
+  }
 }
 
 Error socket_error(const error_code& ec) {
@@ -37,15 +80,18 @@ struct TlsStream::Shared {
   explicit Shared(tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
   tcp::socket socket;
   asio::steady_timer timer;
-  std::uint64_t generation = 0;  // which wait the armed timer belongs to
   SteadyClock::time_point deadline = SteadyClock::time_point::max();
+  // The deadline the timer is armed for: it is armed at the operation's first wait and kept
+  // until the operation ends, not re-armed for every wait (each arming may be a
+  // timerfd_settime system call).
+  SteadyClock::time_point armed = SteadyClock::time_point::max();
+  bool waiting = false;  // a socket wait is pending (the only thing the timer cancels)
   bool timed_out = false;
 };
 
 TlsStream::TlsStream(tcp::socket socket, tls::Connection connection)
     : shared_(std::make_shared<Shared>(std::move(socket))), connection_(std::move(connection)) {
   error_code ignored;
-  shared_->socket.non_blocking(true, ignored);
   shared_->socket.set_option(tcp::no_delay(true), ignored);
 }
 
@@ -57,9 +103,16 @@ tcp::socket& TlsStream::socket() noexcept {
   return shared_->socket;
 }
 
-void TlsStream::start_operation() noexcept {
+TlsStream::OperationScope TlsStream::start_operation() noexcept {
   shared_->deadline =
       timeout_.count() > 0 ? SteadyClock::now() + timeout_ : SteadyClock::time_point::max();
+  return OperationScope(*shared_);
+}
+
+TlsStream::OperationScope::~OperationScope() {
+  if (shared_.armed == SteadyClock::time_point::max()) return;
+  shared_.armed = SteadyClock::time_point::max();
+  shared_.timer.cancel();
 }
 
 Task<Status> TlsStream::wait(bool for_write) {
@@ -68,26 +121,27 @@ Task<Status> TlsStream::wait(bool for_write) {
     s.timed_out = true;
     co_return Error(Errc::timed_out, "no progress within the time limit");
   }
-  const std::uint64_t generation = ++s.generation;
-  const bool timed = s.deadline != SteadyClock::time_point::max();
-  if (timed) {
+  if (s.deadline != SteadyClock::time_point::max() && s.armed != s.deadline) {
+    s.armed = s.deadline;
+    // Re-arming cancels the previous operation's timer (its handler sees an error).
     s.timer.expires_at(s.deadline);
-    s.timer.async_wait([weak = std::weak_ptr<Shared>(shared_), generation](const error_code& e) {
-      if (e) return;
-      auto state = weak.lock();
-      if (!state || state->generation != generation) return;
-      state->timed_out = true;
-      error_code ignored;
-      state->socket.cancel(ignored);
-    });
+    s.timer.async_wait(
+        [weak = std::weak_ptr<Shared>(shared_), deadline = s.deadline](const error_code& e) {
+          if (e) return;
+          auto state = weak.lock();
+          // Only the operation it was armed for, and only while it waits: past the deadline
+          // outside a wait, the next wait() refuses by itself.
+          if (!state || state->deadline != deadline || !state->waiting) return;
+          state->timed_out = true;
+          error_code ignored;
+          state->socket.cancel(ignored);
+        });
   }
   error_code ec;
+  s.waiting = true;
   co_await s.socket.async_wait(for_write ? tcp::socket::wait_write : tcp::socket::wait_read,
                                asio::redirect_error(asio::use_awaitable, ec));
-  if (timed) {
-    ++s.generation;  // a timer handler already queued must not cancel a later wait
-    s.timer.cancel();
-  }
+  s.waiting = false;
   if (s.timed_out) co_return Error(Errc::timed_out, "no progress within the time limit");
   if (ec) co_return socket_error(ec);
   co_return Status{};
@@ -102,7 +156,7 @@ Task<Status> TlsStream::flush_pending() {
   while (connection_.wants_write()) {
     const wire::Bytes out = connection_.pending_output();
     error_code ec;
-    const std::size_t n = shared_->socket.write_some(asio::buffer(out.data(), out.size()), ec);
+    const std::size_t n = send_now(shared_->socket, out, ec);
     if (would_block(ec)) {
       BW_CO_TRY(co_await wait(true));
       continue;
@@ -119,7 +173,7 @@ Task<Status> TlsStream::fill() {
   const std::span<std::uint8_t> buffer = read_buffer();
   for (;;) {
     error_code ec;
-    const std::size_t n = shared_->socket.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
+    const std::size_t n = receive_now(shared_->socket, buffer, ec);
     if (would_block(ec)) {
       BW_CO_TRY(co_await wait(false));
       continue;
@@ -136,7 +190,7 @@ Task<Status> TlsStream::fill() {
 }
 
 Task<Status> TlsStream::handshake() {
-  start_operation();
+  const OperationScope scope = start_operation();
   while (!connection_.handshake_done()) {
     if (connection_.failed()) co_return failure_error();
     BW_CO_TRY(co_await fill());
@@ -145,7 +199,7 @@ Task<Status> TlsStream::handshake() {
 }
 
 Task<Result<wire::Bytes>> TlsStream::read_view() {
-  start_operation();
+  const OperationScope scope = start_operation();
   for (;;) {
     const wire::Bytes available = connection_.peek();
     if (!available.empty()) co_return available;
@@ -169,13 +223,13 @@ Task<Result<std::size_t>> TlsStream::read_some(std::span<std::uint8_t> out) {
 }
 
 Task<Status> TlsStream::write(wire::Bytes data) {
-  start_operation();
+  const OperationScope scope = start_operation();
   BW_CO_TRY(connection_.send(data));
   co_return co_await flush_pending();
 }
 
 Task<Status> TlsStream::write(std::span<const wire::Bytes> pieces) {
-  start_operation();
+  const OperationScope scope = start_operation();
   // Small pieces (an HTTP head and a short body) share one record instead of one each.
   std::size_t total = 0;
   for (const wire::Bytes& piece : pieces)
@@ -195,12 +249,12 @@ Task<Status> TlsStream::write(std::span<const wire::Bytes> pieces) {
 }
 
 Task<Status> TlsStream::flush() {
-  start_operation();
+  const OperationScope scope = start_operation();
   co_return co_await flush_pending();
 }
 
 Task<Status> TlsStream::shutdown() {
-  start_operation();
+  const OperationScope scope = start_operation();
   if (connection_.state() == tls::State::established ||
       connection_.state() == tls::State::peer_closed) {
     BW_CO_TRY(connection_.close());

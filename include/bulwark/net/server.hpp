@@ -176,7 +176,7 @@ class Server {
   Server(ServerOptions options, std::shared_ptr<const tls::ServerConfig> config, Handler handler);
   void log(std::string_view line) const;
   void log_once(Limit which, std::string_view line);
-  void admit(Worker& worker, tcp::socket socket);
+  void admit(Worker& worker, tcp::socket socket, const tcp::endpoint& peer);
   Task<void> accept_loop(Worker& worker, tcp::acceptor& acceptor);
   Task<void> serve_connection(Worker& worker, tcp::socket socket, tcp::endpoint peer);
   Task<void> close_connection(Worker& worker, TlsStream& stream, const ConnectionContext& ctx);

@@ -73,8 +73,20 @@ class TlsStream {
 
  private:
   struct Shared;
+  // Disarms the timer armed for an operation when the operation ends, however it ends: an
+  // idle stream holds no pending timer (an io_context with nothing else to do returns).
+  class OperationScope {
+   public:
+    explicit OperationScope(Shared& shared) noexcept : shared_(shared) {}
+    ~OperationScope();
+    OperationScope(const OperationScope&) = delete;
+    OperationScope& operator=(const OperationScope&) = delete;
+
+   private:
+    Shared& shared_;
+  };
   // Each public operation starts the clock for its time limit.
-  void start_operation() noexcept;
+  [[nodiscard]] OperationScope start_operation() noexcept;
   // Flushes pending output, then reads once from the socket into the engine (at end of stream,
   // tells the engine, which decides between a clean close and truncation).
   Task<Status> fill();
