@@ -268,6 +268,14 @@ net::Handler http_echo_handler() {
       const std::size_t sp = head.find(' ');
       const std::string target = head.substr(sp + 1, head.find(' ', sp + 1) - sp - 1);
       if (target == "/drop") co_return;
+      if (head.find("\r\nUpgrade: echo\r\n") != std::string::npos) {
+        // RFC 9110 §7.8: after the 101 the connection carries the new protocol.
+        static constexpr std::string_view switching =
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: upgrade\r\n\r\n";
+        if (!co_await s.write(wire::as_bytes(switching))) co_return;
+        co_await echo_handler()(s, ctx);
+        co_return;
+      }
       std::size_t length = 0;
       if (const std::size_t cl = head.find("Content-Length: "); cl != std::string::npos)
         length = std::stoul(head.substr(cl + 16));
@@ -430,6 +438,57 @@ TEST_F(ProxyFixture, RefusesRequestSmugglingFramingInTheTunnel) {
     EXPECT_NE(responses[0].find("Connection: close"), std::string::npos) << responses[0];
   }
   EXPECT_EQ(proxy.server->stats().upstream_connections, 3u);  // only the CONNECT checks
+}
+
+// Sends `request`, reads the response head, then sends `after` raw and reads `expect` back.
+Task<Result<std::string>> upgrade_through_tunnel(asio::io_context& io, tcp::endpoint proxy,
+                                                 std::string authority,
+                                                 std::shared_ptr<tls::ClientConfig> trust,
+                                                 std::string request, std::string after,
+                                                 std::size_t expect) {
+  BW_CO_ASSIGN(ConnectReply reply, co_await send_connect(io, proxy, connect_request(authority)));
+  if (!reply.head.starts_with("HTTP/1.1 200"))
+    co_return Error(Errc::io_error, "CONNECT refused: " + reply.head);
+  BW_CO_ASSIGN(tls::Connection conn, tls::Connection::client(trust, "leaf.example.com"));
+  net::TlsStream stream(std::move(reply.socket), std::move(conn));
+  stream.set_timeout(10s);
+  BW_CO_TRY(co_await stream.handshake());
+  BW_CO_TRY(co_await stream.write(wire::as_bytes(request)));
+  std::string in;
+  while (in.find("\r\n\r\n") == std::string::npos) {
+    BW_CO_ASSIGN(wire::Bytes view, co_await stream.read_view());
+    if (view.empty()) co_return Error(Errc::truncated, "closed after " + in);
+    in += as_string(view);
+    stream.consume(view.size());
+  }
+  BW_CO_TRY(co_await stream.write(wire::as_bytes(after)));
+  while (in.size() < expect) {
+    BW_CO_ASSIGN(wire::Bytes view, co_await stream.read_view());
+    if (view.empty()) co_return Error(Errc::truncated, "closed after " + in);
+    in += as_string(view);
+    stream.consume(view.size());
+  }
+  co_return in;
+}
+
+TEST_F(ProxyFixture, RelaysRawAfterSwitchingProtocols) {
+  start_upstream(nullptr, http_echo_handler());
+  start_proxy();
+  const std::string host = "leaf.example.com:" + std::to_string(upstream_port);
+  const std::string request =
+      "GET /ws HTTP/1.1\r\nHost: " + host + "\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n";
+  const std::string head =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: upgrade\r\n\r\n";
+  // Not HTTP: after the 101 these bytes must reach the upstream as they are.
+  const std::string after = "GARBAGE\r\n\r\n not a request";
+  Result<std::string> got = Error(Errc::timed_out, "client did not finish");
+  ASSERT_TRUE(run_client([&](asio::io_context& io) -> Task<void> {
+    got = co_await upgrade_through_tunnel(io, proxy_endpoint, host, client_trusting(proxy_ca.cert),
+                                          request, after, head.size() + 5 + after.size());
+  }));
+  ASSERT_TRUE(got) << got.error().message();
+  EXPECT_EQ(*got, head + "echo:" + after);
+  EXPECT_TRUE(eventually_zero([&] { return 1 - proxy.server->stats().http_requests; }));
 }
 
 TEST_F(ProxyFixture, InterceptsWithAMintedCertificate) {
