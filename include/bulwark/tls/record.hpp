@@ -15,6 +15,7 @@
 #include "bulwark/crypto/aead.hpp"
 #include "bulwark/crypto/cbc.hpp"
 #include "bulwark/crypto/random.hpp"
+#include "bulwark/crypto/secret.hpp"
 #include "bulwark/result.hpp"
 #include "bulwark/tls/cipher_suites.hpp"
 #include "bulwark/tls/types.hpp"
@@ -42,6 +43,12 @@ class RecordCipher {
   // Opening is constant-time in the padding and the MAC (crypto/cbc.hpp).
   static Result<RecordCipher> tls12_cbc(const CipherSuiteInfo& suite, wire::Bytes mac_key,
                                         wire::Bytes enc_key, crypto::Random& iv_source);
+
+  RecordCipher(RecordCipher&&) noexcept = default;
+  RecordCipher& operator=(RecordCipher&&) noexcept = default;
+  // The static IV is key material (RFC 8446 §7.3): wiped with the cipher (the keys live in
+  // libcrypto contexts, which cleanse them when freed).
+  ~RecordCipher() { crypto::wipe(iv_); }
 
   bool tls13_format() const noexcept { return tls13_; }
   bool cbc() const noexcept { return cbc_.has_value(); }
