@@ -192,6 +192,9 @@ Result<EngineResult> engine_handshake(const Endpoint& endpoint, const EngineOpti
   // The scanner reports on the chain itself; the engine must not stop at a bad one.
   config->insecure_skip_verification = true;
   config->chain_cache = nullptr;
+  // Nor at a server without RFC 7627: the scan reports that itself (`ems`) and still wants
+  // ALPN, resumption and HSTS from it.
+  config->require_extended_master_secret = false;
   config->alpn = options.alpn;
   config->sessions = options.sessions;
   const std::string name =
@@ -219,7 +222,9 @@ Result<EngineResult> engine_handshake(const Endpoint& endpoint, const EngineOpti
     }
   }
   EngineResult result;
-  if (options.wait_for_session && options.sessions) {
+  // TLS 1.2 keeps its session (if any) when the handshake ends; only TLS 1.3 tickets follow.
+  if (options.wait_for_session && options.sessions &&
+      conn.info().version == tls::ProtocolVersion::tls13) {
     while (options.sessions->size() == 0 && conn.state() == tls::State::established) {
       if (conn.wants_write()) {
         const wire::Bytes out = conn.pending_output();

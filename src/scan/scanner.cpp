@@ -935,6 +935,13 @@ struct Scan {
            first.error().message(), ""});
       return;
     }
+    if (first->info.version == tls::ProtocolVersion::tls12 && !first->info.extended_master_secret) {
+      add({"resumption", "features", "resumption: not tried", Severity::info,
+           "a TLS 1.2 session without the extended master secret is never resumed (RFC 7627 "
+           "§5.3)",
+           ""});
+      return;
+    }
     if (cache->size() == 0) {
       add({"resumption", "features", "no session resumption", Severity::info,
            "no ticket or session id to resume after a " +

@@ -189,6 +189,10 @@ if scan 4 "openssl s_server weak" "127.0.0.1:$port" --cacert "$CA" --sni localho
   expect logjam MEDIUM "weak"
   grep -q 'TLS_DHE_RSA_WITH_AES_128_GCM_SHA256.*DHE 1024 bits' "$tmp/out" && ok || bad "weak: -dhparam not in use" "$tmp/out"
   expect ems LOW "weak"
+  # Without EMS the engine's own handshake still reaches the HTTP server (s_server -www: no HSTS)
+  # but does not resume (RFC 7627 §5.3).
+  expect hsts LOW "weak"
+  grep -q '"id": "resumption".*never resumed (RFC 7627' "$tmp/out" && ok || bad "weak: resumption without EMS" "$tmp/out"
   expect renegotiation.client MEDIUM "weak (-client_renegotiation)"
   grep -q 'was answered with a ServerHello' "$tmp/out" && ok || bad "weak: renegotiation evidence" "$tmp/out"
   grep -q '"id": "groups".*TLS 1.2.*x25519, P-256' "$tmp/out" && ok || bad "weak: TLS 1.2 groups" "$tmp/out"
