@@ -68,6 +68,8 @@ struct Endpoint {
   std::optional<tls::Connection> tls;
   // Received (and decrypted) bytes not yet relayed: the HTTP relay parses heads from here.
   std::string pending;
+  // When bytes last came from this side (the HTTP relay's reuse check).
+  std::chrono::steady_clock::time_point last_read{};
 };
 
 // Where the upstream connection of an HTTP relay goes.
@@ -430,6 +432,7 @@ struct Session : std::enable_shared_from_this<Session> {
       if (data.empty()) co_return false;
       e.pending.append(reinterpret_cast<const char*>(data.data()), data.size());
       e.tls->consume(data.size());
+      e.last_read = SteadyClock::now();
       arm(options.timeouts.idle);
       co_return true;
     }
@@ -439,7 +442,10 @@ struct Session : std::enable_shared_from_this<Session> {
         e, std::span(reinterpret_cast<std::uint8_t*>(e.pending.data()) + old, read_chunk));
     e.pending.resize(old + (n ? *n : 0));
     if (!n) co_return n.error();
-    if (*n != 0) arm(options.timeouts.idle);
+    if (*n != 0) {
+      e.last_read = SteadyClock::now();
+      arm(options.timeouts.idle);
+    }
     co_return *n != 0;
   }
 
@@ -464,12 +470,16 @@ struct Session : std::enable_shared_from_this<Session> {
   }
 
   // Whether the kept upstream connection can take another request: nothing unasked-for
-  // received, and not closed by the server while idle (a non-blocking read tells).
+  // received, and not closed by the server while idle (a non-blocking read tells; skipped when
+  // the upstream answered moments ago: a server closes a kept connection after seconds of
+  // idleness, and under load that read would cost a syscall per request for nothing).
   bool upstream_reusable() {
+    static constexpr auto recently = std::chrono::milliseconds(250);
     Endpoint& e = *upstream;
     if (!e.pending.empty()) return false;
     if (e.tls && (e.tls->state() != tls::State::established || !e.tls->peek().empty()))
       return false;
+    if (SteadyClock::now() - e.last_read < recently) return true;
     const std::span<std::uint8_t> buffer = thread_buffer();
     error_code ec;
     const std::size_t n = e.socket.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
@@ -529,8 +539,14 @@ struct Session : std::enable_shared_from_this<Session> {
   Task<Status> emit(Endpoint& to, std::string_view data, Transfer& t) {
     Status s;
     if (to.tls) {
-      if (t.head_queued) s = to.tls->send(wire::as_bytes(t.head));
-      if (s && !data.empty()) s = to.tls->send(wire::as_bytes(data));
+      if (t.head_queued && t.head.size() + data.size() <= tls::max_plaintext) {
+        // Head and a small body in one record: one seal here, one open at the peer.
+        t.head.append(data);
+        s = to.tls->send(wire::as_bytes(t.head));
+      } else {
+        if (t.head_queued) s = to.tls->send(wire::as_bytes(t.head));
+        if (s && !data.empty()) s = to.tls->send(wire::as_bytes(data));
+      }
       if (s) s = co_await flush(to);
     } else if (t.head_queued) {
       t.head.append(data);
@@ -580,7 +596,9 @@ struct Session : std::enable_shared_from_this<Session> {
                                std::uint64_t length, std::optional<ReplaceScope> rewrite,
                                Transfer& t, FlowRecord& flow) {
     const std::size_t bound = options.max_rewrite_body;
-    const std::string too_big = "replace skipped: body over " + std::to_string(bound) + " bytes";
+    const auto too_big = [bound] {
+      return "replace skipped: body over " + std::to_string(bound) + " bytes";
+    };
     switch (framing) {
       case http::BodyFraming::none:
         queue_head("", t);
@@ -597,7 +615,7 @@ struct Session : std::enable_shared_from_this<Session> {
           from.pending.erase(0, length);
           co_return co_await emit_rewritten(to, std::move(body), *rewrite, t, flow);
         }
-        if (rewrite) flow.notes.push_back(too_big);
+        if (rewrite) flow.notes.push_back(too_big());
         queue_head("Content-Length: " + std::to_string(length) + "\r\n", t);
         while (t.in < length) {
           if (from.pending.empty()) {
@@ -648,7 +666,7 @@ struct Session : std::enable_shared_from_this<Session> {
           }
           from.pending.erase(0, used);
           if (holding && data.size() > bound) {
-            flow.notes.push_back(too_big);
+            flow.notes.push_back(too_big());
             holding = false;
             rechunking = chunked;
             queue_head(chunked ? "Transfer-Encoding: chunked\r\n" : "", t);
