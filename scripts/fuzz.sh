@@ -35,7 +35,7 @@ for bin in "$build"/fuzz_*; do
   ran=$((ran + 1))
   log="$root/build/fuzz-$name.log"
 
-  regressions="$root/fuzz/regressions/$name"
+  regressions="$root/fuzz/regressions/${name#fuzz_}"
   if [[ -d "$regressions" ]] && compgen -G "$regressions/*" >/dev/null; then
     if ! timeout 300 "$bin" -runs=1 "$regressions"/* >"$log" 2>&1; then
       echo "fuzz: $name FAILED a regression input under $regressions — see $log"
