@@ -4,9 +4,14 @@
 // inside the input, that parsed heads keep the invariants the proxy relies on (token method,
 // a target without whitespace or controls, field values without CR / LF / NUL, a bounded field
 // count), and that the ClientHello peek is the same whether the bytes arrive whole or cut.
+// The same bytes then go to what the HTTP relay reads inside a tunnel and from upstreams:
+// classify_request_start, parse_proxy_response_head, content_length, and ChunkedDecoder fed
+// whole and cut at a byte the input chooses (the same outcome and the same data both ways;
+// never more consumed than given; body_bytes() equal to the data handed out).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "bulwark/http/client_message.hpp"
@@ -40,6 +45,70 @@ void check_head(const http::ProxyRequestHead& head) {
   }
 }
 
+void check_fields(const std::vector<http::HeaderField>& fields) {
+  check(fields.size() <= 256);
+  for (const http::HeaderField& f : fields) {
+    check(!f.name.empty());
+    for (const char c : f.value)
+      check(c != '\r' && c != '\n' && c != '\0');
+  }
+}
+
+// Feeds `input` in pieces split at `cut`: the consumed lengths, the data and the end.
+struct Decoded {
+  bool ok = true;
+  bool done = false;
+  std::size_t consumed = 0;
+  std::string data;
+};
+Decoded decode_chunked(std::string_view input, std::size_t cut) {
+  http::ChunkedDecoder decoder;
+  Decoded out;
+  for (std::string_view piece : {input.substr(0, cut), input.substr(cut)}) {
+    if (out.done) break;
+    auto used = decoder.feed(piece, &out.data);
+    if (!used) {
+      out.ok = false;
+      return out;
+    }
+    check(*used <= piece.size());
+    out.consumed += *used;
+    out.done = decoder.done();
+    // Unless the body ended inside it, a piece is consumed whole.
+    if (!out.done) check(*used == piece.size());
+  }
+  check(decoder.body_bytes() == out.data.size());
+  return out;
+}
+
+void check_relay_parsers(std::string_view text, std::size_t cut) {
+  (void)http::classify_request_start(text);
+  auto end = http::find_head_end(text, 4096);
+  if (end && *end) {
+    auto response = http::parse_proxy_response_head(text.substr(0, **end));
+    if (response) {
+      check(response->version == 10 || response->version == 11);
+      check(response->status >= 100 && response->status <= 599);
+      check_fields(response->fields);
+      (void)http::content_length(response->fields);
+    }
+  }
+  const Decoded whole = decode_chunked(text, text.size());
+  const Decoded split = decode_chunked(text, cut);
+  // Where the body ends and what it holds do not depend on how the bytes arrive.
+  check(whole.ok == split.ok);
+  if (whole.ok) {
+    check(whole.done == split.done);
+    if (whole.done) check(whole.consumed == split.consumed);
+    check(whole.data == split.data);
+  }
+  // Data handed out without a sink counts the same.
+  http::ChunkedDecoder counting;
+  if (auto used = counting.feed(text, nullptr); used && whole.ok) {
+    check(counting.body_bytes() == whole.data.size());
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -68,5 +137,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const char c : whole->server_name)
       check(c < 'A' || c > 'Z');
   }
+  check_relay_parsers(text, size == 0 ? 0 : data[size - 1] % (size + 1));
   return 0;
 }
