@@ -37,6 +37,8 @@ struct ProxyCliOptions {
   int handshake_timeout = 10;
   int idle_timeout = 120;
   std::size_t max_connections = 10000;
+  std::size_t max_handshakes = proxy::ProxyOptions{}.max_handshakes;
+  double connection_rate = proxy::ProxyOptions{}.connection_rate;
   std::string log_flows;
   std::vector<std::string> replace;
   std::size_t max_rewrite_body = 16 * 1024 * 1024;
@@ -108,6 +110,8 @@ int run_proxy(const ProxyCliOptions& o) {
   options.timeouts.handshake = seconds(o.handshake_timeout);
   options.timeouts.idle = seconds(o.idle_timeout);
   options.max_connections = o.max_connections;
+  options.max_handshakes = o.max_handshakes;
+  options.connection_rate = o.connection_rate;
   for (const std::string& text : o.replace) {
     auto rule = proxy::parse_replace_rule(text);
     if (!rule)
@@ -170,7 +174,17 @@ void register_proxy(CLI::App& app, Action& run) {
   s->add_option("--idle-timeout", o->idle_timeout, "Seconds a relayed connection may stay idle")
       ->default_val(o->idle_timeout);
   s->add_option("--max-connections", o->max_connections, "Client connections open at once")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}))
       ->default_val(o->max_connections);
+  s->add_option("--max-handshakes", o->max_handshakes,
+                "CONNECT tunnels in their TLS handshakes at once (more get a 503)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}))
+      ->default_val(o->max_handshakes);
+  s->add_option("--connection-rate", o->connection_rate,
+                "New client connections per second per client address (/32, IPv6 /64), bursts "
+                "of twice that; 0: no limit")
+      ->check(CLI::Range(0.0, 1e9))
+      ->default_val(o->connection_rate);
   s->add_option("--log-flows", o->log_flows,
                 "Append one JSON line per HTTP request relayed to FILE (time, client, method, "
                 "URL, status, sizes, upstream TLS, durations)");

@@ -162,6 +162,24 @@ std::string error_response(int status, std::string_view reason, std::string_view
          std::to_string(text.size()) + "\r\nConnection: close\r\n\r\n" + text;
 }
 
+void emit_log(const ProxyOptions& options, const std::string& text) {
+  if (options.log) {
+    options.log(text);
+  } else {
+    std::fprintf(stderr, "bulwark proxy: %s\n", text.c_str());
+  }
+}
+
+std::string fmt_rate(double rate) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", rate);
+  return text;
+}
+
+void log_once(const ProxyOptions& options, std::atomic<bool>& logged, const std::string& text) {
+  if (!logged.exchange(true, std::memory_order_relaxed)) emit_log(options, text);
+}
+
 }  // namespace
 
 struct Proxy::Counters {
@@ -175,6 +193,12 @@ struct Proxy::Counters {
   std::atomic<std::uint64_t> refused{0};
   std::atomic<std::uint64_t> http_requests{0};
   std::atomic<std::uint64_t> upstream_connections{0};
+  std::atomic<std::size_t> in_handshake{0};
+  std::unique_ptr<net::SourceRateLimiter> rate;  // null: no per-source limit
+  // Each limit is logged the first time it is hit, not once per refusal.
+  std::atomic<bool> logged_connections{false};
+  std::atomic<bool> logged_rate{false};
+  std::atomic<bool> logged_handshakes{false};
 };
 
 struct Proxy::Worker {
@@ -216,13 +240,28 @@ struct Session : std::enable_shared_from_this<Session> {
   std::optional<double> upstream_setup_ms;
 
   void log(std::string_view line) const {
-    const std::string text = peer + " " + what + ": " + std::string(line);
-    if (options.log) {
-      options.log(text);
-    } else {
-      std::fprintf(stderr, "bulwark proxy: %s\n", text.c_str());
-    }
+    emit_log(options, peer + " " + what + ": " + std::string(line));
   }
+
+  // A place among the tunnels in their handshake phase (max_handshakes), held until released
+  // or destroyed.
+  class HandshakeSlot {
+   public:
+    explicit HandshakeSlot(Proxy::Counters& c, std::size_t max) : counters_(&c) {
+      if (c.in_handshake.fetch_add(1, std::memory_order_relaxed) >= max) release();
+    }
+    HandshakeSlot(const HandshakeSlot&) = delete;
+    HandshakeSlot& operator=(const HandshakeSlot&) = delete;
+    ~HandshakeSlot() { release(); }
+    explicit operator bool() const noexcept { return counters_ != nullptr; }
+    void release() noexcept {
+      if (counters_) counters_->in_handshake.fetch_sub(1, std::memory_order_relaxed);
+      counters_ = nullptr;
+    }
+
+   private:
+    Proxy::Counters* counters_;
+  };
 
   // The current phase may take `limit` from now (each relayed byte re-arms the idle limit).
   void arm(std::chrono::milliseconds limit) {
@@ -1100,6 +1139,15 @@ struct Session : std::enable_shared_from_this<Session> {
     // against the certificate's iPAddress entries and not sent as SNI.
     std::string server_name = target.host;
     std::string stage;
+    HandshakeSlot slot(counters, options.max_handshakes);
+    if (!slot) {
+      const std::string limit = std::to_string(options.max_handshakes);
+      log_once(options, counters.logged_handshakes,
+               "handshake limit reached (" + limit + " tunnels in their handshakes at once)");
+      co_await respond_error(503, "Service Unavailable",
+                             "the proxy is busy: " + limit + " tunnels are in their handshakes");
+      co_return;
+    }
     SteadyClock::time_point setup_start = SteadyClock::now();
     if (Status s = co_await open_upstream_tls(target.host, target.port, server_name, stage); !s) {
       co_await respond_upstream_failure(s.error(), stage);
@@ -1167,6 +1215,7 @@ struct Session : std::enable_shared_from_this<Session> {
       log("client TLS handshake failed: " + fed.error().message());
       co_return;
     }
+    slot.release();
     counters.intercepted.fetch_add(1, std::memory_order_relaxed);
     co_await relay_http(false);
   }
@@ -1245,11 +1294,22 @@ Task<void> accept_loop(tcp::acceptor& acceptor, const ProxyOptions& options,
     counters.accepted.fetch_add(1, std::memory_order_relaxed);
     if (counters.open.load(std::memory_order_relaxed) >= options.max_connections) {
       counters.refused.fetch_add(1, std::memory_order_relaxed);
+      log_once(options, counters.logged_connections,
+               "connection limit reached (" + std::to_string(options.max_connections) +
+                   " open at once)");
       continue;  // the socket closes here
     }
-    counters.open.fetch_add(1, std::memory_order_relaxed);
     error_code peer_ec;
     const tcp::endpoint peer = socket.remote_endpoint(peer_ec);
+    if (counters.rate && !peer_ec &&
+        !counters.rate->admit(peer.address(), std::chrono::steady_clock::now())) {
+      counters.refused.fetch_add(1, std::memory_order_relaxed);
+      log_once(options, counters.logged_rate,
+               "connection rate limit reached by " + peer.address().to_string() + " (" +
+                   fmt_rate(options.connection_rate) + " new connections/s per source)");
+      continue;
+    }
+    counters.open.fetch_add(1, std::memory_order_relaxed);
     auto session =
         std::make_shared<Session>(options, counters, std::move(socket),
                                   peer_ec ? std::string("?") : net::format_endpoint(peer));
@@ -1273,7 +1333,12 @@ bool matches_host_pattern(const std::vector<std::string>& patterns, std::string_
 }
 
 Proxy::Proxy(ProxyOptions options)
-    : options_(std::move(options)), counters_(std::make_unique<Counters>()) {}
+    : options_(std::move(options)), counters_(std::make_unique<Counters>()) {
+  if (options_.connection_rate > 0) {
+    counters_->rate = std::make_unique<net::SourceRateLimiter>(
+        options_.connection_rate, std::max(2 * options_.connection_rate, 10.0), 65536);
+  }
+}
 
 Proxy::~Proxy() {
   stop();

@@ -4,7 +4,8 @@
 # sees issued by the proxy CA for the upstream's names); upstream verification (wrong name,
 # unknown CA -> 502 with the reason in the body and the log; --upstream-insecure); passthrough
 # (curl sees the upstream's own certificate); a plain-HTTP absolute-form request; 200
-# concurrent CONNECT tunnels with keep-alive requests.
+# concurrent CONNECT tunnels with keep-alive requests; the limits on tunnels in their
+# handshakes (503) and on new connections per source, each logged once.
 # Usage: proxy.sh BULWARK
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -144,6 +145,47 @@ sizes=$(awk '$3 != 6' "$tmp/many.out" | wc -l)
 if [[ $codes -eq 400 && $sizes -eq 0 && $fresh -ge 150 && $fresh -lt 400 ]]; then ok; else
   echo "200 OK: $codes, new tunnels: $fresh, wrong sizes: $sizes"
   bad "200 concurrent tunnels" "$tmp/many.out" "$tmp/main.err"
+fi
+
+# --- limits: tunnels in their handshakes, and new connections per source; each logged once ---
+proxy_bg limits --upstream-cacert "$tmp/up/ca.crt" --max-handshakes 1 --connection-rate 5 \
+  --handshake-timeout 4
+# An upstream that accepts and never answers holds the only handshake place until the limit.
+silent=$(free_port)
+timeout -k 3 60 python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+held = []
+while True:
+    held.append(s.accept()[0])' "$silent" >/dev/null 2>&1 &
+pids+=($!)
+wait_port "$silent" || bad "silent upstream did not start"
+pcurl "https://localhost:$silent/" -o /dev/null 2>"$tmp/held.err" &
+held_curl=$!
+sleep 1
+pcurl "https://localhost:$sport/index.html" -o /dev/null 2>"$tmp/busy.err"
+if grep -q 'response 503' "$tmp/busy.err" &&
+  [[ $(grep -c 'handshake limit reached (1 tunnels' "$tmp/limits.err") -eq 1 ]]; then ok; else
+  bad "a second tunnel while one is in its handshake: 503, logged once" "$tmp/busy.err" "$tmp/limits.err"
+fi
+wait "$held_curl"
+grep -q 'response 504' "$tmp/held.err" && ok || bad "the silent upstream: 504 after the handshake limit" "$tmp/held.err"
+# 25 new connections at once from one address: the bucket holds 10, refills 5 a second.
+served=0
+for ((i = 0; i < 25; i++)); do
+  curl -s --max-time 5 -x "http://127.0.0.1:$pport" "http://127.0.0.1:$hport/small.txt" \
+    -o /dev/null -w '%{http_code}\n' >>"$tmp/rate.out" 2>/dev/null
+done
+served=$(grep -c '^200$' "$tmp/rate.out")
+if [[ $served -ge 8 && $served -le 20 ]] &&
+  [[ $(grep -c 'connection rate limit reached by 127.0.0.1 (5 new connections/s' "$tmp/limits.err") -eq 1 ]]; then
+  ok
+else
+  echo "served $served of 25"
+  bad "per-source connection rate: some refused, logged once" "$tmp/rate.out" "$tmp/limits.err"
 fi
 
 summary proxy.sh

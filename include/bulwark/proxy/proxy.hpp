@@ -77,6 +77,13 @@ struct ProxyOptions {
   std::vector<net::ResolveOverride> resolve;
   ProxyTimeouts timeouts;
   std::size_t max_connections = 10000;  // client connections open at once
+  // New client connections per second from one source (an IPv4 /32, an IPv6 /64), bursts of
+  // twice that; 0: no limit. An intercepted CONNECT costs two TLS handshakes (the THC flood's
+  // lever, doubled), so a source that opens them flat out is cut off at accept.
+  double connection_rate = 100;
+  // CONNECT tunnels in their handshake phase (upstream connect + TLS, then the client's TLS)
+  // at once; more get a 503 before any handshake starts.
+  std::size_t max_handshakes = 1000;
   std::size_t max_request_head = 64 * 1024;
   std::size_t max_response_head = 64 * 1024;
   // --replace rules, applied to the request target, request bodies and response bodies.
@@ -101,7 +108,7 @@ struct ProxyStats {
   std::uint64_t plain_http = 0;            // absolute-form requests forwarded
   std::uint64_t bad_gateway = 0;           // 502 answers
   std::uint64_t gateway_timeout = 0;       // 504 answers
-  std::uint64_t refused = 0;               // over max_connections
+  std::uint64_t refused = 0;               // over max_connections or the per-source rate
   std::uint64_t http_requests = 0;         // HTTP exchanges relayed (each a flow line)
   std::uint64_t upstream_connections = 0;  // TCP connections opened upstream
 };
