@@ -87,6 +87,7 @@ class RandomPool {
 }  // namespace
 
 Status SystemRandom::fill(std::span<std::uint8_t> out) noexcept {
+  if (out.empty()) return {};
   thread_local RandomPool pool;
   switch (pool.take(out)) {
     case RandomPool::Outcome::filled:
