@@ -135,9 +135,10 @@ Error Connection::Impl::fail_received_alert(AlertDescription d) {
 }
 
 void Connection::Impl::trace(TraceEvent::Direction d, HandshakeType t, std::size_t size,
-                             std::string detail) {
+                             std::string detail,
+                             std::optional<std::chrono::system_clock::time_point> at) {
   if (!cfg().trace) return;
-  TraceEvent e{d, t, size, std::move(detail), cfg().clock()};
+  TraceEvent e{d, t, size, std::move(detail), at ? *at : cfg().clock()};
   // What a handler sends in answer to a message is reported after that message.
   if (deferring_trace) {
     deferred_trace.push_back(std::move(e));
@@ -341,6 +342,8 @@ Status Connection::Impl::on_handshake_bytes(wire::Bytes fragment) {
       return std::move(m).error();
     }
     const std::uint64_t generation = read_key_generation;
+    std::optional<std::chrono::system_clock::time_point> received_at;
+    if (cfg().trace) received_at = cfg().clock();
     deferring_trace = true;
     deferred_trace.clear();
     Status handled =
@@ -349,7 +352,7 @@ Status Connection::Impl::on_handshake_bytes(wire::Bytes fragment) {
     if (handled && next_handshaker) handshaker = std::move(next_handshaker);
     deferring_trace = false;
     trace(TraceEvent::Direction::received, m->type, m->message.size(),
-          std::exchange(trace_detail, {}));
+          std::exchange(trace_detail, {}), received_at);
     for (const auto& e : deferred_trace)
       cfg().trace(e);
     deferred_trace.clear();

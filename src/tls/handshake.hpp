@@ -193,7 +193,10 @@ class Connection::Impl {
   // are unexpected_message.
   Status install_read_secret(const CipherSuiteInfo& s, crypto::Secret secret);
   Status install_write_secret(const CipherSuiteInfo& s, crypto::Secret secret);
-  void trace(TraceEvent::Direction d, HandshakeType t, std::size_t size, std::string detail);
+  // `at`: when it happened; default now. A received message is stamped when it arrived, before
+  // its handling (and what the handling sends) took time.
+  void trace(TraceEvent::Direction d, HandshakeType t, std::size_t size, std::string detail,
+             std::optional<std::chrono::system_clock::time_point> at = std::nullopt);
   void key_log(std::string_view label, wire::Bytes client_random, wire::Bytes secret) const;
   // Handshake done: the proofs are the price of admission.
   void established(const PeerAuthenticated&, const FinishedVerified&) noexcept;

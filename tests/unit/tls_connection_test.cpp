@@ -409,6 +409,10 @@ TEST(TlsConnection, TraceAndKeyLog) {
   std::vector<TraceEvent> events;
   std::vector<std::string> labels;
   c->trace = [&](const TraceEvent& e) { events.push_back(e); };
+  // A clock that moves on at every reading: the trace's times must follow its order.
+  c->clock = [t = std::chrono::system_clock::now()]() mutable {
+    return t += std::chrono::milliseconds(1);
+  };
   c->key_log = [&](std::string_view label, wire::Bytes random, wire::Bytes secret) {
     EXPECT_EQ(random.size(), 32u);
     EXPECT_EQ(secret.size(), 32u);
@@ -432,6 +436,9 @@ TEST(TlsConnection, TraceAndKeyLog) {
                                                    HandshakeType::finished};
   EXPECT_EQ(types, expect_types);
   EXPECT_NE(events[1].detail.find("TLS_AES_128_GCM_SHA256"), std::string::npos);
+  // A received message is stamped when it arrived, before what its handling sent.
+  for (std::size_t i = 1; i < events.size(); ++i)
+    EXPECT_LE(events[i - 1].time, events[i].time) << "event " << i;
 }
 
 // --- 0-RTT (RFC 8446 §2.3, §4.2.10, §8) ---------------------------------------------------
