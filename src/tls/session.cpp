@@ -139,7 +139,11 @@ Status TicketKeys::rotate_locked(TimePoint now) {
 }
 
 Result<std::vector<std::uint8_t>> TicketKeys::seal(const TicketState& st, TimePoint now) {
-  wire::Writer plain;
+  // Room for the largest state (each variable field has a one-byte length) from the start:
+  // a vector that grew would free a copy of the secret without wiping it.
+  std::vector<std::uint8_t> storage;
+  storage.reserve(2 + 2 + 2 + 8 + 4 + 4 + 3 * (1 + 255) + 4);
+  wire::Writer plain(storage);
   plain.u16(ticket_format);
   plain.u16(static_cast<std::uint16_t>(st.version));
   plain.u16(static_cast<std::uint16_t>(st.cipher_suite));
@@ -154,7 +158,7 @@ Result<std::vector<std::uint8_t>> TicketKeys::seal(const TicketState& st, TimePo
   plain.u32(st.max_early_data);
   BW_TRY(plain.status());
   crypto::Secret text(plain.data());
-  crypto::wipe(plain.mutable_data());
+  crypto::wipe(storage);
 
   std::lock_guard lock(mu_);
   BW_TRY(rotate_locked(now));
