@@ -74,6 +74,12 @@ std::string format_destination(std::string_view host, std::uint16_t port) {
   return std::string(bare) + ":" + std::to_string(port);
 }
 
+std::string format_number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+
 std::string format_seconds(milliseconds limit) {
   const long long ms = limit.count();
   std::string s = std::to_string(ms / 1000);

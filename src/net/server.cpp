@@ -1,4 +1,5 @@
 #include "bulwark/net/server.hpp"
+#include "bulwark/net/connect.hpp"
 
 #include <sys/socket.h>
 
@@ -194,6 +195,7 @@ struct Server::Worker {
   std::vector<tcp::acceptor> acceptors;
   std::optional<asio::steady_timer> grace;
   std::optional<asio::signal_set> signals;
+  bool signalled = false;  // a signal started the shutdown
   bool shutting_down = false;
   bool abandoned = false;  // the event loop was stopped with connections still open
   bool finished = false;   // shut down: no connection left (or abandoned)
@@ -318,6 +320,13 @@ void Server::run() {
     error_code ignored;
     first.signals->clear(ignored);
     first.signals.reset();
+    // Stopped by a signal: the process is on its way out. A repeated SIGTERM (coreutils
+    // `timeout` sends one to its child and one to its process group) must not kill it now
+    // that the default action is back.
+    if (first.signalled) {
+      std::signal(SIGINT, SIG_IGN);
+      std::signal(SIGTERM, SIG_IGN);
+    }
   }
 }
 
@@ -325,6 +334,7 @@ void Server::run() {
 void Server::wait_for_signal(Worker& first) {
   first.signals->async_wait([this, &first](const error_code& ec, int) {
     if (ec) return;
+    first.signalled = true;
     if (!stopping_.load()) {
       log("stopping: no new connections; responses in flight may finish");
       stop();
@@ -460,7 +470,7 @@ void Server::admit(Worker& w, tcp::socket socket, const tcp::endpoint& peer) {
     open_.fetch_sub(1);
     refused_rate_.fetch_add(1, std::memory_order_relaxed);
     log_once(Limit::rate, "handshake rate limit reached by " + peer.address().to_string() + " (" +
-                              std::to_string(limits.handshake_rate) +
+                              format_number(limits.handshake_rate) +
                               "/s per source): its new connections are closed at once");
     return;
   }

@@ -170,12 +170,6 @@ void emit_log(const ProxyOptions& options, const std::string& text) {
   }
 }
 
-std::string fmt_rate(double rate) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", rate);
-  return text;
-}
-
 void log_once(const ProxyOptions& options, std::atomic<bool>& logged, const std::string& text) {
   if (!logged.exchange(true, std::memory_order_relaxed)) emit_log(options, text);
 }
@@ -1306,7 +1300,7 @@ Task<void> accept_loop(tcp::acceptor& acceptor, const ProxyOptions& options,
       counters.refused.fetch_add(1, std::memory_order_relaxed);
       log_once(options, counters.logged_rate,
                "connection rate limit reached by " + peer.address().to_string() + " (" +
-                   fmt_rate(options.connection_rate) + " new connections/s per source)");
+                   net::format_number(options.connection_rate) + " new connections/s per source)");
       continue;
     }
     counters.open.fetch_add(1, std::memory_order_relaxed);

@@ -40,6 +40,8 @@ Result<ResolveOverride> parse_resolve_override(std::string_view text);
 std::string format_destination(std::string_view host, std::uint16_t port);
 // A time limit for messages: "2.5 s", "30 s".
 std::string format_seconds(std::chrono::milliseconds limit);
+// A rate or other configured number as people write it: "100", "2.5" (not "100.000000").
+std::string format_number(double value);
 
 // The addresses to try for host:port, in order: those of the first matching override, the host
 // itself when it is an IP literal (brackets allowed), else what the system resolver returns
