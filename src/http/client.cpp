@@ -1,5 +1,6 @@
 // http::Client: connection, request, response and redirects over net::TlsStream or plain TCP.
 #include "bulwark/http/client.hpp"
+#include "http/common.hpp"
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -25,14 +26,7 @@ using std::chrono::milliseconds;
 
 constexpr SteadyClock::time_point kNever = SteadyClock::time_point::max();
 
-char to_lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return to_lower(x) == to_lower(y);
-         });
-}
+using detail::iequals;
 
 // RFC 9110 §15.4: the redirections a user agent may follow automatically (300 and 305 are not,
 // 304 is not a redirect).

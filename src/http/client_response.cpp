@@ -16,6 +16,7 @@
 #include <string>
 
 #include "bulwark/http/client_message.hpp"
+#include "http/common.hpp"
 
 namespace bulwark::http {
 
@@ -25,22 +26,7 @@ namespace bhttp = boost::beast::http;
 using boost::beast::error_code;
 using boost::beast::string_view;
 
-char to_lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return to_lower(x) == to_lower(y);
-         });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
+using detail::iequals;
 
 // Bytes appended to `pending` per step: a partial structure usually needs only a few more.
 constexpr std::size_t kPendingStep = 1024;
@@ -161,7 +147,7 @@ class ResponseParser::Impl::Beast final : public bhttp::basic_parser<false> {
       std::string_view list(value.data(), value.size());
       while (!list.empty()) {
         const std::size_t comma = list.find(',');
-        const std::string_view coding = trim(list.substr(0, comma));
+        const std::string_view coding = detail::trim_ows(list.substr(0, comma));
         list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
         if (coding.empty()) continue;
         if (!iequals(coding, "chunked")) {

@@ -5,10 +5,13 @@
 #include <array>
 
 #include "bulwark/http/client_message.hpp"
+#include "http/common.hpp"
 
 namespace bulwark::http {
 
 namespace {
+
+using detail::iequals;
 
 bool is_alpha(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -23,11 +26,6 @@ std::string lower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(), to_lower);
   return out;
-}
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return to_lower(x) == to_lower(y);
-         });
 }
 
 // RFC 9110 §5.6.2: tchar.

@@ -1,4 +1,4 @@
-// Internal helpers shared by the server-side HTTP units. Not a public header.
+// Internal helpers shared by the HTTP units (server, client, proxy). Not a public header.
 #pragma once
 
 #include <chrono>
@@ -13,6 +13,9 @@ namespace bulwark::http::detail {
 
 // ASCII case-insensitive equality (field names, tokens, range units).
 bool iequals(std::string_view a, std::string_view b) noexcept;
+
+// `s` without leading and trailing optional whitespace (RFC 9110 §5.6.3: spaces and tabs).
+std::string_view trim_ows(std::string_view s) noexcept;
 
 // Appends `text` with &, <, >, " and ' replaced by character references.
 void append_html_escaped(std::string& out, std::string_view text);

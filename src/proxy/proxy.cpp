@@ -109,14 +109,6 @@ std::int64_t unix_ms_now() {
       .count();
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
 // A chunk of the chunked coding (RFC 9112 §7.1) holding `data`.
 std::string chunk(std::string_view data) {
   char size[24];
@@ -150,7 +142,7 @@ std::string transfer_codings(const std::vector<http::HeaderField>& fields) {
   for (const http::HeaderField& f : fields) {
     if (!http::detail::iequals(f.name, "transfer-encoding")) continue;
     if (!out.empty()) out += ",";
-    out += trim(f.value);
+    out += http::detail::trim_ows(f.value);
   }
   return out;
 }
@@ -862,8 +854,9 @@ struct Session : std::enable_shared_from_this<Session> {
                          http::connection_has_option(request.fields, "upgrade");
     const bool drop_accept_encoding = has_rules(options.replace, ReplaceScope::response);
     const std::optional<std::string_view> expect = request.find("expect");
-    const bool answer_continue = expect && http::detail::iequals(trim(*expect), "100-continue") &&
-                                 framing != http::BodyFraming::none && request.version == 11;
+    const bool answer_continue =
+        expect && http::detail::iequals(http::detail::trim_ows(*expect), "100-continue") &&
+        framing != http::BodyFraming::none && request.version == 11;
     const bool client_keeps = request.version == 11
                                   ? !http::connection_has_option(request.fields, "close")
                                   : http::connection_has_option(request.fields, "keep-alive");
@@ -979,9 +972,10 @@ struct Session : std::enable_shared_from_this<Session> {
     std::optional<ReplaceScope> rewrite_response;
     if (has_rules(options.replace, ReplaceScope::response) &&
         response_framing != http::BodyFraming::none) {
-      const std::optional<std::string_view> coding = response.find("content-encoding");
-      if (coding && !trim(*coding).empty() && !http::detail::iequals(trim(*coding), "identity")) {
-        flow.notes.push_back("replace skipped: content-encoding " + std::string(trim(*coding)));
+      const std::string_view coding =
+          http::detail::trim_ows(response.find("content-encoding").value_or(""));
+      if (!coding.empty() && !http::detail::iequals(coding, "identity")) {
+        flow.notes.push_back("replace skipped: content-encoding " + std::string(coding));
       } else {
         rewrite_response = ReplaceScope::response;
       }
