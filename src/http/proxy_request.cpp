@@ -9,6 +9,7 @@ namespace bulwark::http {
 namespace {
 
 using detail::iequals;
+using detail::trim_ows;
 
 // RFC 9110 §5.6.2: tchar.
 bool is_tchar(char c) noexcept {
@@ -18,14 +19,6 @@ bool is_tchar(char c) noexcept {
 
 bool is_token(std::string_view s) noexcept {
   return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar);
-}
-
-std::string_view trim_ows(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
 }
 
 Error malformed(std::string what) {

@@ -93,3 +93,16 @@ serve_bg() {
   done
   return 1
 }
+
+# proxy_bg NAME ARGS...: bulwark proxy with the CA in $tmp/pca on a free port ($pport), its
+# stderr in $tmp/NAME.err; pcurl ARGS...: curl through it, trusting that CA.
+proxy_bg() {
+  local name=$1
+  shift
+  pport=$(free_port)
+  timeout -k 3 110 "$bulwark" proxy --listen "127.0.0.1:$pport" --ca "$tmp/pca" "$@" \
+    >"$tmp/$name.out" 2>"$tmp/$name.err" &
+  pids+=($!)
+  wait_port "$pport" || bad "proxy $name did not start" "$tmp/$name.err"
+}
+pcurl() { curl -sS --max-time 20 -x "http://127.0.0.1:$pport" --cacert "$tmp/pca/ca.crt" "$@"; }

@@ -37,17 +37,6 @@ hport=$(free_port)
 pids+=($!)
 wait_port "$hport" || bad "python http.server did not start" "$tmp/http.out"
 
-# proxy_bg NAME ARGS...: bulwark proxy on a free port ($pport), its stderr in $tmp/NAME.err.
-proxy_bg() {
-  local name=$1
-  shift
-  pport=$(free_port)
-  timeout -k 3 110 "$bulwark" proxy --listen "127.0.0.1:$pport" --ca "$tmp/pca" "$@" \
-    >"$tmp/$name.out" 2>"$tmp/$name.err" &
-  pids+=($!)
-  wait_port "$pport" || bad "proxy $name did not start" "$tmp/$name.err"
-}
-pcurl() { curl -sS --max-time 20 -x "http://127.0.0.1:$pport" --cacert "$tmp/pca/ca.crt" "$@"; }
 
 # --- verified interception -------------------------------------------------------------------
 proxy_bg main --upstream-cacert "$tmp/up/ca.crt"

@@ -31,17 +31,6 @@ tport=$eport
 echo_bg plain
 hport=$eport
 
-# proxy_bg NAME ARGS...: bulwark proxy on a free port ($pport), its stderr in $tmp/NAME.err.
-proxy_bg() {
-  local name=$1
-  shift
-  pport=$(free_port)
-  timeout -k 3 110 "$bulwark" proxy --listen "127.0.0.1:$pport" --ca "$tmp/pca" "$@" \
-    >"$tmp/$name.out" 2>"$tmp/$name.err" &
-  pids+=($!)
-  wait_port "$pport" || bad "proxy $name did not start" "$tmp/$name.err"
-}
-pcurl() { curl -sS --max-time 20 -x "http://127.0.0.1:$pport" --cacert "$tmp/pca/ca.crt" "$@"; }
 # has FILE TEXT DESCRIPTION: FILE holds the line TEXT.
 has() { grep -qxF -- "$2" "$1" && ok || bad "$3 (no line '$2')" "$1"; }
 
