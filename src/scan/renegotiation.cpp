@@ -269,7 +269,8 @@ Status RenegotiationProbe::on_server_hello(wire::Bytes body) {
   if (std::find(offered.begin(), offered.end(), suite) == offered.end())
     return Error(Errc::illegal_parameter, "the server chose a suite that was not offered");
   suite_ = tls::find_cipher_suite(static_cast<tls::CipherSuite>(suite));
-  if (suite_ == nullptr) return Error(Errc::unsupported, "offered suite not implemented");
+  if (suite_ == nullptr)
+    return Error(Errc::unsupported, "the engine has no descriptor for the suite");
   BW_ASSIGN(std::uint8_t compression, r.u8());
   // RFC 5246 §7.4.1.3: the compression method is one the client offered (null only).
   if (compression != 0) return Error(Errc::illegal_parameter, "compression was not offered");
