@@ -324,12 +324,17 @@ Status RecordWriter::write_one(ContentType type, wire::Bytes data, std::vector<s
   // TLS 1.3 appends the real content type to the plaintext (RFC 8446 §5.2), no padding.
   const std::size_t text_len = data.size() + (tls13_ ? 1 : 0);
   const std::size_t body = c.sealed_length(text_len);
-  out.resize(at + record_header_size + body);
+  const std::size_t end = at + record_header_size + body;
+  // Grown geometrically (a reserve of the exact size per record would reallocate each time).
+  if (out.capacity() < end) out.reserve(std::max(end, 2 * out.capacity()));
+  // The plaintext is appended rather than copied over a zero-filled resize: only the header,
+  // the explicit nonce and the tag room (or CBC's MAC and padding) are zero-filled first.
+  out.resize(at + record_header_size + c.explicit_nonce_size());
+  out.insert(out.end(), data.begin(), data.end());
+  if (tls13_) out.push_back(static_cast<std::uint8_t>(type));
+  out.resize(end);
   std::uint8_t* p = out.data() + at;
   put_header(p, tls13_ ? ContentType::application_data : type, ProtocolVersion::tls12, body);
-  std::uint8_t* text = p + record_header_size + c.explicit_nonce_size();
-  if (!data.empty()) std::memcpy(text, data.data(), data.size());
-  if (tls13_) text[data.size()] = static_cast<std::uint8_t>(type);
   auto s = c.seal(wire::MutableBytes(p, record_header_size + body), text_len);
   if (!s) out.resize(at);
   return s;
