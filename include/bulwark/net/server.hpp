@@ -196,6 +196,8 @@ class Server {
   std::atomic<std::size_t> workers_finished_{0};
   std::atomic<std::uint64_t> next_id_{1};
   std::atomic<std::uint64_t> open_{0};
+  // The most connections open at once since the memory was last given back (see Counted).
+  std::atomic<std::uint64_t> peak_open_{0};
   std::atomic<std::uint64_t> handshaking_{0};
   std::atomic<std::uint64_t> accepted_{0};
   std::atomic<std::uint64_t> handshakes_completed_{0};
