@@ -15,9 +15,9 @@
 # bulwark servers send TLS 1.3 tickets after the handshake (their defaults).
 #
 # Per server and version: handshakes counted by s_time, the server's user+system CPU
-# (/proc/PID/stat, every thread) before and after each run, CPU µs per handshake, handshakes
-# per server-CPU-second, and the ratio of CPU per handshake to s_server's (issue #9's goal for
-# `bulwark listen`: <= 0.4). Runs alternate servers over ROUNDS, the first server rotating.
+# (/proc/PID/stat, every thread) before and after each run, CPU µs per handshake and the share
+# of it spent in the kernel (system), handshakes per server-CPU-second, and the ratio of CPU per
+# handshake to s_server's (issue #9's goal for `bulwark listen`: <= 0.4). Runs alternate servers over ROUNDS, the first server rotating.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -137,19 +137,20 @@ probe() {  # probe SERVER VERSION
   }
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/${server_pid[$1]}/stat"; }
+# User and system CPU ticks of a server (every thread).
+cpu_ticks() { awk '{print $14, $15}' "/proc/${server_pid[$1]}/stat"; }
 ticks_per_second=$(getconf CLK_TCK)
 
-declare -A handshakes ticks
+declare -A handshakes ticks system_ticks
 measure() {  # measure SERVER VERSION: adds s_time's handshakes and the server's CPU ticks
-  local before after out n
-  before=$(cpu_ticks "$1")
+  local user_before system_before user_after system_after out n
+  read -r user_before system_before < <(cpu_ticks "$1")
   # shellcheck disable=SC2046 # client_options is a word list
   out=$(timeout $((SECONDS_PER_RUN + 30)) openssl s_time -connect "127.0.0.1:${port[$1]}" -new \
     $(client_options "$2") -time "$SECONDS_PER_RUN" 2>&1 || true)
   # The server finishes the last connection's work (tickets, the close) after s_time ends.
   sleep 0.2
-  after=$(cpu_ticks "$1")
+  read -r user_after system_after < <(cpu_ticks "$1")
   n=$(awk '/connections in [0-9.]+ real seconds/ {print $1; exit}' <<<"$out")
   [[ -n $n && $n -gt 0 ]] || {
     echo "listen_vs_s_server: s_time against $1 (TLS $2) counted no handshake:" >&2
@@ -157,9 +158,12 @@ measure() {  # measure SERVER VERSION: adds s_time's handshakes and the server's
     tail -5 "$work/$1.err" >&2
     exit 1
   }
+  local system=$((system_after - system_before))
+  local total=$((user_after - user_before + system))
   handshakes[$1.$2]=$((${handshakes[$1.$2]:-0} + n))
-  ticks[$1.$2]=$((${ticks[$1.$2]:-0} + after - before))
-  echo "  round $((round + 1)) $1 TLS $2: $n handshakes, $((after - before)) CPU ticks" >&2
+  ticks[$1.$2]=$((${ticks[$1.$2]:-0} + total))
+  system_ticks[$1.$2]=$((${system_ticks[$1.$2]:-0} + system))
+  echo "  round $((round + 1)) $1 TLS $2: $n handshakes, $total CPU ticks ($system system)" >&2
 }
 
 echo "listen_vs_s_server: $(openssl version | awk '{print $1, $2}') s_server vs bulwark" \
@@ -179,18 +183,19 @@ done
 
 # row SERVER LABEL VERSION GOAL: totals over the rounds; the ratio is CPU per handshake against s_server's.
 row() {
-  local n=${handshakes[$1.$3]} t=${ticks[$1.$3]}
+  local n=${handshakes[$1.$3]} t=${ticks[$1.$3]} st=${system_ticks[$1.$3]}
   local base_n=${handshakes[s_server.$3]} base_t=${ticks[s_server.$3]}
-  awk -v name="$2" -v v="$3" -v n="$n" -v t="$t" -v hz="$ticks_per_second" \
+  awk -v name="$2" -v v="$3" -v n="$n" -v t="$t" -v st="$st" -v hz="$ticks_per_second" \
     -v bn="$base_n" -v bt="$base_t" -v goal="$4" 'BEGIN {
       cpu = t / hz; us = n > 0 ? cpu * 1e6 / n : 0; per_s = cpu > 0 ? n / cpu : 0
+      kernel_share = t > 0 ? 100 * st / t : 0
       base_us = bn > 0 ? (bt / hz) * 1e6 / bn : 0
       ratio = base_us > 0 ? sprintf("%.2fx", us / base_us) : "-"
-      printf "%-22s %-5s %10d %9.2f %10.1f %12.0f %14s   %s\n", name, v, n, cpu, us, per_s, ratio, goal
+      printf "%-22s %-5s %10d %9.2f %10.1f %7.0f%% %10.0f %12s   %s\n", name, v, n, cpu, us, kernel_share, per_s, ratio, goal
     }'
 }
-printf '\n%-22s %-5s %10s %9s %10s %12s %14s   %s\n' server TLS handshakes CPU-s \
-  "CPU us/hs" "hs/CPU-s" "vs s_server" goal
+printf '\n%-22s %-5s %10s %9s %10s %8s %10s %12s   %s\n' server TLS handshakes CPU-s \
+  "CPU us/hs" system "hs/CPU-s" "vs s_server" goal
 for v in "${versions[@]}"; do
   row s_server "openssl s_server" "$v" ""
   if [[ $v == 1.3 ]]; then goal="<= 0.4x"; else goal=""; fi
