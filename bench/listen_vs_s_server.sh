@@ -17,7 +17,8 @@
 # Per server and version: handshakes counted by s_time, the server's user+system CPU
 # (/proc/PID/stat, every thread) before and after each run, CPU µs per handshake and the share
 # of it spent in the kernel (system), handshakes per server-CPU-second, and the ratio of CPU per
-# handshake to s_server's (issue #9's goal for `bulwark listen`: <= 0.4). Runs alternate servers over ROUNDS, the first server rotating.
+# handshake to s_server's (issue #9's goal for `bulwark listen`: <= 0.4). Runs alternate servers
+# over ROUNDS, the first server rotating.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -69,7 +70,8 @@ timeout 30 "$bulwark" ca issue "$work/ca" --name localhost --ip 127.0.0.1 --key 
 mkdir -p "$work/www"
 
 free_port() {
-  timeout 10 python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  timeout 10 python3 -c \
+    'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 # wait_port PORT: until something listens on it (seen in /proc, without connecting: a probe
 # connection would cost the server a failed handshake).
@@ -181,7 +183,8 @@ for ((round = 0; round < ROUNDS; round++)); do
   done
 done
 
-# row SERVER LABEL VERSION GOAL: totals over the rounds; the ratio is CPU per handshake against s_server's.
+# row SERVER LABEL VERSION GOAL: totals over the rounds; the ratio is CPU per handshake against
+# s_server's.
 row() {
   local n=${handshakes[$1.$3]} t=${ticks[$1.$3]} st=${system_ticks[$1.$3]}
   local base_n=${handshakes[s_server.$3]} base_t=${ticks[s_server.$3]}
@@ -191,7 +194,8 @@ row() {
       kernel_share = t > 0 ? 100 * st / t : 0
       base_us = bn > 0 ? (bt / hz) * 1e6 / bn : 0
       ratio = base_us > 0 ? sprintf("%.2fx", us / base_us) : "-"
-      printf "%-22s %-5s %10d %9.2f %10.1f %7.0f%% %10.0f %12s   %s\n", name, v, n, cpu, us, kernel_share, per_s, ratio, goal
+      printf "%-22s %-5s %10d %9.2f %10.1f %7.0f%% %10.0f %12s   %s\n", \
+        name, v, n, cpu, us, kernel_share, per_s, ratio, goal
     }'
 }
 printf '\n%-22s %-5s %10s %9s %10s %8s %10s %12s   %s\n' server TLS handshakes CPU-s \
