@@ -16,10 +16,9 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 bulwark=$(realpath "${1:-$repo/build/release/bulwark}")
-[[ -x $bulwark ]] || {
-  echo "flood: no bulwark at $bulwark (make build)" >&2
-  exit 1
-}
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
+needs_program flood "$bulwark" "make build"
 figures=$(mktemp)
 log=$(mktemp)
 trap 'rm -f "$figures" "$log"' EXIT

@@ -26,16 +26,10 @@ bulwark=$(realpath "${1:-$repo/build/release/bulwark}")
 ROUNDS=${ROUNDS:-3}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-8}
 TLS12=${TLS12:-1}
-for tool in openssl python3 timeout pgrep; do
-  command -v "$tool" >/dev/null || {
-    echo "listen_vs_s_server: $tool is missing (scripts/bootstrap.sh installs it)" >&2
-    exit 1
-  }
-done
-[[ -x $bulwark ]] || {
-  echo "listen_vs_s_server: no bulwark at $bulwark (make build)" >&2
-  exit 1
-}
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
+needs listen_vs_s_server openssl python3 timeout pgrep
+needs_program listen_vs_s_server "$bulwark" "make build"
 
 servers=(s_server listen serve)
 versions=(1.3)

@@ -25,17 +25,11 @@ DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
 ROUNDS=${ROUNDS:-1}
 WORKERS=${WORKERS:-1}
-for tool in mitmdump python3; do
-  command -v "$tool" >/dev/null || {
-    echo "proxy_vs_mitmdump: $tool is missing (scripts/bootstrap.sh installs it)" >&2
-    exit 1
-  }
-done
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
+needs proxy_vs_mitmdump mitmdump python3
 for program in "$bulwark" "$load"; do
-  [[ -x $program ]] || {
-    echo "proxy_vs_mitmdump: no $program (build bulwark and proxy_load in Release)" >&2
-    exit 1
-  }
+  needs_program proxy_vs_mitmdump "$program" "build bulwark and proxy_load in Release"
 done
 
 work=$(mktemp -d /tmp/proxy_vs_mitmdump.XXXXXX)

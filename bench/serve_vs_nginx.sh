@@ -26,16 +26,10 @@ CONNECTIONS=${CONNECTIONS:-32}
 IDLE=${IDLE:-10000}
 HANDSHAKE_SECONDS=${HANDSHAKE_SECONDS:-8}
 work=$repo/build/bench-serve
-for tool in nginx wrk openssl python3; do
-  command -v "$tool" >/dev/null || {
-    echo "serve_vs_nginx: $tool is missing (scripts/bootstrap.sh installs it)" >&2
-    exit 1
-  }
-done
-[[ -x $bulwark ]] || {
-  echo "serve_vs_nginx: no bulwark at $bulwark (make build)" >&2
-  exit 1
-}
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
+needs serve_vs_nginx nginx wrk openssl python3
+needs_program serve_vs_nginx "$bulwark" "make build"
 ulimit -n $((IDLE * 2 + 1000)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 rm -rf "$work"
