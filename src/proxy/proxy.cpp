@@ -147,11 +147,16 @@ std::string transfer_codings(const std::vector<http::HeaderField>& fields) {
   return out;
 }
 
-std::string error_response(int status, std::string_view reason, std::string_view body) {
+std::string error_response(int status, std::string_view body) {
   const std::string text = "bulwark proxy: " + std::string(body) + "\n";
-  return "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
+  return "HTTP/1.1 " + std::to_string(status) + " " + std::string(http::reason_phrase(status)) +
          "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " +
          std::to_string(text.size()) + "\r\nConnection: close\r\n\r\n" + text;
+}
+
+// An upstream that could not be reached or answered: 504 on a time limit, else 502.
+int upstream_failure_status(const Error& e) {
+  return e == Errc::timed_out ? 504 : 502;
 }
 
 void emit_log(const ProxyOptions& options, const std::string& text) {
@@ -544,9 +549,9 @@ struct Session : std::enable_shared_from_this<Session> {
 
   // Answers the current request with an error of ours and logs its flow line.
   Task<After> fail_exchange(FlowRecord& flow, SteadyClock::time_point started, int status,
-                            std::string_view reason, std::string body) {
+                            std::string body) {
     flow.notes.push_back(body);
-    co_await respond_error(status, reason, body);
+    co_await respond_error(status, body);
     flow.status = status;
     finish_flow(flow, started);
     co_return After::close;
@@ -554,9 +559,7 @@ struct Session : std::enable_shared_from_this<Session> {
 
   Task<After> fail_upstream(FlowRecord& flow, SteadyClock::time_point started, const Error& e,
                             std::string_view stage) {
-    const bool timeout = e == Errc::timed_out;
-    co_return co_await fail_exchange(flow, started, timeout ? 504 : 502,
-                                     timeout ? "Gateway Timeout" : "Bad Gateway",
+    co_return co_await fail_exchange(flow, started, upstream_failure_status(e),
                                      std::string(stage) + ": " + e.message());
   }
 
@@ -745,7 +748,7 @@ struct Session : std::enable_shared_from_this<Session> {
           http::find_head_end(client.pending, options.max_request_head);
       if (!end) {
         if (sniff) co_return After::raw;
-        co_await respond_error(431, "Request Header Fields Too Large", end.error().message());
+        co_await respond_error(431, end.error().message());
         co_return After::close;
       }
       if (*end) {
@@ -757,7 +760,7 @@ struct Session : std::enable_shared_from_this<Session> {
         // A silent client at the start of a tunnel may be waiting for the server to speak.
         if (sniff && more.error() == Errc::timed_out) co_return After::raw;
         if (more.error() == Errc::timed_out && !client.pending.empty())
-          co_await respond_error(408, "Request Timeout", "no complete request head in time");
+          co_await respond_error(408, "no complete request head in time");
         co_return After::close;
       }
       if (!*more) co_return After::close;
@@ -775,7 +778,7 @@ struct Session : std::enable_shared_from_this<Session> {
     flow.client = peer;
     if (!parsed) {
       flow.method = "?";
-      co_return co_await fail_exchange(flow, started, 400, "Bad Request", parsed.error().message());
+      co_return co_await fail_exchange(flow, started, 400, parsed.error().message());
     }
     const http::ProxyRequestHead request = std::move(*parsed);
     client.pending.erase(0, head_size);
@@ -790,15 +793,14 @@ struct Session : std::enable_shared_from_this<Session> {
     if (request.target.starts_with("http://") || request.target.starts_with("https://")) {
       Result<http::Url> parsed_url = http::parse_url(request.target);
       if (!parsed_url)
-        co_return co_await fail_exchange(flow, started, 400, "Bad Request",
-                                         parsed_url.error().message());
+        co_return co_await fail_exchange(flow, started, 400, parsed_url.error().message());
       url = std::move(*parsed_url);
       absolute = true;
     }
     if (plain) {
       if (!absolute || url.tls())
         co_return co_await fail_exchange(
-            flow, started, 400, "Bad Request",
+            flow, started, 400,
             "a proxy request needs CONNECT or an absolute http:// URL, not '" + request.target +
                 "'");
       wanted = Origin{false, url.host, url.port, url.host};
@@ -829,9 +831,7 @@ struct Session : std::enable_shared_from_this<Session> {
 
     // The request's framing (RFC 9112 §6).
     Result<std::optional<std::uint64_t>> declared = http::content_length(request.fields);
-    if (!declared)
-      co_return co_await fail_exchange(flow, started, 400, "Bad Request",
-                                       declared.error().message());
+    if (!declared) co_return co_await fail_exchange(flow, started, 400, declared.error().message());
     const std::string codings = transfer_codings(request.fields);
     http::BodyFraming framing = http::BodyFraming::none;
     std::uint64_t length = 0;
@@ -839,11 +839,11 @@ struct Session : std::enable_shared_from_this<Session> {
       // RFC 9112 §6.1: Transfer-Encoding with Content-Length is how requests are smuggled past
       // proxies; refused, and the connection closed.
       if (*declared)
-        co_return co_await fail_exchange(flow, started, 400, "Bad Request",
+        co_return co_await fail_exchange(flow, started, 400,
                                          "Transfer-Encoding together with Content-Length");
       // RFC 9112 §6.1: a transfer coding we do not understand is a 501.
       if (!http::detail::iequals(codings, "chunked"))
-        co_return co_await fail_exchange(flow, started, 501, "Not Implemented",
+        co_return co_await fail_exchange(flow, started, 501,
                                          "transfer coding '" + codings + "' (only chunked)");
       framing = http::BodyFraming::chunked;
     } else if (*declared && **declared > 0) {
@@ -1042,7 +1042,7 @@ struct Session : std::enable_shared_from_this<Session> {
     }
   }
 
-  Task<void> respond_error(int status, std::string_view reason, std::string_view body) {
+  Task<void> respond_error(int status, std::string_view body) {
     if (status == 504) {
       counters.gateway_timeout.fetch_add(1, std::memory_order_relaxed);
     } else if (status == 502) {
@@ -1051,7 +1051,7 @@ struct Session : std::enable_shared_from_this<Session> {
     log(std::to_string(status) + " " + std::string(body));
     aborted = false;
     arm(std::chrono::seconds(5));
-    const std::string response = error_response(status, reason, body);
+    const std::string response = error_response(status, body);
     if (client.tls) {
       // Inside an intercepted tunnel: the answer goes through the client's TLS connection.
       const tls::State state = client.tls->state();
@@ -1066,12 +1066,7 @@ struct Session : std::enable_shared_from_this<Session> {
   }
 
   Task<void> respond_upstream_failure(const Error& e, std::string_view stage) {
-    const std::string body = std::string(stage) + ": " + e.message();
-    if (e == Errc::timed_out) {
-      co_await respond_error(504, "Gateway Timeout", body);
-    } else {
-      co_await respond_error(502, "Bad Gateway", body);
-    }
+    co_await respond_error(upstream_failure_status(e), std::string(stage) + ": " + e.message());
   }
 
   // A TCP connection to host:port as `upstream`, within the connect time limit.
@@ -1132,7 +1127,7 @@ struct Session : std::enable_shared_from_this<Session> {
       const std::string limit = std::to_string(options.max_handshakes);
       log_once(options, counters.logged_handshakes,
                "handshake limit reached (" + limit + " tunnels in their handshakes at once)");
-      co_await respond_error(503, "Service Unavailable",
+      co_await respond_error(503,
                              "the proxy is busy: " + limit + " tunnels are in their handshakes");
       co_return;
     }
@@ -1225,7 +1220,7 @@ struct Session : std::enable_shared_from_this<Session> {
       Result<std::optional<std::size_t>> end =
           http::find_head_end(buffer, options.max_request_head);
       if (!end) {
-        co_await respond_error(431, "Request Header Fields Too Large", end.error().message());
+        co_await respond_error(431, end.error().message());
         co_return;
       }
       if (*end) {
@@ -1235,7 +1230,7 @@ struct Session : std::enable_shared_from_this<Session> {
       Result<std::size_t> n = co_await read_raw(client, chunk);
       if (!n) {
         if (n.error() == Errc::timed_out && !buffer.empty())
-          co_await respond_error(408, "Request Timeout", "no complete request head in time");
+          co_await respond_error(408, "no complete request head in time");
         co_return;
       }
       if (*n == 0) co_return;
@@ -1244,7 +1239,7 @@ struct Session : std::enable_shared_from_this<Session> {
     Result<http::ProxyRequestHead> head =
         http::parse_proxy_request_head(std::string_view(buffer).substr(0, head_size));
     if (!head) {
-      co_await respond_error(400, "Bad Request", head.error().message());
+      co_await respond_error(400, head.error().message());
       co_return;
     }
     what = head->method + " " + head->target;
@@ -1257,7 +1252,7 @@ struct Session : std::enable_shared_from_this<Session> {
     const wire::Bytes early = wire::as_bytes(std::string_view(buffer).substr(head_size));
     Result<http::Authority> target = http::parse_authority(head->target);
     if (!target) {
-      co_await respond_error(400, "Bad Request", target.error().message());
+      co_await respond_error(400, target.error().message());
       co_return;
     }
     if (matches_host_pattern(options.passthrough, target->host)) {

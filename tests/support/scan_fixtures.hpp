@@ -188,7 +188,7 @@ class LegacyServer {
     const std::uint16_t min_version = options_.sslv2 ? 0x0300 : 0x0301;
     const std::uint16_t version = std::min(hello->version, max_version);
     if (version < min_version) return send_alert(fd, 0x0301, 70);
-    // RFC 7507 was not implemented by either.
+    // Both predate RFC 7507: no TLS_FALLBACK_SCSV check.
     const std::vector<std::uint16_t> ours =
         options_.sslv2 ? std::vector<std::uint16_t>{0x0004, 0x000a, 0x0003, 0x0009, 0x0005}
                        : std::vector<std::uint16_t>{0x009c, 0x002f, 0x0035, 0x000a};
