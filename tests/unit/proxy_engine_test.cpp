@@ -332,6 +332,24 @@ Task<Result<std::vector<std::string>>> http_through_tunnel(asio::io_context& io,
   co_return responses;
 }
 
+// The responses to `requests` sent through an intercepted tunnel to `authority` (SNI
+// leaf.example.com, trusting the proxy CA); empty, with the reason in `failure`, on failure.
+std::vector<std::string> through_tunnel(ProxyFixture& f, const std::string& authority,
+                                        const std::vector<std::string>& requests,
+                                        std::string& failure) {
+  std::vector<std::string> responses;
+  EXPECT_TRUE(run_client([&](asio::io_context& io) -> Task<void> {
+    auto r = co_await http_through_tunnel(io, f.proxy_endpoint, authority, "leaf.example.com",
+                                          f.client_trusting(f.proxy_ca.cert), requests);
+    if (r) {
+      responses = *r;
+    } else {
+      failure = r.error().message();
+    }
+  }));
+  return responses;
+}
+
 TEST_F(ProxyFixture, RelaysHttpKeepAliveRewritesAndLogsFlows) {
   start_upstream(nullptr, http_echo_handler());
   const auto path = std::filesystem::temp_directory_path() /
@@ -350,15 +368,7 @@ TEST_F(ProxyFixture, RelaysHttpKeepAliveRewritesAndLogsFlows) {
           "X-Hop: 1\r\n\r\n",
       "POST /p HTTP/1.1\r\nHost: " + host + "\r\nContent-Length: 9\r\n\r\ncats cats",
       "GET /last HTTP/1.1\r\nHost: " + host + "\r\n\r\n"};
-  ASSERT_TRUE(run_client([&](asio::io_context& io) -> Task<void> {
-    auto r = co_await http_through_tunnel(io, proxy_endpoint, host, "leaf.example.com",
-                                          client_trusting(proxy_ca.cert), requests);
-    if (r) {
-      responses = *r;
-    } else {
-      failure = r.error().message();
-    }
-  }));
+  responses = through_tunnel(*this, host, requests, failure);
   ASSERT_EQ(responses.size(), 3u) << failure;
   EXPECT_TRUE(responses[0].ends_with("\r\n\r\n/q?DOGS|")) << responses[0];
   // The body was rewritten twice (request, then response) and its length recomputed.
@@ -394,15 +404,7 @@ TEST_F(ProxyFixture, UpstreamClosingWithoutAResponseIsA502InTheTunnel) {
   const auto started = std::chrono::steady_clock::now();
   const std::vector<std::string> requests{"GET /ok HTTP/1.1\r\nHost: " + host + "\r\n\r\n",
                                           "GET /drop HTTP/1.1\r\nHost: " + host + "\r\n\r\n"};
-  ASSERT_TRUE(run_client([&](asio::io_context& io) -> Task<void> {
-    auto r = co_await http_through_tunnel(io, proxy_endpoint, host, "leaf.example.com",
-                                          client_trusting(proxy_ca.cert), requests);
-    if (r) {
-      responses = *r;
-    } else {
-      failure = r.error().message();
-    }
-  }));
+  responses = through_tunnel(*this, host, requests, failure);
   ASSERT_EQ(responses.size(), 2u) << failure;
   EXPECT_TRUE(responses[0].ends_with("/ok|")) << responses[0];
   EXPECT_TRUE(responses[1].starts_with("HTTP/1.1 502 Bad Gateway\r\n")) << responses[1];
@@ -423,15 +425,7 @@ TEST_F(ProxyFixture, RefusesRequestSmugglingFramingInTheTunnel) {
                                             "\r\n0\r\n\r\n"};
     std::vector<std::string> responses;
     std::string failure;
-    ASSERT_TRUE(run_client([&](asio::io_context& io) -> Task<void> {
-      auto r = co_await http_through_tunnel(io, proxy_endpoint, host, "leaf.example.com",
-                                            client_trusting(proxy_ca.cert), requests);
-      if (r) {
-        responses = *r;
-      } else {
-        failure = r.error().message();
-      }
-    }));
+    responses = through_tunnel(*this, host, requests, failure);
     ASSERT_EQ(responses.size(), 1u) << failure;
     // RFC 9112 §6.1 / §6.3: answered by the proxy, never forwarded, and the connection closed.
     EXPECT_TRUE(responses[0].starts_with(status)) << framing << responses[0];
