@@ -55,8 +55,21 @@ std::size_t VerifiedChainCache::KeyHash::operator()(const ChainCacheKey& k) cons
   return v;
 }
 
-std::optional<std::vector<crypto::Certificate>> VerifiedChainCache::find(const ChainCacheKey& key,
-                                                                         TimePoint now) {
+Result<ChainCacheKey> VerifiedChainCache::parsed_key(std::span<const wire::Bytes> chain_der) {
+  static constexpr std::string_view domain = "bulwark parsed chain v1";
+  BW_ASSIGN(crypto::Hash h, crypto::Hash::create(crypto::HashAlg::sha256));
+  BW_TRY(absorb_bytes(h, {reinterpret_cast<const std::uint8_t*>(domain.data()), domain.size()}));
+  BW_TRY(absorb_u64(h, chain_der.size()));
+  for (const wire::Bytes der : chain_der)
+    BW_TRY(absorb_bytes(h, der));
+  ChainCacheKey k;
+  BW_TRY(h.final(k));
+  return k;
+}
+
+std::optional<std::vector<crypto::Certificate>> VerifiedChainCache::lookup(
+    const ChainCacheKey& key, TimePoint now, bool verified,
+    std::span<const wire::Bytes> expected_der) {
   std::lock_guard lock(mutex_);
   const auto it = index_.find(key);
   if (it == index_.end()) {
@@ -64,6 +77,20 @@ std::optional<std::vector<crypto::Certificate>> VerifiedChainCache::find(const C
     return std::nullopt;
   }
   const Entry& e = *it->second;
+  // A parsed-only entry never answers for a verification (nor the other way round), and its
+  // certificates must be exactly the received bytes, not merely hash to the same key.
+  bool same = e.trust.has_value() == verified;
+  if (same && !verified) {
+    same = e.chain.size() == expected_der.size() &&
+           std::equal(e.chain.begin(), e.chain.end(), expected_der.begin(),
+                      [](const crypto::Certificate& c, wire::Bytes der) {
+                        return std::ranges::equal(c.der(), der);
+                      });
+  }
+  if (!same) {
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return std::nullopt;
+  }
   if (now < e.valid_from || now >= e.valid_until) {
     // Outside the window the chain was verified for: verify again (a clock that went back
     // before a notBefore is a miss too, never a reuse).
@@ -77,6 +104,16 @@ std::optional<std::vector<crypto::Certificate>> VerifiedChainCache::find(const C
   return e.chain;
 }
 
+std::optional<std::vector<crypto::Certificate>> VerifiedChainCache::find(const ChainCacheKey& key,
+                                                                         TimePoint now) {
+  return lookup(key, now, true, {});
+}
+
+std::optional<std::vector<crypto::Certificate>> VerifiedChainCache::find_parsed(
+    const ChainCacheKey& key, std::span<const wire::Bytes> chain_der, TimePoint now) {
+  return lookup(key, now, false, chain_der);
+}
+
 void VerifiedChainCache::insert(const ChainCacheKey& key, std::vector<crypto::Certificate> chain,
                                 const crypto::TrustStore& trust, TimePoint verified_at) {
   if (capacity_ == 0 || chain.empty()) return;
@@ -87,9 +124,19 @@ void VerifiedChainCache::insert(const ChainCacheKey& key, std::vector<crypto::Ce
     valid_until = std::min(valid_until, c.not_after());
   }
   if (valid_until <= verified_at) return;  // nothing to reuse
+  store(Entry{key, std::move(chain), trust, valid_from, valid_until});
+}
 
+void VerifiedChainCache::insert_parsed(const ChainCacheKey& key,
+                                       std::vector<crypto::Certificate> chain,
+                                       TimePoint parsed_at) {
+  if (capacity_ == 0 || chain.empty()) return;
+  store(Entry{key, std::move(chain), std::nullopt, TimePoint::min(), parsed_at + max_age_});
+}
+
+void VerifiedChainCache::store(Entry entry) {
   std::lock_guard lock(mutex_);
-  if (const auto it = index_.find(key); it != index_.end()) {
+  if (const auto it = index_.find(entry.key); it != index_.end()) {
     entries_.erase(it->second);
     index_.erase(it);
   }
@@ -97,7 +144,8 @@ void VerifiedChainCache::insert(const ChainCacheKey& key, std::vector<crypto::Ce
     index_.erase(entries_.back().key);
     entries_.pop_back();
   }
-  entries_.push_front(Entry{key, std::move(chain), trust, valid_from, valid_until});
+  const ChainCacheKey key = entry.key;
+  entries_.push_front(std::move(entry));
   index_.emplace(key, entries_.begin());
 }
 

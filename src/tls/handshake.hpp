@@ -91,7 +91,8 @@ Status verify_server_chain(const ClientConfig& cfg, std::span<const crypto::Cert
                            const std::string& server_name);
 // Parses the server's certificates (DER, leaf first) and verifies them as
 // verify_server_chain does, through cfg.chain_cache: a chain that verified recently with the
-// same bytes, name and anchors is reused without parsing or path validation.
+// same bytes, name and anchors is reused without parsing or path validation. With
+// insecure_skip_verification only parsing is saved: a chain of exactly the same bytes.
 Result<std::vector<crypto::Certificate>> verified_server_chain(
     const ClientConfig& cfg, std::span<const wire::Bytes> chain_der,
     const std::string& server_name);

@@ -314,3 +314,91 @@ TEST(TlsChainCache, ConcurrentUseStaysBounded) {
   EXPECT_LE(cache.size(), 8u);
   EXPECT_EQ(cache.hits() + cache.misses(), std::uint64_t{threads * rounds});
 }
+
+TEST(TlsChainCache, SkippedVerificationReusesTheParsedChain) {
+  const auto& pki = shared_pki();
+  auto now = clock_now();
+  auto ccfg = client_at(pki, now);
+  ccfg->insecure_skip_verification = true;
+  auto scfg = test::server_config(pki);
+  const Outcome first = handshake(ccfg, scfg);
+  ASSERT_TRUE(first.ok) << first.why;
+  EXPECT_EQ(ccfg->chain_cache->hits(), 0u);
+  EXPECT_EQ(ccfg->chain_cache->size(), 1u);
+
+  const Outcome second = handshake(ccfg, scfg);
+  ASSERT_TRUE(second.ok) << second.why;
+  EXPECT_EQ(ccfg->chain_cache->hits(), 1u);
+  EXPECT_FALSE(second.peer_verified);
+  EXPECT_EQ(second.peer_certificates, pki.chain());
+
+  // Another server's chain is parsed afresh: the leaf key that checks its CertificateVerify
+  // is its own.
+  auto other_leaf = pki;
+  other_leaf.leaf = test::make_leaf(*pki.intermediate);
+  const Outcome other = handshake(ccfg, test::server_config(other_leaf));
+  ASSERT_TRUE(other.ok) << other.why;
+  EXPECT_EQ(ccfg->chain_cache->hits(), 1u);
+  EXPECT_EQ(other.peer_certificates, other_leaf.chain());
+}
+
+TEST(TlsChainCache, AParsedOnlyEntryNeverStandsInForAVerification) {
+  const auto& pki = shared_pki();
+  auto now = clock_now();
+  auto skipping = client_at(pki, now);
+  skipping->insecure_skip_verification = true;
+  auto scfg = test::server_config(pki);
+  ASSERT_TRUE(handshake(skipping, scfg).ok);
+
+  // A verifying client sharing the cache, with a store that lacks the root, is refused.
+  auto strangers = client_at(test::make_pki(), now);
+  strangers->chain_cache = skipping->chain_cache;
+  const Outcome refused = handshake(strangers, scfg);
+  EXPECT_FALSE(refused.ok);
+  EXPECT_EQ(refused.client_error, Errc::cert_unknown_ca);
+  EXPECT_EQ(skipping->chain_cache->hits(), 0u);
+
+  // The keys live in separate domains, and find() does not return a parsed-only entry even
+  // under its own key.
+  const auto store = pki.trust_store();
+  const std::vector<wire::Bytes> der{pki.leaf.cert.der(), pki.intermediate->cert.der()};
+  const auto parsed = VerifiedChainCache::parsed_key(der);
+  const auto verified =
+      VerifiedChainCache::key(der, "leaf.example.com", store, crypto::Purpose::server);
+  ASSERT_TRUE(parsed);
+  ASSERT_TRUE(verified);
+  EXPECT_NE(*parsed, *verified);
+  VerifiedChainCache cache;
+  cache.insert_parsed(*parsed, pki.chain(), *now);
+  EXPECT_FALSE(cache.find(*parsed, *now));
+  EXPECT_TRUE(cache.find_parsed(*parsed, der, *now));
+  // Nor does find_parsed() return a verified entry.
+  cache.insert(*verified, pki.chain(), store, *now);
+  EXPECT_FALSE(cache.find_parsed(*verified, der, *now));
+}
+
+TEST(TlsChainCache, AParsedOnlyEntryServesOnlyItsExactBytes) {
+  const auto& pki = shared_pki();
+  const auto now = std::chrono::system_clock::now();
+  const std::vector<wire::Bytes> der{pki.leaf.cert.der(), pki.intermediate->cert.der()};
+  const auto key = VerifiedChainCache::parsed_key(der);
+  ASSERT_TRUE(key);
+  VerifiedChainCache cache;
+  cache.insert_parsed(*key, pki.chain(), now);
+  // Looked up under the same key with other certificates (as a hash collision would), the
+  // entry is not served.
+  const auto other = test::make_leaf(*pki.intermediate);
+  const std::vector<wire::Bytes> other_der{other.cert.der(), pki.intermediate->cert.der()};
+  EXPECT_FALSE(cache.find_parsed(*key, other_der, now));
+  const std::vector<wire::Bytes> shorter{pki.leaf.cert.der()};
+  EXPECT_FALSE(cache.find_parsed(*key, shorter, now));
+  std::vector<std::uint8_t> flipped(pki.leaf.cert.der().begin(), pki.leaf.cert.der().end());
+  flipped.back() ^= 1;
+  const std::vector<wire::Bytes> flipped_der{flipped, pki.intermediate->cert.der()};
+  EXPECT_FALSE(cache.find_parsed(*key, flipped_der, now));
+  auto hit = cache.find_parsed(*key, der, now);
+  ASSERT_TRUE(hit);
+  EXPECT_EQ(*hit, pki.chain());
+  // Parsed-only entries are bounded by max_age too.
+  EXPECT_FALSE(cache.find_parsed(*key, der, now + VerifiedChainCache::default_max_age + 1s));
+}

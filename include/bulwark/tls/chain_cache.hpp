@@ -12,6 +12,12 @@
 // checked by bulwark today, so no revocation state is skipped; if it ever is, max_age is
 // what bounds its staleness. Anchors added to a store later only widen trust. Failures are
 // never cached: a chain that failed is verified again on every connection.
+//
+// A client configured with insecure_skip_verification verifies nothing, but still parses the
+// chain (its leaf key checks CertificateVerify): the same cache then keeps parsed-only entries,
+// keyed by the chain's bytes alone in a hash domain of their own, and served only when every
+// certificate's bytes equal the received ones. A parsed-only entry is never returned by find()
+// (it carries no trust store), so it cannot stand in for a verification.
 #pragma once
 
 #include <array>
@@ -57,14 +63,25 @@ class VerifiedChainCache {
                                    std::string_view server_name, const crypto::TrustStore& trust,
                                    crypto::Purpose purpose);
 
-  // The parsed chain of a fresh entry (counted as a hit), or nullopt (a miss). An entry whose
-  // time is over is dropped.
+  // The key of parsing `chain_der` without verifying it (its bytes only, another domain).
+  static Result<ChainCacheKey> parsed_key(std::span<const wire::Bytes> chain_der);
+
+  // The parsed chain of a fresh verified entry (counted as a hit), or nullopt (a miss). An
+  // entry whose time is over is dropped.
   std::optional<std::vector<crypto::Certificate>> find(const ChainCacheKey& key, TimePoint now);
+  // The parsed chain of a fresh parsed-only entry whose certificates are, byte for byte,
+  // `chain_der` (a hit), or nullopt (a miss).
+  std::optional<std::vector<crypto::Certificate>> find_parsed(
+      const ChainCacheKey& key, std::span<const wire::Bytes> chain_der, TimePoint now);
 
   // Records a chain that verified at `verified_at` against `trust` (only successes belong
   // here). The entry may be reused until min(verified_at + max_age, earliest notAfter).
   void insert(const ChainCacheKey& key, std::vector<crypto::Certificate> chain,
               const crypto::TrustStore& trust, TimePoint verified_at);
+  // Records a chain parsed, not verified, at `parsed_at` (under parsed_key), reusable for
+  // max_age: skipping verification reads neither the time nor the validity dates.
+  void insert_parsed(const ChainCacheKey& key, std::vector<crypto::Certificate> chain,
+                     TimePoint parsed_at);
 
   void clear();
   std::size_t size() const;
@@ -77,14 +94,21 @@ class VerifiedChainCache {
   struct Entry {
     ChainCacheKey key;
     std::vector<crypto::Certificate> chain;
-    crypto::TrustStore trust;  // keeps the store, hence its address in the key, alive
-    TimePoint valid_from;      // latest notBefore of the chain
-    TimePoint valid_until;     // min(verification + max_age, earliest notAfter)
+    // Keeps the store, hence its address in the key, alive; none in a parsed-only entry.
+    std::optional<crypto::TrustStore> trust;
+    TimePoint valid_from;   // latest notBefore of the chain
+    TimePoint valid_until;  // min(verification + max_age, earliest notAfter)
   };
   struct KeyHash {
     std::size_t operator()(const ChainCacheKey& k) const noexcept;
   };
   using List = std::list<Entry>;  // most recently used first
+
+  // The entry's chain if it is fresh and of the wanted kind; drops a stale one.
+  std::optional<std::vector<crypto::Certificate>> lookup(const ChainCacheKey& key, TimePoint now,
+                                                         bool verified,
+                                                         std::span<const wire::Bytes> expected_der);
+  void store(Entry entry);
 
   const std::size_t capacity_;
   const std::chrono::seconds max_age_;
