@@ -31,9 +31,12 @@ bool pad_key(const EVP_MD* md, std::size_t block, std::span<const std::uint8_t> 
 // One-shot HMACs (every HKDF step and Finished MAC of a handshake, about fifty) run on two
 // contexts per thread and hash kept for the thread's life: a fresh Hmac allocates three
 // contexts and their provider states and frees them again, about a third of its cost.
+// Between calls both contexts hold the hash's initial state (`ready`): the initialisation
+// that wipes the keyed state after one MAC is also the start of the next one.
 struct OneShotContexts {
   detail::MdCtxHandle inner;
   detail::MdCtxHandle outer;
+  bool ready = false;
 };
 
 OneShotContexts* one_shot_contexts(HashAlg alg) noexcept {
@@ -124,27 +127,33 @@ Result<Digest> hmac(HashAlg alg, std::span<const std::uint8_t> key,
   // HMAC = H((K ^ opad) || H((K ^ ipad) || text)). Initialising a context that already holds
   // this hash reuses its provider state instead of allocating one.
   std::array<std::uint8_t, max_block_length> padded;
+  if (key.size() > block) contexts->ready = false;  // pad_key hashes a long key on `inner`
   bool good = pad_key(md, block, key, inner, padded);
+  if (good && !contexts->ready) {
+    good =
+        EVP_DigestInit_ex2(inner, md, nullptr) == 1 && EVP_DigestInit_ex2(outer, md, nullptr) == 1;
+  }
+  contexts->ready = false;
   const std::span<std::uint8_t> pad(padded.data(), block);
   for (auto& b : pad)
     b ^= 0x36;  // ipad
   std::array<std::uint8_t, max_digest_length> inner_hash;
-  good = good && EVP_DigestInit_ex2(inner, md, nullptr) == 1 && detail::digest_update(inner, pad) &&
-         detail::digest_update(inner, data) &&
+  good = good && detail::digest_update(inner, pad) && detail::digest_update(inner, data) &&
          EVP_DigestFinal_ex(inner, inner_hash.data(), nullptr) == 1;
   for (auto& b : pad)
     b ^= 0x36 ^ 0x5c;  // ipad -> opad
   Digest out;
   out.size = digest_length(alg);
-  good = good && EVP_DigestInit_ex2(outer, md, nullptr) == 1 && detail::digest_update(outer, pad) &&
+  good = good && detail::digest_update(outer, pad) &&
          EVP_DigestUpdate(outer, inner_hash.data(), out.size) == 1 &&
          EVP_DigestFinal_ex(outer, out.bytes.data(), nullptr) == 1;
   wipe(padded);
   wipe(inner_hash);
   // The kept contexts must not hold keyed state between calls: initialising them again puts
-  // the hash's initial value over it.
+  // the hash's initial value over it, ready for the next MAC.
   const bool cleared =
       EVP_DigestInit_ex2(inner, md, nullptr) == 1 && EVP_DigestInit_ex2(outer, md, nullptr) == 1;
+  contexts->ready = cleared;
   if (!good || !cleared) return ossl::failure(Errc::crypto_failure, "HMAC failed");
   return out;
 }

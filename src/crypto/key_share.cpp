@@ -53,6 +53,23 @@ ossl::PkeyPtr x25519_from_raw(std::span<const std::uint8_t> raw, bool is_private
   return ossl::PkeyPtr(key);
 }
 
+// The peer's X25519 public value as a key, for one derivation on this thread: one key per
+// thread, given each new value in place (EVP_PKEY_set1_encoded_public_key), instead of a new
+// key whose creation looks its key manager up by name. Safe because the key is used by this
+// thread only, public values are not secret, and every derive context that references it is
+// freed before the call that set it returns (derive_x25519). nullptr on failure.
+EVP_PKEY* x25519_peer(std::span<const std::uint8_t> peer_public) {
+  thread_local ossl::PkeyPtr peer;
+  if (peer) {
+    if (EVP_PKEY_set1_encoded_public_key(peer.get(), peer_public.data(), peer_public.size()) == 1)
+      return peer.get();
+    peer.reset();
+    return nullptr;
+  }
+  peer = x25519_from_raw(peer_public, false);
+  return peer.get();
+}
+
 // A NIST prime curve, set up once per process and only read afterwards (EC_POINT_mul and
 // friends take the group as const, so sharing it between threads is safe).
 struct Curve {
@@ -238,21 +255,25 @@ Result<Secret> KeyShare::derive_x25519(std::span<const std::uint8_t> peer_public
   if (peer_public.size() != kX25519Size) {
     return Error(Errc::invalid_public_value, "X25519 public value must be 32 bytes");
   }
-  const ossl::PkeyPtr peer = x25519_from_raw(peer_public, false);
-  if (!peer) return ossl::failure(Errc::crypto_failure, "X25519 peer key");
-  ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, x25519_.get(), nullptr));
-  // No EVP peer validation: RFC 7748 accepts every u-coordinate, and the check that matters
-  // (the all-zero output below) can only be made on the result.
-  if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 ||
-      EVP_PKEY_derive_set_peer_ex(ctx.get(), peer.get(), 0) != 1) {
-    return ossl::failure(Errc::crypto_failure, "X25519 derive setup");
-  }
+  EVP_PKEY* peer = x25519_peer(peer_public);
+  if (peer == nullptr) return ossl::failure(Errc::crypto_failure, "X25519 peer key");
   Secret shared(kX25519Size);
   std::size_t len = shared.size();
-  // libcrypto itself refuses an all-zero X25519 result; that is the only way this fails once
-  // the keys are set up, so the failure is the peer's.
-  if (EVP_PKEY_derive(ctx.get(), shared.data(), &len) != 1) {
-    return ossl::failure(Errc::invalid_public_value, "X25519 with a low-order peer value");
+  {
+    ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, x25519_.get(), nullptr));
+    // No EVP peer validation: RFC 7748 accepts every u-coordinate, and the check that matters
+    // (the all-zero output below) can only be made on the result.
+    if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 ||
+        EVP_PKEY_derive_set_peer_ex(ctx.get(), peer, 0) != 1) {
+      return ossl::failure(Errc::crypto_failure, "X25519 derive setup");
+    }
+    // libcrypto itself refuses an all-zero X25519 result; that is the only way this fails
+    // once the keys are set up, so the failure is the peer's.
+    if (EVP_PKEY_derive(ctx.get(), shared.data(), &len) != 1) {
+      return ossl::failure(Errc::invalid_public_value, "X25519 with a low-order peer value");
+    }
+    // The context, and with it its reference to the peer key, ends here, before the kept
+    // peer key can take another value.
   }
   // RFC 7748 §6.1 / RFC 8446 §7.4.2: an all-zero shared secret MUST be rejected.
   if (len != kX25519Size || all_zero(shared.span())) {

@@ -1,5 +1,6 @@
 #include "bulwark/tls/key_schedule.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "bulwark/crypto/hkdf.hpp"
@@ -11,8 +12,58 @@ using crypto::Secret;
 
 namespace {
 
-// Transcript-Hash("") for Derive-Secret(., "derived", "") and the binder key.
+// Values of the schedule that depend on the hash alone, computed once per process: they are
+// public (no secret input), so keeping them costs no secrecy.
+struct HashConstants {
+  bool valid = false;
+  crypto::Digest empty_hash;  // Transcript-Hash(""), for "derived" and the binder key
+  // Without a PSK: Early Secret = HKDF-Extract(0, 0) and Derive-Secret(., "derived", ""),
+  // the salt of the Handshake Secret (RFC 8446 §7.1).
+  crypto::Digest early_without_psk;
+  crypto::Digest derived_without_psk;
+
+  explicit HashConstants(crypto::HashAlg alg) {
+    const std::array<std::uint8_t, crypto::max_digest_length> zeros{};
+    const std::size_t n = crypto::digest_length(alg);
+    auto e = crypto::hash(alg, {});
+    if (!e) return;
+    empty_hash = *e;
+    auto early = crypto::hkdf_extract(alg, {}, std::span<const std::uint8_t>(zeros.data(), n));
+    if (!early) return;
+    auto derived = crypto::derive_secret(alg, early->span(), "derived", empty_hash.span());
+    if (!derived) return;
+    early_without_psk = digest_of(*early);
+    derived_without_psk = digest_of(*derived);
+    valid = true;
+  }
+
+  static crypto::Digest digest_of(const Secret& s) {
+    crypto::Digest d;
+    std::copy(s.span().begin(), s.span().end(), d.bytes.begin());
+    d.size = s.size();
+    return d;
+  }
+};
+
+// nullptr for a hash TLS 1.3 does not use, or if computing them failed (then each handshake
+// computes them and meets the failure itself).
+const HashConstants* constants_for(crypto::HashAlg alg) {
+  switch (alg) {
+    case crypto::HashAlg::sha256: {
+      static const HashConstants c(alg);
+      return c.valid ? &c : nullptr;
+    }
+    case crypto::HashAlg::sha384: {
+      static const HashConstants c(alg);
+      return c.valid ? &c : nullptr;
+    }
+    default:
+      return nullptr;
+  }
+}
+
 Result<crypto::Digest> empty_hash(crypto::HashAlg alg) {
+  if (const HashConstants* c = constants_for(alg)) return c->empty_hash;
   return crypto::hash(alg, {});
 }
 
@@ -25,12 +76,17 @@ Result<Secret> KeySchedule::derive(const Secret& from, std::string_view label,
 }
 
 Status KeySchedule::start(std::span<const std::uint8_t> psk) {
+  handshake_.clear();
+  master_.clear();
+  without_psk_ = psk.empty();
+  if (const HashConstants* c = constants_for(alg_); c && without_psk_) {
+    early_ = Secret(c->early_without_psk.span());
+    return {};
+  }
   std::array<std::uint8_t, 64> zeros{};
   const auto ikm = psk.empty() ? std::span<const std::uint8_t>(zeros.data(), hash_length()) : psk;
   // RFC 8446 §7.1: Early Secret = HKDF-Extract(salt = 0, IKM = PSK or 0).
   BW_ASSIGN(early_, crypto::hkdf_extract(alg_, {}, ikm));
-  handshake_.clear();
-  master_.clear();
   return {};
 }
 
@@ -44,6 +100,11 @@ Result<Secret> KeySchedule::client_early_traffic(std::span<const std::uint8_t> t
 }
 
 Status KeySchedule::derive_handshake_secret(std::span<const std::uint8_t> shared_secret) {
+  if (early_.empty()) return Error(Errc::invalid_argument, "key schedule used out of order");
+  if (const HashConstants* c = constants_for(alg_); c && without_psk_) {
+    BW_ASSIGN(handshake_, crypto::hkdf_extract(alg_, c->derived_without_psk.span(), shared_secret));
+    return {};
+  }
   BW_ASSIGN(auto e, empty_hash(alg_));
   BW_ASSIGN(Secret salt, derive(early_, "derived", e.span()));
   BW_ASSIGN(handshake_, crypto::hkdf_extract(alg_, salt.span(), shared_secret));

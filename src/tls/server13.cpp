@@ -88,6 +88,8 @@ class Server13 final : public Handshaker {
   Status on_client_finished(WaitClientFinished& st, const HandshakeMessage& m);
   Status send_tickets();
   Status send_message(const wire::Writer& w, std::string detail = {});
+  // Whether someone observes the trace: its details are built only then.
+  bool tracing() const { return static_cast<bool>(conn_.cfg().trace); }
   crypto::HashAlg hash() const { return choice_.suite->hash; }
 
   Connection::Impl& conn_;
@@ -451,8 +453,10 @@ Status Server13::send_server_flight(const ClientHello& ch, const HandshakeMessag
       if (binder) ext.add(PreSharedKeyServerHello{selected_identity_});
     });
   });
-  BW_TRY(send_message(w, std::string(suite.name) + ", " + std::string(name(choice_.group)) +
-                             (binder ? ", resumed" : "")));
+  BW_TRY(send_message(w, tracing()
+                             ? std::string(suite.name) + ", " + std::string(name(choice_.group)) +
+                                   (binder ? ", resumed" : "")
+                             : std::string()));
   if (!session_id_.empty() && !ccs_sent_) {
     BW_TRY(conn_.send_change_cipher_spec());  // RFC 8446 §D.4
     ccs_sent_ = true;
@@ -517,7 +521,8 @@ Status Server13::send_server_flight(const ClientHello& ch, const HandshakeMessag
     wire::Writer cert;
     write_handshake(cert, HandshakeType::certificate,
                     [&](wire::Writer& body) { write_certificate13(body, {}, ck.chain); });
-    BW_TRY(send_message(cert, ck.chain.front().subject()));
+    // The subject is printed (a libcrypto name walk) only for a trace that shows it.
+    BW_TRY(send_message(cert, tracing() ? ck.chain.front().subject() : std::string()));
     BW_ASSIGN(crypto::Digest th_cert, transcript_.current());
     BW_ASSIGN(auto sig, crypto::sign(ck.key, to_crypto(choice_.scheme),
                                      certificate_verify_input(Role::server, th_cert.span())));

@@ -182,6 +182,20 @@ TEST(CryptoHmac, MatchesLibcryptoAcrossKeyAndMessageLengths) {
   }
 }
 
+// One-shot HMACs share contexts kept per thread and hash: a long key (hashed on one of them
+// first), a short one, another hash in between, the same key again: each MAC stands alone.
+TEST(CryptoHmac, OneShotCallsDoNotLeakIntoEachOther) {
+  const Bytes long_key(200, 0x42);
+  const Bytes short_key{1, 2, 3};
+  const Bytes msg{'a', 'b', 'c'};
+  for (int round = 0; round < 2; ++round) {
+    for (const Bytes* key : {&long_key, &short_key, &short_key, &long_key, &long_key}) {
+      EXPECT_EQ(mac_of(HashAlg::sha256, *key, msg), reference_hmac(HashAlg::sha256, *key, msg));
+      EXPECT_EQ(mac_of(HashAlg::sha384, *key, {}), reference_hmac(HashAlg::sha384, *key, {}));
+    }
+  }
+}
+
 TEST(CryptoHmac, MovedFromIsRefused) {
   auto mac = Hmac::create(HashAlg::sha256, ascii("k"));
   ASSERT_TRUE(mac);

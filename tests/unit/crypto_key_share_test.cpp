@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "bulwark/crypto/key_share.hpp"
@@ -132,6 +135,79 @@ TEST(KeyShareX25519, LowOrderPointsAreRejected) {
   ASSERT_TRUE(share.ok()) << share.error().message();
   for (const char* u : low_order)
     expect_rejected(*share, unhex(u), u);
+}
+
+// The peer's public value goes into a key kept per thread and overwritten for each
+// derivation: every result must be the one a fresh peer key gives (libcrypto's own raw-key
+// path here), whatever came before, a rejected low-order value included.
+Bytes reference_x25519(const Bytes& priv, const Bytes& peer) {
+  EVP_PKEY* mine = EVP_PKEY_new_raw_private_key_ex(nullptr, "X25519", nullptr, priv.data(), 32);
+  EVP_PKEY* other = EVP_PKEY_new_raw_public_key_ex(nullptr, "X25519", nullptr, peer.data(), 32);
+  EVP_PKEY_CTX* ctx = mine ? EVP_PKEY_CTX_new_from_pkey(nullptr, mine, nullptr) : nullptr;
+  Bytes out(32);
+  std::size_t len = out.size();
+  const bool good = ctx && other && EVP_PKEY_derive_init(ctx) == 1 &&
+                    EVP_PKEY_derive_set_peer_ex(ctx, other, 0) == 1 &&
+                    EVP_PKEY_derive(ctx, out.data(), &len) == 1 && len == 32;
+  EVP_PKEY_CTX_free(ctx);
+  EVP_PKEY_free(other);
+  EVP_PKEY_free(mine);
+  EXPECT_TRUE(good);
+  return good ? out : Bytes{};
+}
+
+TEST(KeyShareX25519, AKeptPeerKeyGivesWhatAFreshOneGives) {
+  const Bytes seed{7};
+  DeterministicRandom rng(seed);
+  Bytes mine_priv(32);
+  ASSERT_TRUE(rng.fill(mine_priv));
+  KeyShare mine = share_from(Group::x25519, mine_priv);
+  const Bytes low_order = unhex("0100000000000000000000000000000000000000000000000000000000000000");
+  Bytes previous;
+  for (int i = 0; i < 8; ++i) {
+    Bytes peer_priv(32);
+    ASSERT_TRUE(rng.fill(peer_priv));
+    const KeyShare peer = share_from(Group::x25519, peer_priv);
+    const Bytes peer_pub = to_bytes(peer.public_value());
+    const Bytes shared = derive_ok(mine, peer_pub);
+    EXPECT_EQ(shared, reference_x25519(mine_priv, peer_pub)) << i;
+    EXPECT_EQ(shared, derive_ok(peer, to_bytes(mine.public_value()))) << i;
+    EXPECT_NE(shared, previous) << i;
+    previous = shared;
+    if (i % 3 == 1) expect_rejected(mine, low_order, "low order between good values");
+  }
+}
+
+TEST(KeyShareX25519, KeptPeerKeysAreNotSharedBetweenThreads) {
+  constexpr int threads = 4;
+  constexpr int rounds = 50;
+  std::vector<std::thread> workers;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      const Bytes seed{static_cast<std::uint8_t>(100 + t)};
+      DeterministicRandom rng(seed);
+      for (int i = 0; i < rounds; ++i) {
+        Bytes a(32), b(32);
+        if (!rng.fill(a) || !rng.fill(b)) {
+          ++mismatches;
+          continue;
+        }
+        auto x = KeyShare::from_private(Group::x25519, a);
+        auto y = KeyShare::from_private(Group::x25519, b);
+        if (!x || !y) {
+          ++mismatches;
+          continue;
+        }
+        const Bytes y_pub = to_bytes(y->public_value());
+        auto s = x->derive(y_pub);
+        if (!s || to_bytes(s->span()) != reference_x25519(a, y_pub)) ++mismatches;
+      }
+    });
+  }
+  for (auto& w : workers)
+    w.join();
+  EXPECT_EQ(mismatches.load(), 0);
 }
 
 TEST(KeyShareX25519, WrongLengthsAreRejected) {

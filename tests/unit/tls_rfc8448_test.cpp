@@ -735,3 +735,30 @@ TEST(TlsRfc8448, HelloRetryRequestSecretsAndRecords) {
   EXPECT_EQ(client_app.open(b(s5::client_close_notify_record), ContentType::alert), close_notify);
   EXPECT_EQ(client_app.seal(ContentType::alert, close_notify), b(s5::client_close_notify_record));
 }
+
+// Without a PSK the early secret and the "derived" salt are the hash's constants, kept once
+// per process; with one they are computed. One schedule restarted either way gives what HKDF
+// computed by hand gives, for both TLS 1.3 hashes.
+TEST(TlsRfc8448, KeyScheduleWithAndWithoutPskMatchesHkdf) {
+  for (HashAlg alg : {HashAlg::sha256, HashAlg::sha384}) {
+    const std::size_t n = crypto::digest_length(alg);
+    const Bytes zeros(n, 0);
+    const Bytes psk(n, 0x5a);
+    const Bytes shared(32, 0x17);
+    auto empty = crypto::hash(alg, {});
+    ASSERT_TRUE(empty);
+    KeySchedule ks(alg);
+    for (const Bytes* ikm : {&zeros, &psk, &zeros, &psk}) {
+      const bool with_psk = ikm == &psk;
+      ASSERT_TRUE(ks.start(with_psk ? std::span<const std::uint8_t>(psk)
+                                    : std::span<const std::uint8_t>()));
+      const Bytes early = secret_bytes(crypto::hkdf_extract(alg, {}, *ikm));
+      EXPECT_EQ(to_bytes(ks.early_secret().span()), early) << with_psk;
+      const Bytes salt = secret_bytes(crypto::derive_secret(alg, early, "derived", empty->span()));
+      ASSERT_TRUE(ks.derive_handshake_secret(shared));
+      EXPECT_EQ(to_bytes(ks.handshake_secret().span()),
+                secret_bytes(crypto::hkdf_extract(alg, salt, shared)))
+          << with_psk;
+    }
+  }
+}

@@ -69,6 +69,7 @@ class KeySchedule {
                                 std::span<const std::uint8_t> th) const;
   crypto::HashAlg alg_;
   crypto::Secret early_;
+  bool without_psk_ = false;  // start() had no PSK: the early secret is the hash's constant
   crypto::Secret handshake_;
   crypto::Secret master_;
 };
