@@ -1,14 +1,19 @@
 // `bulwark listen ADDR:PORT`: a TLS server for tests and debugging, in the manner of
 // `openssl s_server`. Each connection's data goes to stdout, back to the client (--echo), or
-// is answered with a canned response (--respond FILE). One thread per connection.
+// is answered with a canned response (--respond FILE). Connections run on long-lived threads,
+// one connection per thread at a time.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <list>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "apps/common.hpp"
 #include "apps/tls_io.hpp"
@@ -175,65 +180,63 @@ int run_listen(const ListenOptions& o) {
     return serve(server, std::move(socket).value(), peer, 1) ? exit_ok : exit_failure;
   }
 
-  // One thread per connection, at most --max-connections at a time.
-  struct Worker {
-    std::thread thread;
-    std::shared_ptr<std::atomic<bool>> done;
-  };
-  std::list<Worker> workers;
-  std::mutex mu;
-  std::condition_variable finished;
-  std::size_t active = 0;
-  auto reap = [&workers] {
-    for (auto it = workers.begin(); it != workers.end();) {
-      if (it->done->load()) {
-        it->thread.join();
-        it = workers.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  };
-  std::uint64_t number = 0;
-  int status = exit_ok;
-  for (;;) {
-    {
-      std::unique_lock lock(mu);
-      while (active >= static_cast<std::size_t>(o.max_connections) && !stop_requested()) {
-        finished.wait_for(lock, std::chrono::milliseconds(200));
-      }
-    }
-    reap();
-    if (stop_requested()) break;
-    std::string peer;
-    auto socket = tcp_accept(*listener, server.stop_fd, peer);
-    if (!socket) {
-      if (socket.error() != Errc::closed) status = fail(cmd, socket.error());
-      break;
-    }
-    ++number;
-    auto done = std::make_shared<std::atomic<bool>>(false);
-    {
-      std::lock_guard lock(mu);
-      ++active;
-    }
-    workers.push_back(
-        Worker{std::thread([&server, &mu, &active, &finished, done, number, peer,
-                            fd = std::make_shared<Fd>(std::move(socket).value())]() mutable {
-                 (void)serve(server, std::move(*fd), peer, number);
-                 {
-                   std::lock_guard lock(mu);
-                   --active;
-                 }
-                 done->store(true);
-                 finished.notify_all();
-               }),
-               done});
+  // Leader/followers: every idle connection thread waits in accept() on the listener itself,
+  // so the kernel hands a new connection straight to one of them (no hand-off between threads,
+  // which costs two context switches per connection). A thread serves one connection after
+  // another, so what libcrypto and the engine keep per thread (random pools, DRBGs, hash
+  // contexts) is built once. At most --max-connections threads; more clients wait in the
+  // backlog. The listener is made blocking for this (tcp_listen returns it non-blocking).
+  const int listen_fd = listener->fd.get();
+  if (const int flags = ::fcntl(listen_fd, F_GETFL);
+      flags < 0 || ::fcntl(listen_fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    return fail(cmd, Error(Errc::io_error, "cannot make the listening socket blocking"));
   }
-  // SIGINT / SIGTERM: every live connection sends close_notify (it watches stop_fd) and ends.
-  for (auto& w : workers)
-    w.thread.join();
-  return status;
+  const auto max_threads = static_cast<std::size_t>(o.max_connections);
+  std::mutex mu;
+  std::vector<std::thread> threads;
+  bool closing = false;
+  std::atomic<std::size_t> accepting{0};  // threads waiting in accept()
+  std::atomic<std::uint64_t> number{0};
+  std::atomic<bool> accept_failed{false};
+  std::function<void()> spawn;
+  auto connection_thread = [&] {
+    for (;;) {
+      std::string peer;
+      accepting.fetch_add(1);
+      auto socket = tcp_accept(*listener, -1, peer);
+      const std::size_t still_accepting = accepting.fetch_sub(1) - 1;
+      if (!socket) {
+        // Errc::closed: the listener was shut down (we are stopping).
+        if (socket.error() != Errc::closed && !accept_failed.exchange(true)) {
+          (void)fail(cmd, socket.error());
+        }
+        return;
+      }
+      // Keep one thread in accept() while this one serves.
+      if (still_accepting == 0) spawn();
+      (void)serve(server, std::move(socket).value(), peer, number.fetch_add(1) + 1);
+    }
+  };
+  spawn = [&] {
+    std::lock_guard lock(mu);
+    if (!closing && threads.size() < max_threads) threads.emplace_back(connection_thread);
+  };
+  spawn();
+  // Until SIGINT / SIGTERM (or a failing accept): then shutting the listener down wakes every
+  // thread blocked in accept(); connections in progress send close_notify (they watch stop_fd)
+  // and end.
+  while (!stop_requested() && !accept_failed.load()) {
+    pollfd p{server.stop_fd, POLLIN, 0};
+    (void)::poll(&p, 1, 200);
+  }
+  {
+    std::lock_guard lock(mu);
+    closing = true;
+  }
+  ::shutdown(listen_fd, SHUT_RDWR);
+  for (auto& t : threads)
+    t.join();
+  return accept_failed.load() ? exit_failure : exit_ok;
 }
 
 }  // namespace

@@ -89,11 +89,6 @@ Result<AddrInfoPtr> resolve(const HostPort& where, bool passive) {
   return AddrInfoPtr(found);
 }
 
-bool set_nonblocking(int fd) {
-  const int flags = ::fcntl(fd, F_GETFL);
-  return flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
-}
-
 // Writes everything to a (possibly non-blocking) descriptor such as stdout.
 Status write_all(int fd, wire::Bytes data) {
   while (!data.empty()) {
@@ -243,7 +238,8 @@ Result<Listener> tcp_listen(const HostPort& where, int backlog) {
   BW_ASSIGN(AddrInfoPtr addrs, resolve(where, true));
   std::string last_error = "no address";
   for (const addrinfo* a = addrs.get(); a != nullptr; a = a->ai_next) {
-    Fd fd(::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol));
+    // Non-blocking: tcp_accept tries accept4 first and polls only when nothing is queued.
+    Fd fd(::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol));
     if (!fd.valid()) {
       last_error = std::strerror(errno);
       continue;
@@ -253,6 +249,9 @@ Result<Listener> tcp_listen(const HostPort& where, int backlog) {
     if (a->ai_family == AF_INET6) {
       ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     }
+    // Accepted sockets inherit TCP_NODELAY from the listener on Linux: no setsockopt per
+    // connection.
+    ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (::bind(fd.get(), a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd.get(), backlog) != 0) {
       last_error = std::strerror(errno);
       continue;
@@ -274,27 +273,34 @@ Result<Listener> tcp_listen(const HostPort& where, int backlog) {
 
 Result<Fd> tcp_accept(const Listener& listener, int stop_fd, std::string& peer) {
   for (;;) {
+    // A connection already queued is taken without a poll first (the listener is
+    // non-blocking; the accepted socket is not).
+    if (stop_fd >= 0 && stop_requested()) return Error(Errc::closed, "stopping");
+    sockaddr_storage from{};
+    socklen_t len = sizeof from;
+    Fd fd(::accept4(listener.fd.get(), reinterpret_cast<sockaddr*>(&from), &len, SOCK_CLOEXEC));
+    if (fd.valid()) {
+      peer = numeric_address(reinterpret_cast<sockaddr*>(&from), len);
+      return fd;
+    }
+    // A listener shut down (to stop the threads waiting in accept) says EINVAL.
+    if (errno == EINVAL) return Error(Errc::closed, "the listener was shut down");
+    // Out of descriptors: give the system a moment instead of spinning.
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+      (void)::poll(nullptr, 0, 50);
+      continue;
+    }
+    // The client gave up, or nothing is queued: try again (after a poll).
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED &&
+        errno != EPROTO) {
+      return os_error("accept");
+    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK) continue;
     pollfd p[2] = {{listener.fd.get(), POLLIN, 0}, {stop_fd, POLLIN, 0}};
     const int rc = ::poll(p, stop_fd >= 0 ? 2 : 1, -1);
     if (rc < 0 && errno == EINTR) continue;
     if (rc < 0) return os_error("poll");
     if (stop_fd >= 0 && (p[1].revents & POLLIN) != 0) return Error(Errc::closed, "stopping");
-    if ((p[0].revents & POLLIN) == 0) continue;
-    sockaddr_storage from{};
-    socklen_t len = sizeof from;
-    Fd fd(::accept4(listener.fd.get(), reinterpret_cast<sockaddr*>(&from), &len, SOCK_CLOEXEC));
-    if (!fd.valid()) {
-      // The client gave up between poll() and accept(), or a transient shortage: try again.
-      if (errno == EINTR || errno == ECONNABORTED || errno == EAGAIN || errno == EMFILE ||
-          errno == ENFILE || errno == EPROTO) {
-        continue;
-      }
-      return os_error("accept");
-    }
-    const int one = 1;
-    ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    peer = numeric_address(reinterpret_cast<sockaddr*>(&from), len);
-    return fd;
   }
 }
 
@@ -645,13 +651,22 @@ constexpr std::size_t read_chunk = 64 * 1024;
 // Stop taking input (or echoing) while this much ciphertext waits for the socket.
 constexpr std::size_t output_high_water = 512 * 1024;
 
+// One read buffer per thread (a connection runs on one thread at a time, and its bytes are fed
+// to the engine before the next read): no 64 KiB allocation per connection.
+std::span<std::uint8_t> read_buffer() {
+  thread_local std::array<std::uint8_t, read_chunk> buffer;
+  return buffer;
+}
+
+// The socket stays blocking: every recv / send passes MSG_DONTWAIT (no fcntl per connection),
+// and each is tried before polling, since the data is often there already (a ClientHello
+// arrives with the connection, a flight leaves at once): poll() only after EAGAIN.
 class Driver {
  public:
   Driver(int fd, tls::Connection& conn, const DriveOptions& o)
-      : fd_(fd), conn_(conn), o_(o), buf_(read_chunk) {}
+      : fd_(fd), conn_(conn), o_(o), buf_(read_buffer()) {}
 
   DriveResult run() {
-    if (!set_nonblocking(fd_)) return {DriveEnd::io_error, "cannot make the socket non-blocking"};
     input_open_ = o_.input_fd >= 0 || o_.input != nullptr;
     const auto handshake_bound =
         o_.handshake_timeout.count() > 0 ? o_.handshake_timeout : std::chrono::hours(24 * 365);
@@ -739,6 +754,15 @@ class Driver {
     }
     const bool want_read =
         conn_.peek().empty() && !(o_.echo && conn_.pending_output().size() >= output_high_water);
+    if (o_.stop_fd >= 0 && !stopping_ && stop_requested()) return stop();
+    if (want_write && !write_blocked_) {
+      if (auto r = write_socket()) return r;
+      if (!write_blocked_) return std::nullopt;  // all sent, or the peer is gone
+    }
+    if (want_read && !read_blocked_) {
+      if (auto r = read_socket()) return r;
+      if (!read_blocked_) return std::nullopt;
+    }
     std::array<pollfd, 3> p{};
     nfds_t n = 0;
     p[n++] =
@@ -763,18 +787,15 @@ class Driver {
     if (rc == 0) return std::nullopt;  // the deadline is checked on the next turn
 
     if (stop_slot >= 0 && (p[stop_slot].revents & POLLIN) != 0) {
-      stopping_ = true;
-      if (!conn_.handshake_done() || conn_.failed()) return DriveResult{DriveEnd::stopped, {}};
-      (void)conn_.close();
-      closed_by_us_ = true;
-      // Give the close_notify a moment to leave, not the peer a chance to hold us up.
-      deadline_ = SteadyClock::now() + std::chrono::seconds(2);
+      if (auto r = stop()) return r;
     }
     const short sock = p[0].revents;
     if ((sock & POLLOUT) != 0 || (want_write && (sock & (POLLERR | POLLHUP)) != 0)) {
+      write_blocked_ = false;
       if (auto r = write_socket()) return r;
     }
     if ((sock & (POLLIN | POLLHUP | POLLERR)) != 0 && want_read) {
+      read_blocked_ = false;
       if (auto r = read_socket()) return r;
     }
     if (input_slot >= 0 && (p[input_slot].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
@@ -783,17 +804,32 @@ class Driver {
     return std::nullopt;
   }
 
+  // SIGINT / SIGTERM: close_notify after a handshake, then a short while for it to leave.
+  std::optional<DriveResult> stop() {
+    stopping_ = true;
+    if (!conn_.handshake_done() || conn_.failed()) return DriveResult{DriveEnd::stopped, {}};
+    (void)conn_.close();
+    closed_by_us_ = true;
+    // Give the close_notify a moment to leave, not the peer a chance to hold us up.
+    deadline_ = SteadyClock::now() + std::chrono::seconds(2);
+    return std::nullopt;
+  }
+
   std::optional<DriveResult> write_socket() {
     wire::Bytes out = conn_.pending_output();
     while (!out.empty()) {
-      const ssize_t n = ::send(fd_, out.data(), out.size(), MSG_NOSIGNAL);
+      const ssize_t n = ::send(fd_, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        write_blocked_ = true;
+        break;
+      }
       if (n < 0) {
         // The peer reset the connection: whatever it last sent may explain why.
         const std::string why = std::strerror(errno);
         if (errno == EPIPE || errno == ECONNRESET) {
           socket_eof_ = true;
+          peer_reset_ = true;
           conn_.consume_output(out.size());
           return std::nullopt;
         }
@@ -807,14 +843,19 @@ class Driver {
   }
 
   std::optional<DriveResult> read_socket() {
-    const ssize_t n = ::recv(fd_, buf_.data(), buf_.size(), 0);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) return std::nullopt;
+    const ssize_t n = ::recv(fd_, buf_.data(), buf_.size(), MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      read_blocked_ = true;
+      return std::nullopt;
+    }
+    if (n < 0 && errno == EINTR) return std::nullopt;
     if (n < 0 && errno != ECONNRESET) {
       return DriveResult{DriveEnd::io_error,
                          std::string("cannot receive: ") + std::strerror(errno)};
     }
     if (n <= 0) {
       socket_eof_ = true;
+      peer_reset_ = n < 0;
       return std::nullopt;
     }
     progress();
@@ -888,17 +929,18 @@ class Driver {
       pollfd p{fd_, POLLOUT, 0};
       if (::poll(&p, 1, 100) <= 0) continue;
       const wire::Bytes out = conn_.pending_output();
-      const ssize_t n = ::send(fd_, out.data(), out.size(), MSG_NOSIGNAL);
+      const ssize_t n = ::send(fd_, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n <= 0 && errno != EAGAIN && errno != EINTR) break;
       if (n > 0) conn_.consume_output(static_cast<std::size_t>(n));
     }
-    if (r.end != DriveEnd::clean) {
+    // A reset connection has nothing left to drain.
+    if (r.end != DriveEnd::clean && !peer_reset_) {
       ::shutdown(fd_, SHUT_WR);
       const auto drain_until = SteadyClock::now() + milliseconds(500);
       while (SteadyClock::now() < drain_until) {
         pollfd p{fd_, POLLIN, 0};
         if (::poll(&p, 1, 100) <= 0) continue;
-        if (::recv(fd_, buf_.data(), buf_.size(), 0) <= 0) break;
+        if (::recv(fd_, buf_.data(), buf_.size(), MSG_DONTWAIT) <= 0) break;
       }
     }
     return r;
@@ -907,11 +949,14 @@ class Driver {
   int fd_;
   tls::Connection& conn_;
   const DriveOptions& o_;
-  std::vector<std::uint8_t> buf_;
+  std::span<std::uint8_t> buf_;
   SteadyClock::time_point deadline_;
   std::size_t input_pos_ = 0;
   bool input_open_ = false;
   bool socket_eof_ = false;
+  bool peer_reset_ = false;     // ECONNRESET / EPIPE: nothing more goes either way
+  bool read_blocked_ = false;   // the last recv said EAGAIN: poll before the next one
+  bool write_blocked_ = false;  // the last send said EAGAIN
   bool closed_by_us_ = false;
   bool stopping_ = false;
   bool responded_ = false;

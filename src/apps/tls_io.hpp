@@ -61,9 +61,11 @@ struct Listener {
   std::string address;  // the bound address with the real port, e.g. "127.0.0.1:40123"
 };
 // A listening TCP socket on the first address of `where` that binds (port "0": any free port).
+// Non-blocking, with TCP_NODELAY (which accepted sockets inherit).
 Result<Listener> tcp_listen(const HostPort& where, int backlog = 128);
 // The next connection (blocking until one arrives or `stop_fd` becomes readable: then
-// Errc::closed). `peer` receives the client's address for display.
+// Errc::closed; also Errc::closed once the listener was shut down). The accepted socket is
+// blocking. `peer` receives the client's address for display.
 Result<Fd> tcp_accept(const Listener& listener, int stop_fd, std::string& peer);
 
 // ---- policy, credentials, trust --------------------------------------------------------------
