@@ -215,6 +215,8 @@ Task<Result<tcp::socket>> connect(std::vector<tcp::endpoint> endpoints, std::str
       last_reason = ec.message();
       continue;
     }
+    // Requests and handshake flights are written whole: Nagle would only delay them.
+    g->object.set_option(tcp::no_delay(true), ec);
     co_return std::move(g->object);
   }
   // "cannot connect to localhost:8443 (127.0.0.1:8443): Connection refused", or with several

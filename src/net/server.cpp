@@ -257,6 +257,9 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options,
       if (!ec) acceptor.set_option(reuse_port(true), ec);
       // [::] listens on IPv6 only; IPv4 is its own --listen.
       if (!ec && bound.address().is_v6()) acceptor.set_option(asio::ip::v6_only(true), ec);
+      // Accepted sockets inherit TCP_NODELAY from the listener (Linux): no setsockopt per
+      // connection.
+      if (!ec) acceptor.set_option(tcp::no_delay(true), ec);
       if (!ec) acceptor.bind(bound, ec);
       if (!ec) acceptor.listen(server->options_.backlog, ec);
       if (ec) {

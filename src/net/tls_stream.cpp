@@ -87,13 +87,17 @@ struct TlsStream::Shared {
   SteadyClock::time_point armed = SteadyClock::time_point::max();
   bool waiting = false;  // a socket wait is pending (the only thing the timer cancels)
   bool timed_out = false;
+  // We sent something since the last bytes received: the peer is most likely still to
+  // answer, so the next read waits for readiness first instead of trying a recv() that would
+  // say EAGAIN (one system call less per handshake flight and per keep-alive response). The
+  // wait itself reports data that is already there (asio re-arms the descriptor).
+  bool sent_since_received = false;
 };
 
+// TCP_NODELAY is the caller's: accepted sockets inherit it from the listener, net::connect sets
+// it on the sockets it connects.
 TlsStream::TlsStream(tcp::socket socket, tls::Connection connection)
-    : shared_(std::make_shared<Shared>(std::move(socket))), connection_(std::move(connection)) {
-  error_code ignored;
-  shared_->socket.set_option(tcp::no_delay(true), ignored);
-}
+    : shared_(std::make_shared<Shared>(std::move(socket))), connection_(std::move(connection)) {}
 
 TlsStream::TlsStream(TlsStream&&) noexcept = default;
 TlsStream& TlsStream::operator=(TlsStream&&) noexcept = default;
@@ -163,6 +167,7 @@ Task<Status> TlsStream::flush_pending() {
     }
     if (ec) co_return socket_error(ec);
     connection_.consume_output(n);
+    shared_->sent_since_received = true;
   }
   co_return Status{};
 }
@@ -171,6 +176,7 @@ Task<Status> TlsStream::fill() {
   // Whatever the engine wants to say (a KeyUpdate answer, an alert) goes out before we wait.
   BW_CO_TRY(co_await flush_pending());
   const std::span<std::uint8_t> buffer = read_buffer();
+  if (shared_->sent_since_received) BW_CO_TRY(co_await wait(false));
   for (;;) {
     error_code ec;
     const std::size_t n = receive_now(shared_->socket, buffer, ec);
@@ -180,6 +186,7 @@ Task<Status> TlsStream::fill() {
     }
     if (ec == asio::error::eof) co_return connection_.transport_eof();
     if (ec) co_return socket_error(ec);
+    shared_->sent_since_received = false;
     Status fed = connection_.feed(wire::Bytes(buffer.data(), n));
     if (!fed) {
       (void)co_await flush_pending();  // best effort: the alert that explains the failure
