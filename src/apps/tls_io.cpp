@@ -838,6 +838,9 @@ class Driver {
       conn_.consume_output(static_cast<std::size_t>(n));
       out = conn_.pending_output();
       progress();
+      // The peer answers what we just sent: poll before the next recv instead of a recv that
+      // would say EAGAIN (poll reports data that is already there).
+      read_blocked_ = true;
     }
     return std::nullopt;
   }
@@ -955,7 +958,7 @@ class Driver {
   bool input_open_ = false;
   bool socket_eof_ = false;
   bool peer_reset_ = false;     // ECONNRESET / EPIPE: nothing more goes either way
-  bool read_blocked_ = false;   // the last recv said EAGAIN: poll before the next one
+  bool read_blocked_ = false;   // poll before the next recv (EAGAIN seen, or we just sent)
   bool write_blocked_ = false;  // the last send said EAGAIN
   bool closed_by_us_ = false;
   bool stopping_ = false;
