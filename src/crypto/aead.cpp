@@ -41,7 +41,7 @@ const EVP_CIPHER* fetched_cipher(AeadAlg alg) noexcept {
 constexpr int encrypt = 1;
 constexpr int decrypt = 0;
 
-// EVP_CipherUpdate counts in int; feed larger inputs in pieces (in place, out == in).
+// EVP_CipherUpdate counts in int; feed larger inputs in pieces (out == in, or no overlap).
 bool cipher_update(EVP_CIPHER_CTX* ctx, std::uint8_t* out,
                    std::span<const std::uint8_t> in) noexcept {
   constexpr std::size_t chunk = std::size_t{1} << 30;
@@ -101,7 +101,14 @@ Result<Aead> Aead::create(AeadAlg alg, std::span<const std::uint8_t> key) {
 
 Status Aead::seal(std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> aad,
                   std::span<std::uint8_t> inout, std::span<std::uint8_t> tag_out) noexcept {
-  if (!ctx_ || nonce.size() != nonce_length() || tag_out.size() != tag_length()) {
+  return seal_to(nonce, aad, inout, {}, inout, tag_out);
+}
+
+Status Aead::seal_to(std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> aad,
+                     std::span<const std::uint8_t> head, std::span<const std::uint8_t> tail,
+                     std::span<std::uint8_t> out, std::span<std::uint8_t> tag_out) noexcept {
+  if (!ctx_ || nonce.size() != nonce_length() || tag_out.size() != tag_length() ||
+      out.size() != head.size() + tail.size()) {
     return Errc::invalid_argument;
   }
   EVP_CIPHER_CTX* ctx = ctx_.get();
@@ -109,7 +116,8 @@ Status Aead::seal(std::span<const std::uint8_t> nonce, std::span<const std::uint
   int final_len = 0;
   // key == nullptr keeps the key schedule; only the nonce is installed.
   if (EVP_CipherInit_ex2(ctx, nullptr, nullptr, nonce.data(), encrypt, nullptr) != 1 ||
-      !cipher_update(ctx, nullptr, aad) || !cipher_update(ctx, inout.data(), inout) ||
+      !cipher_update(ctx, nullptr, aad) || !cipher_update(ctx, out.data(), head) ||
+      !cipher_update(ctx, out.data() + head.size(), tail) ||
       EVP_CipherFinal_ex(ctx, no_output.data(), &final_len) != 1 || !get_tag(ctx, tag_out)) {
     return ossl::failure(Errc::crypto_failure, "AEAD seal failed");
   }
@@ -118,22 +126,32 @@ Status Aead::seal(std::span<const std::uint8_t> nonce, std::span<const std::uint
 
 Status Aead::open(std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> aad,
                   std::span<std::uint8_t> inout, std::span<const std::uint8_t> tag) noexcept {
-  if (!ctx_ || nonce.size() != nonce_length() || tag.size() != tag_length()) {
+  return open_to(nonce, aad, inout, inout, {}, tag);
+}
+
+Status Aead::open_to(std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> aad,
+                     std::span<const std::uint8_t> ciphertext, std::span<std::uint8_t> out,
+                     std::span<std::uint8_t> out_tail, std::span<const std::uint8_t> tag) noexcept {
+  if (!ctx_ || nonce.size() != nonce_length() || tag.size() != tag_length() ||
+      out.size() + out_tail.size() != ciphertext.size()) {
     return Errc::invalid_argument;
   }
   EVP_CIPHER_CTX* ctx = ctx_.get();
   if (EVP_CipherInit_ex2(ctx, nullptr, nullptr, nonce.data(), decrypt, nullptr) != 1 ||
       !set_tag(ctx, tag) || !cipher_update(ctx, nullptr, aad) ||
-      !cipher_update(ctx, inout.data(), inout)) {
-    wipe(inout);
+      !cipher_update(ctx, out.data(), ciphertext.first(out.size())) ||
+      !cipher_update(ctx, out_tail.data(), ciphertext.subspan(out.size()))) {
+    wipe(out);
+    wipe(out_tail);
     return ossl::failure(Errc::crypto_failure, "AEAD open failed");
   }
   std::array<std::uint8_t, 16> no_output;
   int final_len = 0;
   if (EVP_CipherFinal_ex(ctx, no_output.data(), &final_len) != 1) {
     // RFC 5116 §2.2: an inauthentic ciphertext yields FAIL and no plaintext, so the bytes
-    // decrypted in place are wiped rather than left for a careless caller.
-    wipe(inout);
+    // decrypted are wiped rather than left for a careless caller.
+    wipe(out);
+    wipe(out_tail);
     ERR_clear_error();
     return Errc::bad_record_mac;
   }

@@ -348,3 +348,67 @@ TEST(CryptoAead, NamesAndLengths) {
   EXPECT_EQ(aead->nonce_length(), 12u);
   EXPECT_EQ(aead->tag_length(), 16u);
 }
+
+// seal_to / open_to: out of place, the plaintext in two parts (the record layer seals the
+// caller's data and the TLS 1.3 content type byte), the same bytes as sealing in place.
+TEST(CryptoAead, OutOfPlaceSealAndOpenMatchInPlace) {
+  DeterministicRandom rng(ascii("aead out of place"));
+  for (AeadAlg alg : all_algs) {
+    SCOPED_TRACE(bulwark::crypto::aead_name(alg));
+    auto aead = Aead::create(alg, random_bytes(rng, bulwark::crypto::aead_key_length(alg)));
+    ASSERT_TRUE(aead);
+    for (std::size_t len :
+         {std::size_t{0}, std::size_t{1}, std::size_t{31}, std::size_t{1024}, std::size_t{16385}}) {
+      SCOPED_TRACE(len);
+      const Bytes nonce = random_bytes(rng, 12);
+      const Bytes aad = random_bytes(rng, 13);
+      const Bytes plaintext = random_bytes(rng, len);
+      Bytes in_place = plaintext;
+      Bytes tag(16);
+      ASSERT_TRUE(aead->seal(nonce, aad, in_place, tag));
+      for (std::size_t split : {std::size_t{0}, len / 2, len}) {
+        SCOPED_TRACE(split);
+        const std::span<const std::uint8_t> all(plaintext);
+        Bytes out(len, 0xee);
+        Bytes out_tag(16);
+        ASSERT_TRUE(aead->seal_to(nonce, aad, all.first(split), all.subspan(split), out, out_tag));
+        EXPECT_EQ(out, in_place);
+        EXPECT_EQ(out_tag, tag);
+        // Opened into two parts, split elsewhere.
+        const std::size_t at = len - split;
+        Bytes head(at, 0xee);
+        Bytes tail(len - at, 0xee);
+        ASSERT_TRUE(aead->open_to(nonce, aad, out, head, tail, tag));
+        head.insert(head.end(), tail.begin(), tail.end());
+        EXPECT_EQ(head, plaintext);
+      }
+    }
+  }
+}
+
+TEST(CryptoAead, OutOfPlaceOpenRejectsForgeriesAndWipesBothParts) {
+  for (AeadAlg alg : all_algs) {
+    SCOPED_TRACE(bulwark::crypto::aead_name(alg));
+    auto aead = Aead::create(alg, Bytes(bulwark::crypto::aead_key_length(alg), 0x42));
+    ASSERT_TRUE(aead);
+    const Bytes nonce(12, 0x24);
+    const Bytes plaintext(100, 0x5a);
+    Bytes ciphertext(100);
+    Bytes tag(16);
+    ASSERT_TRUE(aead->seal_to(nonce, {}, plaintext, {}, ciphertext, tag));
+    ciphertext[50] ^= 1;
+    Bytes head(99, 0xee);
+    Bytes tail(1, 0xee);
+    EXPECT_EQ(aead->open_to(nonce, {}, ciphertext, head, tail, tag).error(), Errc::bad_record_mac);
+    EXPECT_TRUE(all_zero(head)) << "unauthenticated plaintext left behind";
+    EXPECT_TRUE(all_zero(tail));
+    // Sizes that do not add up are refused before anything is written.
+    Bytes short_out(99, 7);
+    EXPECT_EQ(aead->open_to(nonce, {}, ciphertext, short_out, {}, tag).error(),
+              Errc::invalid_argument);
+    EXPECT_EQ(short_out, Bytes(99, 7));
+    EXPECT_EQ(aead->seal_to(nonce, {}, plaintext, {}, short_out, tag).error(),
+              Errc::invalid_argument);
+    EXPECT_EQ(short_out, Bytes(99, 7));
+  }
+}

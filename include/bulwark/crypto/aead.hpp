@@ -44,7 +44,9 @@ struct CipherCtxFree {
 
 // One key, ready to seal and open. The key schedule is set up once in create(); each
 // operation only installs the nonce, so the per-record path neither fetches nor allocates.
-// Every operation works in place. The same object may both seal and open. Move-only; a
+// seal/open work in place; seal_to/open_to read one buffer and write another (one copy less
+// for a record layer that seals from the caller's data or opens into its own buffer). The
+// same object may both seal and open. Move-only; a
 // moved-from Aead refuses every operation with `invalid_argument`. Not for concurrent use.
 class Aead {
  public:
@@ -71,6 +73,21 @@ class Aead {
   // Wrong nonce or tag size: `invalid_argument`.
   Status open(std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> aad,
               std::span<std::uint8_t> inout, std::span<const std::uint8_t> tag) noexcept;
+
+  // Out of place: encrypts `head` then `tail` (tail may be empty; TLS 1.3 puts the inner
+  // content type there) into `out`, which must be head.size() + tail.size() bytes and must not
+  // overlap the input except exactly (out.data() == head.data() is in place). Wrong nonce, tag
+  // or out size: `invalid_argument`.
+  Status seal_to(std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> aad,
+                 std::span<const std::uint8_t> head, std::span<const std::uint8_t> tail,
+                 std::span<std::uint8_t> out, std::span<std::uint8_t> tag_out) noexcept;
+  // Out of place: decrypts `ciphertext` into `out` then `out_tail` (together the same size
+  // as the ciphertext, not overlapping it unless out is identical to it; out_tail may be
+  // empty) and checks the tag. On authentication failure returns `bad_record_mac` and wipes
+  // both. Wrong nonce, tag or out sizes: `invalid_argument`.
+  Status open_to(std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> aad,
+                 std::span<const std::uint8_t> ciphertext, std::span<std::uint8_t> out,
+                 std::span<std::uint8_t> out_tail, std::span<const std::uint8_t> tag) noexcept;
 
   // For records whose tag follows the text: the last tag_length() bytes of `buf` receive the
   // tag, the bytes before them are encrypted. `invalid_argument` if buf is shorter than a tag.
