@@ -57,6 +57,7 @@ Result<Secret> hkdf_expand(HashAlg alg, std::span<const std::uint8_t> prk,
   Secret okm(length);
   Digest previous;  // T(0) is the empty string
   std::size_t done = 0;
+  std::size_t touched = 0;  // how much of the stack buffer held key material
   Status status;
   // T(i) = HMAC-Hash(PRK, T(i-1) | info | i)
   for (std::uint8_t counter = 1; done < length; ++counter) {
@@ -66,6 +67,7 @@ Result<Secret> hkdf_expand(HashAlg alg, std::span<const std::uint8_t> prk,
     if (!info.empty()) std::memcpy(message.data() + used, info.data(), info.size());
     used += info.size();
     message[used++] = counter;
+    touched = std::max(touched, used);
     Result<Digest> block = hmac(alg, prk, message.first(used));
     if (!block) {
       status = block.error();
@@ -76,7 +78,8 @@ Result<Secret> hkdf_expand(HashAlg alg, std::span<const std::uint8_t> prk,
     std::memcpy(okm.data() + done, previous.bytes.data(), n);
     done += n;
   }
-  wipe(stack_message);  // T(i-1) is key material
+  // T(i-1) is key material; only the bytes written can hold it.
+  wipe(message.first(touched));
   BW_TRY(status);
   return okm;
 }

@@ -19,7 +19,8 @@ constexpr std::size_t max_block_length = 128;
 // `scratch` hashes a long key. False on a libcrypto failure.
 bool pad_key(const EVP_MD* md, std::size_t block, std::span<const std::uint8_t> key,
              EVP_MD_CTX* scratch, std::array<std::uint8_t, max_block_length>& padded) {
-  padded.fill(0);
+  // Only the first `block` bytes are used (and wiped afterwards).
+  std::fill_n(padded.begin(), block, std::uint8_t{0});
   if (key.size() > block) {
     return EVP_DigestInit_ex2(scratch, md, nullptr) == 1 && detail::digest_update(scratch, key) &&
            EVP_DigestFinal_ex(scratch, padded.data(), nullptr) == 1;
@@ -147,7 +148,7 @@ Result<Digest> hmac(HashAlg alg, std::span<const std::uint8_t> key,
   good = good && detail::digest_update(outer, pad) &&
          EVP_DigestUpdate(outer, inner_hash.data(), out.size) == 1 &&
          EVP_DigestFinal_ex(outer, out.bytes.data(), nullptr) == 1;
-  wipe(padded);
+  wipe(pad);
   wipe(inner_hash);
   // The kept contexts must not hold keyed state between calls: initialising them again puts
   // the hash's initial value over it, ready for the next MAC.

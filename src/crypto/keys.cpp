@@ -13,10 +13,12 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <new>
 #include <utility>
 
 #include "bulwark/crypto/secret.hpp"
 #include "crypto/ossl.hpp"
+#include "crypto/signing_contexts.hpp"
 
 namespace bulwark::crypto {
 
@@ -253,32 +255,45 @@ Result<std::vector<std::uint8_t>> PublicKey::spki_der() const {
 
 // --- PrivateKey -------------------------------------------------------------------------
 
-PrivateKey::PrivateKey(EVP_PKEY* pkey) noexcept : pkey_(pkey) {}
+PrivateKey::PrivateKey(EVP_PKEY* pkey) noexcept : pkey_(pkey) {
+  if (pkey_ == nullptr) return;
+  try {
+    signers_ = std::make_shared<detail::SigningContexts>();
+  } catch (const std::bad_alloc&) {
+    // Without kept contexts, every signature sets its own up.
+  }
+}
 
-PrivateKey::PrivateKey(const PrivateKey& o) noexcept : pkey_(o.pkey_) {
+PrivateKey::PrivateKey(const PrivateKey& o) noexcept : pkey_(o.pkey_), signers_(o.signers_) {
   if (pkey_ != nullptr) EVP_PKEY_up_ref(pkey_);
 }
 
 PrivateKey& PrivateKey::operator=(const PrivateKey& o) noexcept {
   if (this != &o) {
     if (o.pkey_ != nullptr) EVP_PKEY_up_ref(o.pkey_);
+    signers_.reset();  // its contexts hold the old key
     EVP_PKEY_free(pkey_);
     pkey_ = o.pkey_;
+    signers_ = o.signers_;
   }
   return *this;
 }
 
-PrivateKey::PrivateKey(PrivateKey&& o) noexcept : pkey_(std::exchange(o.pkey_, nullptr)) {}
+PrivateKey::PrivateKey(PrivateKey&& o) noexcept
+    : pkey_(std::exchange(o.pkey_, nullptr)), signers_(std::move(o.signers_)) {}
 
 PrivateKey& PrivateKey::operator=(PrivateKey&& o) noexcept {
   if (this != &o) {
+    signers_.reset();
     EVP_PKEY_free(pkey_);
     pkey_ = std::exchange(o.pkey_, nullptr);
+    signers_ = std::move(o.signers_);
   }
   return *this;
 }
 
 PrivateKey::~PrivateKey() {
+  signers_.reset();  // the kept contexts release their references to the key first
   EVP_PKEY_free(pkey_);
 }
 

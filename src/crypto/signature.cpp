@@ -9,7 +9,9 @@
 #include <string>
 #include <utility>
 
+#include "bulwark/crypto/hash.hpp"
 #include "crypto/ossl.hpp"
+#include "crypto/signing_contexts.hpp"
 
 namespace bulwark::crypto {
 
@@ -234,8 +236,80 @@ Result<Prepared> prepare(SignatureScheme scheme, EVP_PKEY* pkey, KeyType type, i
 
 }  // namespace
 
+namespace {
+
+HashAlg hash_alg(Hash h) noexcept {
+  switch (h) {
+    case Hash::sha384:
+      return HashAlg::sha384;
+    case Hash::sha512:
+      return HashAlg::sha512;
+    default:
+      return HashAlg::sha256;
+  }
+}
+
+// A context set up to sign digests with `pkey` under `info`: the same settings prepare()
+// makes, on an EVP_PKEY_CTX that can sign again and again.
+Result<ossl::PkeyCtxPtr> new_digest_signer(EVP_PKEY* pkey, const SchemeInfo& info,
+                                           const EVP_MD* md) {
+  ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
+  if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(ctx.get(), md) != 1) {
+    return ossl::failure(Errc::crypto_failure, "signature setup");
+  }
+  BW_TRY(configure(ctx.get(), info, md));
+  return ctx;
+}
+
+// ECDSA and RSA (rsaEncryption) keys sign the hash of the message, computed here, on a context
+// kept with the key (detail::SigningContexts): equal to EVP_DigestSign, without setting a
+// context up per signature. nullopt when that does not apply (Ed25519 signs the message
+// itself; RSASSA-PSS keys keep their parameter checks in prepare(); no pool).
+std::optional<Result<std::vector<std::uint8_t>>> sign_with_kept_context(
+    const PrivateKey& key, SignatureScheme scheme, std::span<const std::uint8_t> message) {
+  detail::SigningContexts* pool = key.signing_contexts();
+  const KeyType type = key.type();
+  if (pool == nullptr ||
+      (type != KeyType::ec_p256 && type != KeyType::ec_p384 && type != KeyType::rsa)) {
+    return std::nullopt;
+  }
+  const auto info = info_of(scheme);
+  if (!info || info->hash == Hash::none) return std::nullopt;
+  // RFC 8446 §4.2.3 / §4.4.3: the scheme must match the key (and, for ECDSA, its curve).
+  if (!fits(*info, key.native(), type, key.bits())) {
+    return Error(Errc::invalid_key, std::string(info->name) + " does not fit a " +
+                                        std::string(key_type_name(type)) + " key");
+  }
+  const EVP_MD* md = digest(info->hash);
+  if (md == nullptr) return ossl::failure(Errc::crypto_failure, "digest unavailable");
+  auto digest_of_message = crypto::hash(hash_alg(info->hash), message);
+  if (!digest_of_message) return digest_of_message.error();
+
+  ossl::PkeyCtxPtr ctx = pool->take(scheme);
+  if (!ctx) {
+    auto fresh = new_digest_signer(key.native(), *info, md);
+    if (!fresh) return fresh.error();
+    ctx = std::move(fresh).value();
+  }
+  const int max_len = EVP_PKEY_get_size(key.native());
+  if (max_len <= 0) return ossl::failure(Errc::crypto_failure, "signature size");
+  std::vector<std::uint8_t> signature(static_cast<std::size_t>(max_len));
+  std::size_t len = signature.size();
+  if (EVP_PKEY_sign(ctx.get(), signature.data(), &len, digest_of_message->bytes.data(),
+                    digest_of_message->size) != 1) {
+    return ossl::failure(Errc::crypto_failure, "signing");
+  }
+  pool->give_back(scheme, std::move(ctx));  // only a context that just signed goes back
+  signature.resize(len);                    // DER ECDSA signatures vary in length
+  return signature;
+}
+
+}  // namespace
+
 Result<std::vector<std::uint8_t>> sign(const PrivateKey& key, SignatureScheme scheme,
                                        std::span<const std::uint8_t> message) {
+  if (auto kept = sign_with_kept_context(key, scheme, message)) return std::move(*kept);
   BW_ASSIGN(Prepared p, prepare(scheme, key.native(), key.type(), key.bits(), true));
   const int max_len = EVP_PKEY_get_size(key.native());
   if (max_len <= 0) return ossl::failure(Errc::crypto_failure, "signature size");

@@ -3,9 +3,11 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "bulwark/crypto/keys.hpp"
@@ -408,3 +410,103 @@ TEST(Signature, UnknownSchemesAreUnsupported) {
 }
 
 }  // namespace
+
+namespace {
+
+// libcrypto's own one-shot verification, independent of crypto::verify.
+bool reference_verify(const PublicKey& key, SignatureScheme scheme, const Bytes& msg,
+                      const Bytes& sig) {
+  const bool pss = scheme == SignatureScheme::rsa_pss_rsae_sha256 ||
+                   scheme == SignatureScheme::rsa_pss_rsae_sha384;
+  const char* md = scheme == SignatureScheme::rsa_pss_rsae_sha384 ||
+                           scheme == SignatureScheme::rsa_pkcs1_sha384 ||
+                           scheme == SignatureScheme::ecdsa_secp384r1_sha384
+                       ? "SHA384"
+                       : "SHA256";
+  ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
+  EVP_PKEY_CTX* pctx = nullptr;
+  if (!ctx ||
+      EVP_DigestVerifyInit_ex(ctx.get(), &pctx, md, nullptr, nullptr, key.native(), nullptr) != 1) {
+    return false;
+  }
+  if (pss && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+              EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1)) {
+    return false;
+  }
+  return EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), msg.data(), msg.size()) == 1;
+}
+
+}  // namespace
+
+// A server signs with one key on every handshake, on contexts kept with the key: interleaved
+// schemes on one RSA key each keep their own padding and hash, and every signature verifies
+// with libcrypto's own verification.
+TEST(Signature, KeptContextsKeepEachSchemeApart) {
+  const PrivateKey& rsa = key_for(KeyType::rsa);
+  const PrivateKey& p384 = key_for(KeyType::ec_p384);
+  const Bytes msg = bytes_of("64 spaces, a context string, a transcript hash");
+  for (int round = 0; round < 3; ++round) {
+    for (SignatureScheme s :
+         {SignatureScheme::rsa_pss_rsae_sha256, SignatureScheme::rsa_pkcs1_sha256,
+          SignatureScheme::rsa_pss_rsae_sha384, SignatureScheme::rsa_pkcs1_sha384}) {
+      auto sig = bulwark::crypto::sign(rsa, s, msg);
+      ASSERT_TRUE(sig.ok()) << sig.error().message();
+      EXPECT_TRUE(reference_verify(rsa.public_key(), s, msg, *sig))
+          << bulwark::crypto::scheme_name(s) << " round " << round;
+    }
+    auto sig = bulwark::crypto::sign(p384, SignatureScheme::ecdsa_secp384r1_sha384, msg);
+    ASSERT_TRUE(sig.ok());
+    EXPECT_TRUE(
+        reference_verify(p384.public_key(), SignatureScheme::ecdsa_secp384r1_sha384, msg, *sig));
+  }
+  // A scheme that does not fit is still refused on this path.
+  auto wrong = bulwark::crypto::sign(rsa, SignatureScheme::ecdsa_secp256r1_sha256, msg);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().code(), Errc::invalid_key);
+}
+
+TEST(Signature, KeptContextsAreUsedByOneThreadAtATime) {
+  const PrivateKey key = key_for(KeyType::ec_p256);  // a copy shares the kept contexts
+  const PublicKey pub = key.public_key();
+  constexpr int threads = 4;
+  constexpr int rounds = 40;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (int i = 0; i < rounds; ++i) {
+        const Bytes msg{static_cast<std::uint8_t>(t), static_cast<std::uint8_t>(i)};
+        auto sig = bulwark::crypto::sign(key, SignatureScheme::ecdsa_secp256r1_sha256, msg);
+        if (!sig || !reference_verify(pub, SignatureScheme::ecdsa_secp256r1_sha256, msg, *sig)) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& w : workers)
+    w.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+TEST(Signature, KeptContextsFollowTheKeyTheyBelongTo) {
+  const Bytes msg = bytes_of("message");
+  const auto scheme = SignatureScheme::ecdsa_secp256r1_sha256;
+  PrivateKey first = PrivateKey::generate(KeyType::ec_p256).value();
+  PrivateKey copy = first;
+  ASSERT_TRUE(bulwark::crypto::sign(first, scheme, msg).ok());  // a context is kept now
+  first = PrivateKey();                                         // the original goes
+  auto by_copy = bulwark::crypto::sign(copy, scheme, msg);
+  ASSERT_TRUE(by_copy.ok());
+  EXPECT_TRUE(reference_verify(copy.public_key(), scheme, msg, *by_copy));
+
+  // Assigned another key, a PrivateKey signs with that key, not with the old one's contexts.
+  const PublicKey old_pub = copy.public_key();
+  copy = key_for(KeyType::ec_p256, 1);
+  auto by_new = bulwark::crypto::sign(copy, scheme, msg);
+  ASSERT_TRUE(by_new.ok());
+  EXPECT_TRUE(reference_verify(key_for(KeyType::ec_p256, 1).public_key(), scheme, msg, *by_new));
+  EXPECT_FALSE(reference_verify(old_pub, scheme, msg, *by_new));
+  // An empty key signs nothing.
+  PrivateKey empty;
+  EXPECT_FALSE(bulwark::crypto::sign(empty, scheme, msg).ok());
+}

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -25,6 +26,10 @@ enum class KeyType : std::uint8_t {
 };
 
 std::string_view key_type_name(KeyType t) noexcept;  // "rsa", "ec-p256", "ed25519", ...
+
+namespace detail {
+class SigningContexts;  // src/crypto/signing_contexts.hpp
+}
 
 class PublicKey {
  public:
@@ -82,9 +87,13 @@ class PrivateKey {
   // PKCS#8 PEM; encrypted with AES-256-CBC (PBKDF2) when a passphrase is given.
   Result<std::string> to_pem(std::string_view passphrase = {}) const;
   EVP_PKEY* native() const noexcept { return pkey_; }
+  // Signing contexts kept for this key, shared by its copies (for crypto::sign); nullptr for
+  // an empty key or if they could not be allocated (sign then prepares one per call).
+  detail::SigningContexts* signing_contexts() const noexcept { return signers_.get(); }
 
  private:
   EVP_PKEY* pkey_ = nullptr;
+  std::shared_ptr<detail::SigningContexts> signers_;
 };
 
 }  // namespace bulwark::crypto
