@@ -11,7 +11,8 @@
 # ECDHE-ECDSA-AES128-GCM-SHA256 (TLS 1.2, with -tls1_2), x25519 (s_time's first group and its
 # only key share; each server is told x25519 too where it has an option for it). The same ECDSA
 # P-256 certificate from `bulwark ca`. s_server runs with -www, so that it reads no commands
-# from stdin; the client sends no request, so it only handshakes. Both s_server and the
+# from stdin, and -quiet, as listen runs with --quiet (no line per connection; both still
+# report failures); the client sends no request, so it only handshakes. Both s_server and the
 # bulwark servers send TLS 1.3 tickets after the handshake (their defaults).
 #
 # Per server and version: handshakes counted by s_time, the server's user+system CPU
@@ -102,7 +103,7 @@ key=$work/server.key
 start s_server openssl s_server -accept "127.0.0.1:${port[s_server]}" -cert "$cert" -key "$key" \
   -www -quiet -groups X25519
 start listen "$bulwark" listen "127.0.0.1:${port[listen]}" --cert "$cert" --key "$key" \
-  --groups x25519 --max-connections 64
+  --groups x25519 --max-connections 64 --quiet
 start serve "$bulwark" serve "$work/www" --listen "127.0.0.1:${port[serve]}" --cert "$cert" \
   --key "$key" --workers 1 --handshake-rate 0
 for s in "${servers[@]}"; do wait_port "${port[$s]}"; done

@@ -41,6 +41,7 @@ struct ListenOptions {
   bool heartbeat = false;
   double timeout = 0;
   bool verbose = false;
+  bool quiet = false;
   bool trace = false;
 };
 
@@ -91,10 +92,12 @@ bool serve(const Server& server, Fd socket, const std::string& peer, std::uint64
   d.idle_timeout = timeout;
   if (timeout.count() > 0) d.handshake_timeout = timeout;
   d.stop_fd = server.stop_fd;
-  d.on_handshake = [&peer](tls::Connection& c) -> Status {
-    print_connection(peer, c);
-    return {};
-  };
+  if (!o.quiet) {
+    d.on_handshake = [&peer](tls::Connection& c) -> Status {
+      print_connection(peer, c);
+      return {};
+    };
+  }
   const DriveResult r = drive(socket.get(), *conn, d);
   std::lock_guard lock(output_mutex());
   switch (r.end) {
@@ -279,7 +282,10 @@ void register_listen(CLI::App& app, Action& run) {
                 "Drop a connection after S seconds without progress (default: 30 s for the "
                 "handshake, no limit after it)")
       ->check(CLI::Range(0.0, 86400.0));
-  l->add_flag("-v,--verbose", o->verbose, "Also say how each connection ended");
+  auto* verbose = l->add_flag("-v,--verbose", o->verbose, "Also say how each connection ended");
+  l->add_flag("-q,--quiet", o->quiet,
+              "No line per connection (like s_server -quiet); failures are still reported")
+      ->excludes(verbose);
   l->add_flag("--trace", o->trace, "Print every handshake message to stderr");
   l->callback([o, &run] { run = [o] { return run_listen(*o); }; });
 }

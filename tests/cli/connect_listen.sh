@@ -175,6 +175,17 @@ listen_bg alpn "${srv[@]}" --once --alpn h2
 refuse 1 'no_application_protocol' "no common ALPN protocol" \
   "$bulwark" connect "127.0.0.1:$lport" --cacert "$CA" --alpn http/1.1
 
+# --- --quiet: no line per connection, failures still reported -----------------------------
+listen_bg quiet "${srv[@]}" --quiet --max-connections 4 --alpn h2
+echo ping | timeout 20 "$bulwark" connect "127.0.0.1:$lport" --cacert "$CA" --alpn h2 >/dev/null 2>&1
+refuse 1 'no_application_protocol' "no common ALPN protocol with a --quiet listen" \
+  "$bulwark" connect "127.0.0.1:$lport" --cacert "$CA" --alpn http/1.1
+for ((i = 0; i < 100; i++)); do grep -q 'no_application_protocol' "$tmp/quiet.err" && break; sleep 0.05; done
+! grep -q 'TLSv1.3' "$tmp/quiet.err" && grep -q 'no_application_protocol' "$tmp/quiet.err" && ok ||
+  bad "--quiet prints the failure only" "$tmp/quiet.err"
+kill -TERM "$lpid"
+wait_pid "$lpid" 10
+
 # --- truncation is not a clean close --------------------------------------------------------
 # The server dies (SIGKILL: no close_notify) while the client waits for data. (Started without
 # `timeout`, whose PID would take the SIGKILL in its place.)
