@@ -82,6 +82,55 @@ bool is_internal(Errc c) {
          c == Errc::crypto_failure || c == Errc::bad_passphrase;
 }
 
+// RFC 8446 §4.2.10: a server that refused 0-RTT skips records it cannot open with the
+// handshake key, up to a limit.
+bool skips_refused_early_data(Connection::Impl& im, const Error& e) {
+  if (e.code() != Errc::bad_record_mac || !im.handshaker || !im.handshaker->skipping_early_data()) {
+    return false;
+  }
+  im.early_data_skipped += max_plaintext;
+  return im.early_data_skipped <= im.cfg().limits.max_early_data_skipped;
+}
+
+// Reads application data into `out`: held bytes first, then further records, each opened
+// straight into what is left of `out` when its whole plaintext fits there (no copy out of the
+// receive buffer). Stops when `out` is full and data is waiting, when more bytes are needed,
+// or at a fatal error, which it records (the connection fails; the bytes read before it are
+// still returned, and the error with the next call).
+std::size_t read_into(Connection::Impl& im, std::span<std::uint8_t> out) {
+  std::size_t total = 0;
+  while (!im.failure) {
+    const wire::MutableBytes held = im.rx.held();
+    if (!held.empty()) {
+      if (total == out.size()) break;
+      const std::size_t n = std::min(held.size(), out.size() - total);
+      std::memcpy(out.data() + total, held.data(), n);
+      im.rx.consume_held(n);
+      total += n;
+      continue;
+    }
+    const wire::MutableBytes dest = out.subspan(total);
+    auto next = im.rx.next(dest);
+    if (!next) {
+      if (skips_refused_early_data(im, next.error())) continue;
+      (void)im.fail(std::move(next).error());
+      break;
+    }
+    if (!next->has_value()) break;
+    Status handled = im.on_record(**next);
+    const std::size_t delivered = im.rx.take_delivered();
+    if (handled && delivered != 0) {
+      total += delivered;
+    } else if (const std::size_t used = im.rx.opened_into_dest(); used != 0) {
+      // A handshake message, alert or refused data that was opened into the caller's buffer:
+      // handled now, and nothing of it stays there.
+      crypto::wipe(dest.first(used));
+    }
+    if (!handled) (void)im.fail(std::move(handled).error());
+  }
+  return total;
+}
+
 }  // namespace
 
 // ---- Impl ----------------------------------------------------------------------------------
@@ -222,12 +271,7 @@ Status Connection::Impl::process() {
   while (rx.held().empty()) {
     auto next = rx.next();
     if (!next) {
-      // RFC 8446 §4.2.10: a server that refused 0-RTT skips records it cannot open with the
-      // handshake key, up to a limit.
-      if (next.error() == Errc::bad_record_mac && handshaker && handshaker->skipping_early_data()) {
-        early_data_skipped += max_plaintext;
-        if (early_data_skipped <= cfg().limits.max_early_data_skipped) continue;
-      }
+      if (skips_refused_early_data(*this, next.error())) continue;
       return fail(std::move(next).error());
     }
     if (!next->has_value()) break;
@@ -520,8 +564,12 @@ const SessionInfo& Connection::info() const noexcept {
 
 Status Connection::feed(wire::Bytes received) {
   BW_TRY(impl_->check_failed());
-  BW_TRY(impl_->rx.feed(received));
-  BW_TRY(impl_->process());
+  // Whole AEAD records are opened straight from `received` (no copy of the ciphertext); the
+  // loan ends before returning, when what was not processed is copied into the buffer.
+  impl_->rx.lend(received);
+  Status processed = impl_->process();
+  impl_->rx.keep_rest();
+  BW_TRY(std::move(processed));
   if (auto s = impl_->flush(); !s) return impl_->fail(std::move(s).error());
   return {};
 }
@@ -588,16 +636,22 @@ void Connection::consume(std::size_t n) noexcept {
 }
 
 std::size_t Connection::read(std::span<std::uint8_t> out) noexcept {
-  std::size_t total = 0;
-  while (total < out.size()) {
-    wire::Bytes avail = peek();
-    if (avail.empty()) break;
-    const std::size_t n = std::min(avail.size(), out.size() - total);
-    std::memcpy(out.data() + total, avail.data(), n);
-    total += n;
-    consume(n);
+  if (out.empty()) return 0;
+  return read_into(*impl_, out);
+}
+
+Result<std::size_t> Connection::receive(wire::Bytes received, std::span<std::uint8_t> out) {
+  BW_TRY(impl_->check_failed());
+  impl_->rx.lend(received);
+  const std::size_t n = read_into(*impl_, out);
+  // The loan ends here: a record or message not processed yet is copied into the buffer.
+  impl_->rx.keep_rest();
+  if (!impl_->failure) {
+    if (auto s = impl_->flush(); !s) (void)impl_->fail(std::move(s).error());
   }
-  return total;
+  // Data read before a fatal error is returned; the error comes with the next call.
+  if (n == 0 && impl_->failure) return impl_->failure->error;
+  return n;
 }
 
 Status Connection::close() {

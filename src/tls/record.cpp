@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace bulwark::tls {
 
@@ -123,30 +124,50 @@ Status RecordCipher::seal(wire::MutableBytes record, std::size_t plaintext_len) 
     ++seq_;
     return {};
   }
-  const std::size_t tag = aead_->tag_length();
+  const auto text = record.subspan(record_header_size + explicit_nonce_, plaintext_len);
+  return seal_aead(record, text, {});
+}
+
+Status RecordCipher::seal_from(wire::MutableBytes record, wire::Bytes data,
+                               wire::Bytes tail) noexcept {
+  if (at_usage_limit()) return Error(Errc::limit_exceeded, "record key usage limit reached");
+  if (cbc_ || record.size() != record_header_size + sealed_length(data.size() + tail.size())) {
+    return Error(Errc::invalid_argument, "record buffer does not match its plaintext length");
+  }
+  return seal_aead(record, data, tail);
+}
+
+Status RecordCipher::seal_aead(wire::MutableBytes record, wire::Bytes head,
+                               wire::Bytes tail) noexcept {
+  const std::size_t text_len = head.size() + tail.size();
   std::array<std::uint8_t, 12> nonce;
   nonce_for(seq_, nonce);
-  auto text = record.subspan(record_header_size + explicit_nonce_, plaintext_len);
-  auto tag_out = record.subspan(record_header_size + explicit_nonce_ + plaintext_len, tag);
+  const auto out = record.subspan(record_header_size + explicit_nonce_, text_len);
+  const auto tag_out = record.subspan(record_header_size + explicit_nonce_ + text_len);
   Status s;
   if (tls13_) {
     // RFC 8446 §5.2: additional_data = the record header.
-    s = aead_->seal(nonce, record.first(record_header_size), text, tag_out);
+    s = aead_->seal_to(nonce, record.first(record_header_size), head, tail, out, tag_out);
   } else {
     if (explicit_nonce_ != 0) {
       std::copy(nonce.begin() + 4, nonce.end(), record.begin() + record_header_size);
     }
     // RFC 5246 §6.2.3.3: additional_data = seq_num + type + version + length (of plaintext).
     std::array<std::uint8_t, 13> aad;
-    put_seq(aad.data(), seq_);
-    std::copy(record.begin(), record.begin() + 3, aad.begin() + 8);
-    aad[11] = static_cast<std::uint8_t>(plaintext_len >> 8);
-    aad[12] = static_cast<std::uint8_t>(plaintext_len);
-    s = aead_->seal(nonce, aad, text, tag_out);
+    tls12_aad(record, text_len, aad);
+    s = aead_->seal_to(nonce, aad, head, tail, out, tag_out);
   }
   if (!s) return s;
   ++seq_;
   return {};
+}
+
+void RecordCipher::tls12_aad(wire::Bytes record, std::size_t text_len,
+                             std::array<std::uint8_t, 13>& aad) const noexcept {
+  put_seq(aad.data(), seq_);
+  std::copy(record.begin(), record.begin() + 3, aad.begin() + 8);
+  aad[11] = static_cast<std::uint8_t>(text_len >> 8);
+  aad[12] = static_cast<std::uint8_t>(text_len);
 }
 
 Result<wire::MutableBytes> RecordCipher::open(wire::MutableBytes record) noexcept {
@@ -162,6 +183,28 @@ Result<wire::MutableBytes> RecordCipher::open(wire::MutableBytes record) noexcep
     ++seq_;
     return record.subspan(record_header_size + crypto::cbc_block_size, len);
   }
+  // In place: the plaintext overwrites the ciphertext (open_aead checks the length first).
+  const std::size_t text_at = std::min(record.size(), record_header_size + explicit_nonce_);
+  return open_aead(record, record.subspan(text_at), {});
+}
+
+std::size_t RecordCipher::opened_length_bound(std::size_t record_len) const noexcept {
+  const std::size_t overhead = record_header_size + explicit_nonce_ + (cbc_ ? 0 : tag_size());
+  return record_len > overhead ? record_len - overhead : 0;
+}
+
+Result<wire::MutableBytes> RecordCipher::open_to(wire::Bytes record, wire::MutableBytes out,
+                                                 wire::MutableBytes spill) noexcept {
+  if (at_usage_limit()) return Error(Errc::limit_exceeded, "record key usage limit reached");
+  if (cbc_ || record.size() < record_header_size ||
+      out.size() + spill.size() < opened_length_bound(record.size())) {
+    return Error(Errc::invalid_argument, "open_to needs an AEAD record and room for its text");
+  }
+  return open_aead(record, out, spill);
+}
+
+Result<wire::MutableBytes> RecordCipher::open_aead(wire::Bytes record, wire::MutableBytes out,
+                                                   wire::MutableBytes spill) noexcept {
   const std::size_t tag = aead_->tag_length();
   const std::size_t overhead = record_header_size + explicit_nonce_ + tag;
   // Too short to hold a tag: it cannot authenticate (RFC 8446 §5.2 -> bad_record_mac).
@@ -169,21 +212,22 @@ Result<wire::MutableBytes> RecordCipher::open(wire::MutableBytes record) noexcep
   const std::size_t text_len = record.size() - overhead;
   std::array<std::uint8_t, 12> nonce;
   nonce_for(seq_, nonce);
-  auto text = record.subspan(record_header_size + explicit_nonce_, text_len);
-  auto tag_in = record.subspan(record.size() - tag, tag);
+  const auto ciphertext = record.subspan(record_header_size + explicit_nonce_, text_len);
+  const std::size_t head_len = std::min(text_len, out.size());
+  const auto text = out.first(head_len);
+  const auto text_tail = spill.first(text_len - head_len);
+  const auto tag_in = record.subspan(record.size() - tag, tag);
   Status s;
   if (tls13_) {
-    s = aead_->open(nonce, record.first(record_header_size), text, tag_in);
+    s = aead_->open_to(nonce, record.first(record_header_size), ciphertext, text, text_tail,
+                       tag_in);
   } else {
     if (explicit_nonce_ != 0) {
       std::copy_n(record.begin() + record_header_size, 8, nonce.begin() + 4);
     }
     std::array<std::uint8_t, 13> aad;
-    put_seq(aad.data(), seq_);
-    std::copy(record.begin(), record.begin() + 3, aad.begin() + 8);
-    aad[11] = static_cast<std::uint8_t>(text_len >> 8);
-    aad[12] = static_cast<std::uint8_t>(text_len);
-    s = aead_->open(nonce, aad, text, tag_in);
+    tls12_aad(record, text_len, aad);
+    s = aead_->open_to(nonce, aad, ciphertext, text, text_tail, tag_in);
   }
   if (!s) return Error(Errc::bad_record_mac, "record authentication failed");
   ++seq_;
@@ -192,38 +236,80 @@ Result<wire::MutableBytes> RecordCipher::open(wire::MutableBytes record) noexcep
 
 // --- RecordReader ---------------------------------------------------------------------------
 
-Status RecordReader::feed(wire::Bytes bytes) {
-  if (bytes.empty()) return {};
+void RecordReader::make_room(std::size_t more) {
   // Views handed out by next() end here: reclaim what has been read, except held bytes.
   const std::size_t keep_from = held_len_ != 0 ? held_at_ : start_;
-  if (keep_from == buf_.size()) {
-    buf_.clear();
+  if (keep_from == end_) {
+    end_ = 0;
     start_ = 0;
     held_at_ = 0;
-  } else if (keep_from > 0 && keep_from >= buf_.size() / 2) {
-    buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(keep_from));
+  } else if (keep_from > 0 && (keep_from >= end_ / 2 || end_ + more > capacity_)) {
+    std::memmove(buf_.get(), buf_.get() + keep_from, end_ - keep_from);
+    end_ -= keep_from;
     start_ -= keep_from;
     if (held_len_ != 0) held_at_ -= keep_from;
   }
-  buf_.insert(buf_.end(), bytes.begin(), bytes.end());
+  if (end_ + more <= capacity_) return;
+  // Geometric growth: no allocation per record once the buffer has its working size.
+  const std::size_t grown = std::max(end_ + more, 2 * capacity_);
+  auto bigger = std::make_unique_for_overwrite<std::uint8_t[]>(grown);
+  if (end_ != 0) std::memcpy(bigger.get(), buf_.get(), end_);
+  buf_ = std::move(bigger);
+  capacity_ = grown;
+}
+
+void RecordReader::append(wire::Bytes bytes) {
+  make_room(bytes.size());
+  std::memcpy(buf_.get() + end_, bytes.data(), bytes.size());
+  end_ += bytes.size();
+}
+
+Status RecordReader::feed(wire::Bytes bytes) {
+  keep_rest();
+  if (!bytes.empty()) append(bytes);
   return {};
 }
 
+void RecordReader::lend(wire::Bytes bytes) {
+  keep_rest();
+  if (bytes.empty()) return;
+  // Records are read from lent bytes only while nothing is buffered or held, so that they
+  // come in order and the receive buffer can take each opened plaintext at its start.
+  if (end_ != start_ || held_len_ != 0) {
+    append(bytes);
+    return;
+  }
+  lent_ = bytes;
+}
+
+void RecordReader::keep_rest() {
+  if (lent_.empty()) return;
+  const wire::Bytes rest = std::exchange(lent_, wire::Bytes());
+  append(rest);
+}
+
 void RecordReader::shrink_if_idle() {
-  if (start_ == buf_.size() && held_len_ == 0) {
-    std::vector<std::uint8_t>().swap(buf_);
+  if (start_ == end_ && held_len_ == 0 && lent_.empty()) {
+    buf_.reset();
+    capacity_ = 0;
+    end_ = 0;
     start_ = 0;
+    held_at_ = 0;
   }
 }
 
 void RecordReader::hold(wire::MutableBytes fragment) noexcept {
-  held_at_ = static_cast<std::size_t>(fragment.data() - buf_.data());
+  if (dest_used_ != 0) {
+    delivered_ += fragment.size();
+    return;
+  }
+  held_at_ = static_cast<std::size_t>(fragment.data() - buf_.get());
   held_len_ = fragment.size();
 }
 
 wire::MutableBytes RecordReader::held() noexcept {
   if (held_len_ == 0) return {};
-  return {buf_.data() + held_at_, held_len_};
+  return {buf_.get() + held_at_, held_len_};
 }
 
 void RecordReader::consume_held(std::size_t n) noexcept {
@@ -232,9 +318,17 @@ void RecordReader::consume_held(std::size_t n) noexcept {
   held_len_ -= n;
 }
 
-Result<std::optional<Record>> RecordReader::next() {
-  if (buffered() < record_header_size) return std::optional<Record>{};
-  const std::uint8_t* h = buf_.data() + start_;
+Result<std::optional<Record>> RecordReader::next(wire::MutableBytes dest) {
+  dest_used_ = 0;
+  // Lent bytes are read in place only while nothing else is buffered or held (see lend()).
+  if (!lent_.empty() && (end_ != start_ || held_len_ != 0)) keep_rest();
+  const bool lent = !lent_.empty();
+  const wire::Bytes avail = lent ? lent_ : wire::Bytes(buf_.get() + start_, end_ - start_);
+  if (avail.size() < record_header_size) {
+    keep_rest();
+    return std::optional<Record>{};
+  }
+  const std::uint8_t* h = avail.data();
   const auto type = static_cast<ContentType>(h[0]);
   const auto version = static_cast<ProtocolVersion>((h[1] << 8) | h[2]);
   const std::size_t length = static_cast<std::size_t>((h[3] << 8) | h[4]);
@@ -252,26 +346,68 @@ Result<std::optional<Record>> RecordReader::next() {
                             : tls13_ ? max_ciphertext_tls13
                                      : max_ciphertext_tls12;
   if (length > limit) return Error(Errc::record_overflow, "record longer than allowed");
-  if (buffered() < record_header_size + length) return std::optional<Record>{};
-
-  wire::MutableBytes whole(buf_.data() + start_, record_header_size + length);
-  start_ += whole.size();
-
-  if (!protect) {
-    // RFC 5246 §6.2.1, RFC 8446 §5.1: no zero-length handshake, alert or CCS fragments.
-    if (length == 0 && type != ContentType::application_data) {
-      return Error(Errc::unexpected_message, "empty record of a type that must not be empty");
-    }
-    return std::optional<Record>(Record{type, version, whole.subspan(record_header_size), false});
+  const std::size_t whole_len = record_header_size + length;
+  if (avail.size() < whole_len) {
+    keep_rest();
+    return std::optional<Record>{};
   }
-
-  if (tls13_ && type != ContentType::application_data) {
-    // RFC 8446 §5.2: protected records always carry the outer type application_data.
+  // RFC 8446 §5.2: protected records always carry the outer type application_data.
+  if (protect && tls13_ && type != ContentType::application_data) {
     return Error(Errc::unexpected_message, "protected TLS 1.3 record with a cleartext type");
   }
-  BW_ASSIGN(wire::MutableBytes text, cipher_->open(whole));
+
+  wire::MutableBytes text;
+  const bool aead = protect && !cipher_->cbc();
+  const std::size_t room = aead ? cipher_->opened_length_bound(whole_len) : 0;
+  // TLS 1.3: the inner content type byte may go to spill_ instead, so that a reader asking
+  // for a whole record's data gets it opened into its buffer. Its data still fits there: it
+  // ends before the type, which is either that byte or, if that byte is padding, earlier.
+  const std::size_t spillable = tls13_ ? spill_.size() : 0;
+  std::size_t spilled = 0;
+  if (aead && room != 0 && room <= dest.size() + spillable) {
+    // Opened straight into the caller's memory, from the lent bytes or from the buffer.
+    wire::Bytes whole;
+    if (lent) {
+      whole = lent_.first(whole_len);
+      lent_ = lent_.subspan(whole_len);
+    } else {
+      whole = wire::Bytes(buf_.get() + start_, whole_len);
+      start_ += whole_len;
+    }
+    const std::size_t head = std::min(room, dest.size());
+    spilled = room - head;
+    dest_used_ = head;
+    BW_ASSIGN(text, cipher_->open_to(whole, dest.first(head), spill_));
+  } else if (lent && aead) {
+    // Opened straight from the lent bytes into the (empty) receive buffer: no copy of the
+    // ciphertext. The plaintext counts as read, as a record opened in place does.
+    const wire::Bytes whole = lent_.first(whole_len);
+    lent_ = lent_.subspan(whole_len);
+    start_ = end_ = 0;
+    make_room(room);
+    start_ = end_ = room;
+    BW_ASSIGN(text, cipher_->open_to(whole, wire::MutableBytes(buf_.get(), room), {}));
+  } else {
+    keep_rest();
+    wire::MutableBytes whole(buf_.get() + start_, whole_len);
+    start_ += whole_len;
+    if (!protect) {
+      // RFC 5246 §6.2.1, RFC 8446 §5.1: no zero-length handshake, alert or CCS fragments.
+      if (length == 0 && type != ContentType::application_data) {
+        return Error(Errc::unexpected_message, "empty record of a type that must not be empty");
+      }
+      return std::optional<Record>(Record{type, version, whole.subspan(record_header_size), false});
+    }
+    BW_ASSIGN(text, cipher_->open(whole));
+  }
   ContentType inner = type;
-  if (tls13_) {
+  if (tls13_ && spilled != 0 && spill_[0] != 0) {
+    // The last byte, spilled, is the content type: no padding, `text` is all content.
+    inner = static_cast<ContentType>(spill_[0]);
+    if (!known_content_type(inner) || inner == ContentType::change_cipher_spec) {
+      return Error(Errc::unexpected_message, "protected record with an invalid inner type");
+    }
+  } else if (tls13_) {
     // RFC 8446 §5.4: the content type is the last non-zero byte; none is unexpected_message.
     std::size_t n = text.size();
     while (n > 0 && text[n - 1] == 0)
@@ -322,20 +458,30 @@ Status RecordWriter::write_one(ContentType type, wire::Bytes data, std::vector<s
   }
   RecordCipher& c = *cipher_;
   // TLS 1.3 appends the real content type to the plaintext (RFC 8446 §5.2), no padding.
-  const std::size_t text_len = data.size() + (tls13_ ? 1 : 0);
+  const std::uint8_t inner_type = static_cast<std::uint8_t>(type);
+  const wire::Bytes tail = tls13_ ? wire::Bytes(&inner_type, 1) : wire::Bytes();
+  const std::size_t text_len = data.size() + tail.size();
   const std::size_t body = c.sealed_length(text_len);
   const std::size_t end = at + record_header_size + body;
   // Grown geometrically (a reserve of the exact size per record would reallocate each time).
   if (out.capacity() < end) out.reserve(std::max(end, 2 * out.capacity()));
-  // The plaintext is appended rather than copied over a zero-filled resize: only the header,
-  // the explicit nonce and the tag room (or CBC's MAC and padding) are zero-filled first.
-  out.resize(at + record_header_size + c.explicit_nonce_size());
-  out.insert(out.end(), data.begin(), data.end());
-  if (tls13_) out.push_back(static_cast<std::uint8_t>(type));
-  out.resize(end);
-  std::uint8_t* p = out.data() + at;
-  put_header(p, tls13_ ? ContentType::application_data : type, ProtocolVersion::tls12, body);
-  auto s = c.seal(wire::MutableBytes(p, record_header_size + body), text_len);
+  Status s;
+  if (c.cbc()) {
+    // CBC seals in place: the plaintext is appended behind the header and IV room, then the
+    // MAC and padding room is added.
+    out.resize(at + record_header_size + c.explicit_nonce_size());
+    out.insert(out.end(), data.begin(), data.end());
+    out.resize(end);
+    std::uint8_t* p = out.data() + at;
+    put_header(p, type, ProtocolVersion::tls12, body);
+    s = c.seal(wire::MutableBytes(p, record_header_size + body), text_len);
+  } else {
+    // AEAD seals out of place, from the caller's data straight into the output.
+    out.resize(end);
+    std::uint8_t* p = out.data() + at;
+    put_header(p, tls13_ ? ContentType::application_data : type, ProtocolVersion::tls12, body);
+    s = c.seal_from(wire::MutableBytes(p, record_header_size + body), data, tail);
+  }
   if (!s) out.resize(at);
   return s;
 }

@@ -347,7 +347,199 @@ TEST(TlsRecord, UsageLimitStopsSealing) {
   EXPECT_EQ(out.size(), before) << "a refused record must leave nothing behind";
 }
 
+// The writer seals from the caller's data straight into the output (seal_from); the record is
+// the same, byte for byte, as the one sealed in place from a copy.
+TEST_P(TlsRecordProtected13, OutOfPlaceSealMatchesInPlaceSeal) {
+  const auto& s = suite(GetParam());
+  for (std::size_t len : {std::size_t{0}, std::size_t{1}, std::size_t{1024}, max_plaintext}) {
+    SCOPED_TRACE(len);
+    const V data = filled(len);
+    RecordWriter w;
+    w.set_cipher(make13(s));
+    V written;
+    ASSERT_TRUE(w.write(ContentType::application_data, data, written));
+    RecordCipher c = make13(s);
+    const std::size_t text = len + 1;
+    V in_place = {23, 3, 3, static_cast<std::uint8_t>((text + 16) >> 8),
+                  static_cast<std::uint8_t>(text + 16)};
+    in_place.insert(in_place.end(), data.begin(), data.end());
+    in_place.push_back(23);  // RFC 8446 §5.2: the inner content type follows the content
+    in_place.resize(5 + text + 16);
+    ASSERT_TRUE(c.seal(in_place, text));
+    EXPECT_EQ(written, in_place);
+    // seal_from refuses a record buffer of the wrong size and leaves the sequence alone.
+    V wrong(5 + text + 15);
+    EXPECT_EQ(c.seal_from(wrong, data, V{23}).error(), Errc::invalid_argument);
+    EXPECT_EQ(c.sequence(), 1u);
+  }
+}
+
+// lend(): whole records are opened from the caller's bytes without copying them; a partial
+// record is kept (keep_rest) and completed by the next bytes; the result is what feed() gives.
+TEST_P(TlsRecordProtected13, LentBytesGiveWhatFeedGives) {
+  const auto& s = suite(GetParam());
+  RecordWriter w;
+  w.set_cipher(make13(s));
+  V out;
+  ASSERT_TRUE(w.write(ContentType::handshake, filled(300), out));
+  ASSERT_TRUE(w.write(ContentType::application_data, filled(max_plaintext + 700, 3), out));
+  ASSERT_TRUE(w.write(ContentType::alert, V{1, 0}, out));
+  RecordReader fed;
+  fed.set_cipher(make13(s));
+  ASSERT_TRUE(fed.feed(out));
+  const auto expected = drain(fed);
+  ASSERT_EQ(expected.size(), 4u);
+  for (std::size_t cut : {out.size(), std::size_t{3}, std::size_t{400}, out.size() - 10}) {
+    SCOPED_TRACE(cut);
+    RecordReader r;
+    r.set_cipher(make13(s));
+    const std::span<const std::uint8_t> all(out);
+    r.lend(all.first(cut));
+    auto got = drain(r);
+    r.keep_rest();
+    EXPECT_LE(r.buffered(), cut);
+    ASSERT_TRUE(r.feed(all.subspan(cut)));
+    auto rest = drain(r);
+    got.insert(got.end(), rest.begin(), rest.end());
+    EXPECT_EQ(got, expected);
+    EXPECT_EQ(r.buffered(), 0u);
+  }
+  // A flipped byte in lent bytes is bad_record_mac, as in the buffer.
+  for (std::size_t i : {std::size_t{5}, std::size_t{100}, std::size_t{300 + 5 + 16}}) {
+    V bad = out;
+    bad[i] ^= 0x01;
+    RecordReader r;
+    r.set_cipher(make13(s));
+    r.lend(bad);
+    EXPECT_EQ(read_error(r), Errc::bad_record_mac) << i;
+    r.keep_rest();
+  }
+}
+
+// next(dest): a record whose plaintext fits in `dest` is opened into it (its content type may
+// take one byte beyond, kept aside); one that does not fit is opened in the reader's buffer.
+TEST_P(TlsRecordProtected13, OpensIntoTheCallersBuffer) {
+  const auto& s = suite(GetParam());
+  RecordWriter w;
+  w.set_cipher(make13(s));
+  V out;
+  const V data = filled(max_plaintext, 5);
+  ASSERT_TRUE(w.write(ContentType::application_data, data, out));
+  ASSERT_TRUE(w.write(ContentType::application_data, filled(10), out));
+  ASSERT_TRUE(w.write(ContentType::alert, V{1, 0}, out));
+  RecordReader r;
+  r.set_cipher(make13(s));
+  r.lend(out);
+  V dest(max_plaintext, 0xee);  // the data exactly: the type byte does not fit
+  auto rec = r.next(dest);
+  ASSERT_TRUE(rec && rec->has_value());
+  EXPECT_EQ((*rec)->type, ContentType::application_data);
+  EXPECT_EQ((*rec)->fragment.data(), dest.data());
+  EXPECT_EQ(r.opened_into_dest(), max_plaintext);
+  EXPECT_EQ(dest, data);
+  V small(10, 0xee);  // 10 bytes of data need 11: opened in the reader's own buffer
+  rec = r.next(wire::MutableBytes(small).first(9));
+  ASSERT_TRUE(rec && rec->has_value());
+  EXPECT_EQ(r.opened_into_dest(), 0u);
+  EXPECT_NE((*rec)->fragment.data(), small.data());
+  EXPECT_EQ(V((*rec)->fragment.begin(), (*rec)->fragment.end()), filled(10));
+  EXPECT_EQ(small, V(10, 0xee));
+  V alert_dest(100, 0xee);
+  rec = r.next(alert_dest);
+  ASSERT_TRUE(rec && rec->has_value());
+  EXPECT_EQ((*rec)->type, ContentType::alert);
+  EXPECT_EQ(r.opened_into_dest(), 3u);
+  r.keep_rest();
+  EXPECT_EQ(r.buffered(), 0u);
+  // hold() of a fragment opened into dest counts it as delivered instead of holding it.
+  r.hold((*rec)->fragment);
+  EXPECT_EQ(r.take_delivered(), 2u);
+  EXPECT_EQ(r.take_delivered(), 0u);
+  EXPECT_TRUE(r.held().empty());
+}
+
+// A padded record whose last byte (padding) goes aside: the type is found before it.
+TEST(TlsRecord, PaddedRecordOpensIntoTheCallersBuffer) {
+  const auto& s = suite(CipherSuite::tls_aes_128_gcm_sha256);
+  RecordCipher c = make13(s);
+  const std::size_t text = 3 + 1 + 1;  // "abc", type, one zero
+  V rec = {23, 3, 3, 0, static_cast<std::uint8_t>(text + 16), 'a', 'b', 'c', 23, 0};
+  rec.resize(5 + text + 16, 0);
+  ASSERT_TRUE(c.seal(rec, text));
+  RecordReader r;
+  r.set_cipher(make13(s));
+  ASSERT_TRUE(r.feed(rec));
+  V dest(4, 0xee);
+  auto got = r.next(dest);
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ(V((*got)->fragment.begin(), (*got)->fragment.end()), (V{'a', 'b', 'c'}));
+  EXPECT_EQ((*got)->fragment.data(), dest.data());
+}
+
+// open_to: out of place into a buffer of the bound's size; too small is invalid_argument.
+TEST(TlsRecord, OpenToNeedsRoomForTheWholeText) {
+  const auto& s = suite(CipherSuite::tls_aes_128_gcm_sha256);
+  RecordWriter w;
+  w.set_cipher(make13(s));
+  V out;
+  ASSERT_TRUE(w.write(ContentType::application_data, filled(100), out));
+  RecordCipher c = make13(s);
+  EXPECT_EQ(c.opened_length_bound(out.size()), 101u);
+  V small(100);
+  EXPECT_EQ(c.open_to(out, small, {}).error(), Errc::invalid_argument);
+  EXPECT_EQ(c.sequence(), 0u);
+  V text(101);
+  auto opened = c.open_to(out, text, {});
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(opened->size(), 101u);
+  EXPECT_EQ(V(text.begin(), text.begin() + 100), filled(100));
+  EXPECT_EQ(text[100], 23);
+  EXPECT_EQ(c.sequence(), 1u);
+}
+
 class TlsRecordProtected12 : public ::testing::TestWithParam<CipherSuite> {};
+
+// TLS 1.2: the writer's out-of-place records equal in-place ones (explicit nonce included),
+// and lent bytes and next(dest) open them as the buffer does.
+TEST_P(TlsRecordProtected12, OutOfPlaceSealAndOpen) {
+  const auto& s = suite(GetParam());
+  const bool gcm = s.aead != crypto::AeadAlg::chacha20_poly1305;
+  const std::size_t nonce_len = gcm ? 8 : 0;
+  const V data = filled(1024);
+  RecordWriter w;
+  w.set_tls13(false);
+  w.set_cipher(make12(s));
+  V written;
+  ASSERT_TRUE(w.write(ContentType::application_data, data, written));
+  ASSERT_TRUE(w.write(ContentType::application_data, data, written));
+  RecordCipher c = make12(s);
+  V in_place;
+  for (int i = 0; i < 2; ++i) {
+    const std::size_t body = nonce_len + data.size() + 16;
+    V rec = {23, 3, 3, static_cast<std::uint8_t>(body >> 8), static_cast<std::uint8_t>(body)};
+    rec.resize(5 + nonce_len);
+    rec.insert(rec.end(), data.begin(), data.end());
+    rec.resize(5 + body);
+    ASSERT_TRUE(c.seal(rec, data.size()));
+    in_place.insert(in_place.end(), rec.begin(), rec.end());
+  }
+  EXPECT_EQ(written, in_place);
+  RecordReader r;
+  r.set_tls13(false);
+  r.set_cipher(make12(s));
+  r.lend(written);
+  V dest(data.size(), 0xee);
+  auto rec = r.next(dest);
+  ASSERT_TRUE(rec && rec->has_value());
+  EXPECT_EQ(r.opened_into_dest(), data.size());
+  EXPECT_EQ(dest, data);
+  rec = r.next();  // no dest: opened from the lent bytes into the reader's buffer
+  ASSERT_TRUE(rec && rec->has_value());
+  EXPECT_EQ(r.opened_into_dest(), 0u);
+  EXPECT_EQ(V((*rec)->fragment.begin(), (*rec)->fragment.end()), data);
+  r.keep_rest();
+  EXPECT_EQ(r.buffered(), 0u);
+}
 
 TEST_P(TlsRecordProtected12, RoundTripAndTamper) {
   const auto& s = suite(GetParam());

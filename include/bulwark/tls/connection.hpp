@@ -114,6 +114,13 @@ class Connection {
   wire::Bytes peek() noexcept;
   void consume(std::size_t n) noexcept;
   std::size_t read(std::span<std::uint8_t> out) noexcept;
+  // feed() then read() in one call, for transports that read into their own buffer: takes
+  // bytes received from the transport, processes them as feed() does, and reads application
+  // data into `out`. A record whose whole plaintext fits in what is left of `out` is opened
+  // straight into it (read() alone can do so only for records still buffered; after feed()
+  // the first one is already open). Returns the bytes read, possibly 0. On a fatal error
+  // returns it, unless data was read first: then the data, and the error with the next call.
+  Result<std::size_t> receive(wire::Bytes received, std::span<std::uint8_t> out);
 
   // Sends close_notify. Further send() calls fail.
   Status close();

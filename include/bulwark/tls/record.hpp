@@ -9,7 +9,9 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "bulwark/crypto/aead.hpp"
@@ -68,13 +70,34 @@ class RecordCipher {
   // sealed_length(plaintext_len) bytes after the header, whose length field must already say
   // so. `plaintext_len` is the length of the (inner) plaintext.
   Status seal(wire::MutableBytes record, std::size_t plaintext_len) noexcept;
+  // AEAD only, out of place: seals `data` || `tail` (TLS 1.3: tail is the inner content type)
+  // from the caller's memory into `record` = header(5) || sealed_length(data + tail) bytes,
+  // whose header must already be written. One copy less than filling the record and sealing
+  // it in place. CBC, or a record of the wrong size: `invalid_argument`.
+  Status seal_from(wire::MutableBytes record, wire::Bytes data, wire::Bytes tail) noexcept;
   // Opens a whole record in place; returns the plaintext (a view into `record`).
   Result<wire::MutableBytes> open(wire::MutableBytes record) noexcept;
+  // AEAD only, out of place: opens `record` (header included, left untouched) into `out`,
+  // which needs opened_length_bound(record.size()) bytes; returns the plaintext, a view into
+  // `out` (TLS 1.3: still with its content type and padding). On bad_record_mac `out` is
+  // wiped. CBC or too small an `out`: `invalid_argument`.
+  // When `out` is short of the plaintext, its last bytes go to `spill` (which must have room
+  // for them) and the view returned is the part in `out`.
+  Result<wire::MutableBytes> open_to(wire::Bytes record, wire::MutableBytes out,
+                                     wire::MutableBytes spill) noexcept;
+  // The most plaintext a whole record of `record_len` bytes (header included) can open to.
+  std::size_t opened_length_bound(std::size_t record_len) const noexcept;
 
  private:
   RecordCipher(std::optional<crypto::Aead> aead, std::optional<crypto::TlsCbcHmac> cbc,
                wire::Bytes iv, bool tls13, std::uint64_t hard_limit);
   void nonce_for(std::uint64_t seq, std::array<std::uint8_t, 12>& out) const noexcept;
+  // RFC 5246 §6.2.3.3: seq_num + type + version (from the header) + plaintext length.
+  void tls12_aad(wire::Bytes record, std::size_t text_len,
+                 std::array<std::uint8_t, 13>& aad) const noexcept;
+  Status seal_aead(wire::MutableBytes record, wire::Bytes head, wire::Bytes tail) noexcept;
+  Result<wire::MutableBytes> open_aead(wire::Bytes record, wire::MutableBytes out,
+                                       wire::MutableBytes spill) noexcept;
 
   std::optional<crypto::Aead> aead_;
   std::optional<crypto::TlsCbcHmac> cbc_;
@@ -99,12 +122,30 @@ struct Record {
 // Receives records. Owns the receive buffer.
 class RecordReader {
  public:
+  RecordReader() = default;
+  RecordReader(RecordReader&&) noexcept = default;
+  RecordReader& operator=(RecordReader&&) noexcept = default;
+
   // Appends received transport bytes. Invalidates the views of records returned before.
   // The caller bounds how much it feeds before draining records.
   Status feed(wire::Bytes bytes);
+  // feed() without the copy, for the span of one call: next() reads whole records straight
+  // from `bytes` (which must stay valid until keep_rest()) and opens AEAD records out of place
+  // into the receive buffer, so a record's ciphertext is never copied. Anything else (a
+  // partial record, a cleartext or CBC record, bytes lent while others are buffered or held)
+  // is copied as feed() would. keep_rest() ends the loan: what next() has not taken is
+  // copied into the buffer. Invalidates the views of records returned before.
+  void lend(wire::Bytes bytes);
+  void keep_rest();
   // The next complete record, or nullopt when more bytes are needed. Checks every record-level
   // rule of RFC 8446 §5 / RFC 5246 §6 that does not depend on the handshake state.
-  Result<std::optional<Record>> next();
+  // With a `dest` that can take the whole plaintext of an AEAD record (opened_length_bound),
+  // the record is opened straight into `dest` (no copy out of the receive buffer later):
+  // opened_into_dest() then says so and the fragment views `dest`; whatever the record turns
+  // out to be, the caller owns those bytes (and wipes them if they are not application data).
+  Result<std::optional<Record>> next(wire::MutableBytes dest = {});
+  // How many bytes of `dest` the last next() wrote (0 when it used its own buffer).
+  std::size_t opened_into_dest() const noexcept { return dest_used_; }
 
   // Installs (or removes, with nullopt) the cipher for records read from now on.
   void set_cipher(std::optional<RecordCipher> cipher) noexcept { cipher_ = std::move(cipher); }
@@ -116,22 +157,37 @@ class RecordReader {
   void set_accept_cleartext_alerts(bool v) noexcept { cleartext_alerts_ = v; }
   // RFC 8449: the largest plaintext we told the peer we accept.
   void set_max_plaintext(std::size_t n) noexcept { max_plaintext_ = n; }
-  std::size_t buffered() const noexcept { return buf_.size() - start_; }
+  std::size_t buffered() const noexcept { return end_ - start_ + lent_.size(); }
   // Releases buffer memory while nothing is buffered or held (idle connections).
   void shrink_if_idle();
 
   // Keeps part of the last record returned by next() (application data the user has not
   // read yet) valid across feed(): compaction will not discard it; held() finds it again
-  // wherever the buffer moved. consume_held(n) releases the first n bytes.
+  // wherever the buffer moved. consume_held(n) releases the first n bytes. A fragment that
+  // was opened into next()'s `dest` is already with the caller: it is counted as delivered
+  // instead (take_delivered() returns and resets the count).
   void hold(wire::MutableBytes fragment) noexcept;
+  std::size_t take_delivered() noexcept { return std::exchange(delivered_, 0); }
   wire::MutableBytes held() noexcept;
   void consume_held(std::size_t n) noexcept;
 
  private:
-  std::vector<std::uint8_t> buf_;
+  // Reclaims what has been read (held bytes stay) and makes room for `more` bytes at end_.
+  void make_room(std::size_t more);
+  void append(wire::Bytes bytes);
+
+  // Grown without zero-filling (bytes are always written before they are read), kept at its
+  // high-water size until shrink_if_idle().
+  std::unique_ptr<std::uint8_t[]> buf_;
+  std::size_t capacity_ = 0;
+  std::size_t end_ = 0;      // bytes in use in buf_
   std::size_t start_ = 0;    // first unread byte in buf_
+  wire::Bytes lent_;         // between lend() and keep_rest(): unread bytes not yet copied
   std::size_t held_at_ = 0;  // offset of held bytes in buf_
   std::size_t held_len_ = 0;
+  std::array<std::uint8_t, 1> spill_{};  // TLS 1.3: a content type that did not fit in dest
+  std::size_t dest_used_ = 0;            // bytes of next()'s dest the last record was opened into
+  std::size_t delivered_ = 0;            // application data opened into dest and accepted (hold())
   std::optional<RecordCipher> cipher_;
   bool tls13_ = true;
   bool cleartext_alerts_ = false;
