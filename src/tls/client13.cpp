@@ -103,6 +103,8 @@ class Client13 final : public Handshaker {
   const CipherSuiteInfo* suite_ = nullptr;
   crypto::Transcript transcript_;
   std::optional<KeySchedule> ks_;
+  // The Early Secret of the PSK we offer (computed for its binder), for ks_ if accepted.
+  std::optional<KeySchedule> psk_schedule_;
   Secret client_hs_;
   Secret server_hs_;
   Secret resumption_master_;
@@ -240,6 +242,7 @@ Status Client13::send_client_hello() {
   BW_TRY(w.status());
   std::vector<std::uint8_t> msg = w.take();
 
+  psk_schedule_.reset();  // only this ClientHello's PSK may be used
   if (psk_suite) {
     // RFC 8446 §4.2.11.2: the binder is an HMAC over the transcript up to the binders.
     BW_ASSIGN(std::size_t prefix, truncated_client_hello_length(msg));
@@ -254,6 +257,8 @@ Status Client13::send_client_hello() {
               KeySchedule::finished_mac(psk_suite->hash, binder_key.span(), th.span()));
     // The one binder is the last bytes of the message.
     std::copy(binder.span().begin(), binder.span().end(), msg.end() - binder.size);
+    // Kept for the early data key and, if the server accepts the PSK, the handshake.
+    psk_schedule_ = std::move(early);
   }
 
   if (!hrr_) client_hello1_ = msg;
@@ -266,10 +271,8 @@ Status Client13::send_client_hello() {
   if (early_ && psk_suite && !hrr_) {
     // RFC 8446 §4.2.10 / §7.1: early data is sealed with client_early_traffic_secret, derived
     // from the PSK over the ClientHello, with the PSK's suite.
-    KeySchedule ks(psk_suite->hash);
-    BW_TRY(ks.start(session_->psk.span()));
     BW_ASSIGN(crypto::Digest th, crypto::hash(psk_suite->hash, msg));
-    BW_ASSIGN(Secret early, ks.client_early_traffic(th.span()));
+    BW_ASSIGN(Secret early, psk_schedule_->client_early_traffic(th.span()));
     conn_.key_log("CLIENT_EARLY_TRAFFIC_SECRET", random_, early.span());
     // RFC 8446 §D.4: with early data, the compatibility CCS right after the ClientHello.
     if (cfg.middlebox_compat) {
@@ -389,8 +392,13 @@ Status Client13::on_server_hello(const HandshakeMessage& m) {
     }
     psk_accepted_ = true;
   }
-  ks_.emplace(hash());
-  BW_TRY(psk_accepted_ ? ks_->start(session_->psk.span()) : ks_->start());
+  if (psk_accepted_ && psk_schedule_ && psk_schedule_->alg() == hash()) {
+    ks_ = std::move(psk_schedule_);  // already holds the PSK's Early Secret
+  } else {
+    ks_.emplace(hash());
+    BW_TRY(psk_accepted_ ? ks_->start(session_->psk.span()) : ks_->start());
+  }
+  psk_schedule_.reset();
   BW_TRY(ks_->derive_handshake_secret(shared->span()));
   BW_ASSIGN(crypto::Digest th, transcript_.current());
   BW_ASSIGN(client_hs_, ks_->client_handshake_traffic(th.span()));

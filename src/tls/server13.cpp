@@ -98,6 +98,8 @@ class Server13 final : public Handshaker {
   Choice choice_;
   crypto::Transcript transcript_;
   std::optional<KeySchedule> ks_;
+  // The Early Secret of the PSK whose binder verified (check_psk), for ks_.
+  std::optional<KeySchedule> psk_schedule_;
   Secret client_hs_;
   Secret client_ap_;
   Secret resumption_master_;
@@ -418,6 +420,8 @@ Result<std::optional<BinderVerified>> Server13::check_psk(const ClientHello& ch,
     BW_TRY(early.start(st->psk.span()));
     BW_ASSIGN(Secret binder_key, early.resumption_binder_key());
     BW_ASSIGN(BinderVerified verified, verify_binder(hash(), binder_key.span(), th.span(), binder));
+    // The handshake's own schedule starts from this Early Secret (RFC 8446 §7.1).
+    psk_schedule_ = std::move(early);
     // RFC 8446 §4.2.11.1: the client's ticket age, in milliseconds.
     client_ticket_age_ms_ = id.obfuscated_ticket_age - st->age_add;
     selected_binder_.assign(binder.begin(), binder.end());
@@ -462,8 +466,13 @@ Status Server13::send_server_flight(const ClientHello& ch, const HandshakeMessag
     ccs_sent_ = true;
   }
 
-  ks_.emplace(hash());
-  BW_TRY(binder ? ks_->start(psk_state_->psk.span()) : ks_->start());
+  if (binder && psk_schedule_) {
+    ks_ = std::move(psk_schedule_);  // already holds the PSK's Early Secret
+  } else {
+    ks_.emplace(hash());
+    BW_TRY(binder ? ks_->start(psk_state_->psk.span()) : ks_->start());
+  }
+  psk_schedule_.reset();
   BW_TRY(ks_->derive_handshake_secret(shared->span()));
   BW_ASSIGN(crypto::Digest th, transcript_.current());
   BW_ASSIGN(client_hs_, ks_->client_handshake_traffic(th.span()));
