@@ -45,9 +45,13 @@ constexpr int decrypt = 0;
 bool cipher_update(EVP_CIPHER_CTX* ctx, std::uint8_t* out,
                    std::span<const std::uint8_t> in) noexcept {
   constexpr std::size_t chunk = std::size_t{1} << 30;
+  int written = 0;
+  if (in.size() <= chunk) {  // every record: one call
+    return in.empty() ||
+           EVP_CipherUpdate(ctx, out, &written, in.data(), static_cast<int>(in.size())) == 1;
+  }
   while (!in.empty()) {
     const std::size_t n = std::min(in.size(), chunk);
-    int written = 0;
     if (EVP_CipherUpdate(ctx, out, &written, in.data(), static_cast<int>(n)) != 1) return false;
     if (out != nullptr) out += n;
     in = in.subspan(n);
@@ -55,18 +59,19 @@ bool cipher_update(EVP_CIPHER_CTX* ctx, std::uint8_t* out,
   return true;
 }
 
+// The tag parameter, built in place (no OSSL_PARAM_construct_* calls per record).
 bool set_tag(EVP_CIPHER_CTX* ctx, std::span<const std::uint8_t> tag) noexcept {
   OSSL_PARAM params[2] = {
-      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG,
-                                        const_cast<std::uint8_t*>(tag.data()), tag.size()),
-      OSSL_PARAM_construct_end()};
+      {OSSL_CIPHER_PARAM_AEAD_TAG, OSSL_PARAM_OCTET_STRING, const_cast<std::uint8_t*>(tag.data()),
+       tag.size(), OSSL_PARAM_UNMODIFIED},
+      OSSL_PARAM_END};
   return EVP_CIPHER_CTX_set_params(ctx, params) == 1;
 }
 
 bool get_tag(EVP_CIPHER_CTX* ctx, std::span<std::uint8_t> tag) noexcept {
-  OSSL_PARAM params[2] = {
-      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag.data(), tag.size()),
-      OSSL_PARAM_construct_end()};
+  OSSL_PARAM params[2] = {{OSSL_CIPHER_PARAM_AEAD_TAG, OSSL_PARAM_OCTET_STRING, tag.data(),
+                           tag.size(), OSSL_PARAM_UNMODIFIED},
+                          OSSL_PARAM_END};
   return EVP_CIPHER_CTX_get_params(ctx, params) == 1;
 }
 

@@ -594,12 +594,14 @@ void Connection::consume_output(std::size_t n) noexcept {
 }
 
 Status Connection::send(wire::Bytes data) {
-  BW_TRY(impl_->check_failed());
+  if (impl_->failure) return impl_->failure->error;
   if (impl_->state != State::established && impl_->state != State::peer_closed) {
     return Error(Errc::invalid_argument, "send() before the handshake is done");
   }
   if (impl_->close_notify_sent) return Error(Errc::closed, "send() after close()");
-  if (auto s = impl_->flush(); !s) return impl_->fail(std::move(s).error());
+  if (!impl_->hs_out.empty()) {
+    if (auto s = impl_->flush(); !s) return impl_->fail(std::move(s).error());
+  }
   // RFC 8446 §5.5: update keys before the AEAD usage limit is reached.
   if (impl_->tx.cipher() && impl_->tx.cipher()->near_usage_limit()) {
     if (auto s = impl_->send_key_update(false); !s) return impl_->fail(std::move(s).error());
@@ -641,12 +643,12 @@ std::size_t Connection::read(std::span<std::uint8_t> out) noexcept {
 }
 
 Result<std::size_t> Connection::receive(wire::Bytes received, std::span<std::uint8_t> out) {
-  BW_TRY(impl_->check_failed());
+  if (impl_->failure) return impl_->failure->error;
   impl_->rx.lend(received);
   const std::size_t n = read_into(*impl_, out);
   // The loan ends here: a record or message not processed yet is copied into the buffer.
   impl_->rx.keep_rest();
-  if (!impl_->failure) {
+  if (!impl_->failure && !impl_->hs_out.empty()) {
     if (auto s = impl_->flush(); !s) (void)impl_->fail(std::move(s).error());
   }
   // Data read before a fatal error is returned; the error comes with the next call.

@@ -282,8 +282,7 @@ void RecordReader::lend(wire::Bytes bytes) {
   lent_ = bytes;
 }
 
-void RecordReader::keep_rest() {
-  if (lent_.empty()) return;
+void RecordReader::keep_lent() {
   const wire::Bytes rest = std::exchange(lent_, wire::Bytes());
   append(rest);
 }
@@ -305,11 +304,6 @@ void RecordReader::hold(wire::MutableBytes fragment) noexcept {
   }
   held_at_ = static_cast<std::size_t>(fragment.data() - buf_.get());
   held_len_ = fragment.size();
-}
-
-wire::MutableBytes RecordReader::held() noexcept {
-  if (held_len_ == 0) return {};
-  return {buf_.get() + held_at_, held_len_};
 }
 
 void RecordReader::consume_held(std::size_t n) noexcept {

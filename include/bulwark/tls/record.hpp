@@ -136,7 +136,9 @@ class RecordReader {
   // is copied as feed() would. keep_rest() ends the loan: what next() has not taken is
   // copied into the buffer. Invalidates the views of records returned before.
   void lend(wire::Bytes bytes);
-  void keep_rest();
+  void keep_rest() {
+    if (!lent_.empty()) keep_lent();
+  }
   // The next complete record, or nullopt when more bytes are needed. Checks every record-level
   // rule of RFC 8446 §5 / RFC 5246 §6 that does not depend on the handshake state.
   // With a `dest` that can take the whole plaintext of an AEAD record (opened_length_bound),
@@ -168,13 +170,17 @@ class RecordReader {
   // instead (take_delivered() returns and resets the count).
   void hold(wire::MutableBytes fragment) noexcept;
   std::size_t take_delivered() noexcept { return std::exchange(delivered_, 0); }
-  wire::MutableBytes held() noexcept;
+  wire::MutableBytes held() noexcept {
+    if (held_len_ == 0) return {};
+    return {buf_.get() + held_at_, held_len_};
+  }
   void consume_held(std::size_t n) noexcept;
 
  private:
   // Reclaims what has been read (held bytes stay) and makes room for `more` bytes at end_.
   void make_room(std::size_t more);
   void append(wire::Bytes bytes);
+  void keep_lent();
 
   // Grown without zero-filling (bytes are always written before they are read), kept at its
   // high-water size until shrink_if_idle().
