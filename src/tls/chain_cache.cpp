@@ -24,6 +24,21 @@ Status absorb_bytes(crypto::Hash& h, wire::Bytes data) {
   return h.update(data);
 }
 
+Status absorb_text(crypto::Hash& h, std::string_view text) {
+  return absorb_bytes(h, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+}
+
+// The certificates, then the key: the tail both kinds of key share.
+Result<ChainCacheKey> absorb_chain_and_finish(crypto::Hash& h,
+                                              std::span<const wire::Bytes> chain_der) {
+  BW_TRY(absorb_u64(h, chain_der.size()));
+  for (const wire::Bytes der : chain_der)
+    BW_TRY(absorb_bytes(h, der));
+  ChainCacheKey k;
+  BW_TRY(h.final(k));
+  return k;
+}
+
 }  // namespace
 
 VerifiedChainCache::VerifiedChainCache(std::size_t capacity, std::chrono::seconds max_age)
@@ -33,19 +48,12 @@ Result<ChainCacheKey> VerifiedChainCache::key(std::span<const wire::Bytes> chain
                                               std::string_view server_name,
                                               const crypto::TrustStore& trust,
                                               crypto::Purpose purpose) {
-  static constexpr std::string_view domain = "bulwark verified chain v1";
   BW_ASSIGN(crypto::Hash h, crypto::Hash::create(crypto::HashAlg::sha256));
-  BW_TRY(absorb_bytes(h, {reinterpret_cast<const std::uint8_t*>(domain.data()), domain.size()}));
+  BW_TRY(absorb_text(h, "bulwark verified chain v1"));
   BW_TRY(absorb_u64(h, static_cast<std::uint64_t>(purpose)));
   BW_TRY(absorb_u64(h, reinterpret_cast<std::uintptr_t>(trust.native())));
-  BW_TRY(absorb_bytes(
-      h, {reinterpret_cast<const std::uint8_t*>(server_name.data()), server_name.size()}));
-  BW_TRY(absorb_u64(h, chain_der.size()));
-  for (const wire::Bytes der : chain_der)
-    BW_TRY(absorb_bytes(h, der));
-  ChainCacheKey k;
-  BW_TRY(h.final(k));
-  return k;
+  BW_TRY(absorb_text(h, server_name));
+  return absorb_chain_and_finish(h, chain_der);
 }
 
 std::size_t VerifiedChainCache::KeyHash::operator()(const ChainCacheKey& k) const noexcept {
@@ -56,15 +64,10 @@ std::size_t VerifiedChainCache::KeyHash::operator()(const ChainCacheKey& k) cons
 }
 
 Result<ChainCacheKey> VerifiedChainCache::parsed_key(std::span<const wire::Bytes> chain_der) {
-  static constexpr std::string_view domain = "bulwark parsed chain v1";
   BW_ASSIGN(crypto::Hash h, crypto::Hash::create(crypto::HashAlg::sha256));
-  BW_TRY(absorb_bytes(h, {reinterpret_cast<const std::uint8_t*>(domain.data()), domain.size()}));
-  BW_TRY(absorb_u64(h, chain_der.size()));
-  for (const wire::Bytes der : chain_der)
-    BW_TRY(absorb_bytes(h, der));
-  ChainCacheKey k;
-  BW_TRY(h.final(k));
-  return k;
+  // Another domain string: a parsed-only key never equals a verification's key.
+  BW_TRY(absorb_text(h, "bulwark parsed chain v1"));
+  return absorb_chain_and_finish(h, chain_der);
 }
 
 std::optional<std::vector<crypto::Certificate>> VerifiedChainCache::lookup(
