@@ -358,7 +358,7 @@ Result<std::optional<Record>> RecordReader::next(wire::MutableBytes dest) {
   // ends before the type, which is either that byte or, if that byte is padding, earlier.
   const std::size_t spillable = tls13_ ? spill_.size() : 0;
   std::size_t spilled = 0;
-  if (aead && room != 0 && room <= dest.size() + spillable) {
+  if (aead && room != 0 && !dest.empty() && room <= dest.size() + spillable) {
     // Opened straight into the caller's memory, from the lent bytes or from the buffer.
     wire::Bytes whole;
     if (lent) {

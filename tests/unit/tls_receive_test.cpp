@@ -148,6 +148,33 @@ TEST_P(TlsReceive, CloseNotifyAfterData) {
   EXPECT_EQ(p.server.state(), State::peer_closed);
 }
 
+// Empty application-data records (allowed, counted against a limit) read as nothing, into a
+// buffer or into none; the data after them still arrives.
+TEST_P(TlsReceive, EmptyRecordsAndAnEmptyBuffer) {
+  test::Pair p = established(GetParam());
+  ASSERT_TRUE(p.client.send({}));
+  V none;
+  auto got = p.server.receive(take_output(p.client), none);
+  ASSERT_TRUE(got) << got.error().message();
+  EXPECT_EQ(*got, 0u);
+  ASSERT_TRUE(p.client.send({}));
+  const V data = pattern(100);
+  ASSERT_TRUE(p.client.send(data));
+  V sink(100, 0xee);
+  got = p.server.receive(take_output(p.client), sink);
+  ASSERT_TRUE(got) << got.error().message();
+  EXPECT_EQ(*got, data.size());
+  EXPECT_EQ(sink, data);
+  // Data that arrives while the caller has no room waits for a later read.
+  ASSERT_TRUE(p.client.send(data));
+  got = p.server.receive(take_output(p.client), none);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(*got, 0u);
+  EXPECT_EQ(p.server.peek().size(), data.size());
+  EXPECT_EQ(p.server.read(sink), data.size());
+  EXPECT_EQ(sink, data);
+}
+
 INSTANTIATE_TEST_SUITE_P(Versions, TlsReceive,
                          ::testing::Values(ProtocolVersion::tls13, ProtocolVersion::tls12));
 
