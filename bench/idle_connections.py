@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Holds COUNT idle TLS connections to 127.0.0.1:PORT (handshake done, no request), for the
-RSS-per-idle-connection figure of bench/serve_vs_nginx.sh. Writes the number of connections up
+"""Holds COUNT idle TLS connections to 127.0.0.1:PORT (handshake done, no request; or, with
+--request PATH, after one keep-alive GET of PATH read to its end), for the
+RSS-per-idle-connection figures of bench/serve_vs_nginx.sh. Writes the number of connections up
 to --ready FILE, then waits until --stop FILE exists, then closes them all."""
 import argparse
 import asyncio
@@ -14,6 +15,7 @@ async def main():
     parser.add_argument("--count", type=int, default=10000)
     parser.add_argument("--ready", required=True)
     parser.add_argument("--stop", required=True)
+    parser.add_argument("--request", help="GET this path once on each connection first")
     args = parser.parse_args()
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
@@ -25,9 +27,22 @@ async def main():
     async def one():
         async with gate:
             try:
-                _, writer = await asyncio.open_connection("127.0.0.1", args.port, ssl=ctx)
+                reader, writer = await asyncio.open_connection("127.0.0.1", args.port, ssl=ctx)
+                if args.request:
+                    writer.write(f"GET {args.request} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+                    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 60)
+                    length = 0
+                    for line in head.decode("latin-1").split("\r\n")[1:]:
+                        name, _, value = line.partition(":")
+                        if name.strip().lower() == "content-length":
+                            length = int(value.strip())
+                    if not head.startswith(b"HTTP/1.1 200") or length == 0:
+                        writer.close()
+                        return
+                    await asyncio.wait_for(reader.readexactly(length), 60)
                 conns.append(writer)
-            except OSError:
+            except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError,
+                    asyncio.LimitOverrunError):
                 pass
 
     await asyncio.gather(*(one() for _ in range(args.count)))

@@ -14,7 +14,9 @@
 #                                           and workers)
 #   RSS per idle TLS connection             IDLE connections held open after their handshake
 #                                           by bench/idle_connections.py; the server's RSS
-#                                           growth divided by the connections held
+#                                           growth divided by the connections held; then
+#                                           the same after each connection downloaded
+#                                           64 KiB (buffers must shrink when idle)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -37,6 +39,7 @@ mkdir -p "$work/www" "$work/nginx/logs"
 chmod 755 "$work" "$work/www"
 head -c 1024 /dev/urandom >"$work/www/1k.bin"
 head -c $((1 << 20)) /dev/urandom >"$work/www/1m.bin"
+head -c $((64 << 10)) /dev/urandom >"$work/www/64k.bin"
 chmod 644 "$work/www/"*
 "$bulwark" ca init "$work/ca" >/dev/null
 "$bulwark" ca issue "$work/ca" --name localhost --ip 127.0.0.1 --key ecdsa-p256 --out "$work/server" >/dev/null
@@ -149,12 +152,14 @@ handshakes_per_cpu_second() {
   }
   awk -v n="$n" -v t=$((after - before)) -v hz="$ticks_per_second" 'BEGIN {printf "%.0f", n / (t / hz)}'
 }
+# idle_rss_per_connection SERVER [PATH]: with PATH, each connection first downloads it.
 idle_rss_per_connection() {
-  local before after up i
+  local before after up i request=()
+  [[ -n ${2:-} ]] && request=(--request "$2")
   before=$(rss_kib "$1")
   rm -f "$work/ready.$1" "$work/stop.$1"
   python3 "$here/idle_connections.py" --port "$(port_of "$1")" --count "$IDLE" \
-    --ready "$work/ready.$1" --stop "$work/stop.$1" >/dev/null 2>&1 &
+    --ready "$work/ready.$1" --stop "$work/stop.$1" "${request[@]}" >/dev/null 2>&1 &
   local client=$!
   for ((i = 0; i < 3000; i++)); do
     [[ -e "$work/ready.$1" ]] && break
@@ -166,7 +171,7 @@ idle_rss_per_connection() {
   after=$(rss_kib "$1")
   touch "$work/stop.$1"
   wait "$client" || true
-  echo "  $1: $up idle connections held, RSS $before -> $after KiB" >&2
+  echo "  $1: $up idle connections held${2:+ after GET $2}, RSS $before -> $after KiB" >&2
   awk -v a="$after" -v b="$before" -v n="$up" 'BEGIN {if (n > 0) printf "%.1f", (a - b) / n; else print 0}'
 }
 
@@ -192,6 +197,7 @@ for ((round = 0; round < ROUNDS; round++)); do
 done
 for s in nginx bulwark; do
   add "$s.idle" "$(idle_rss_per_connection "$s")"
+  add "$s.idle_after" "$(idle_rss_per_connection "$s" /64k.bin)"
 done
 
 row() {  # row LABEL KEY HIGHER_IS_BETTER GOAL
@@ -211,3 +217,4 @@ row "1 MiB keep-alive requests/s" 1m higher ">= 1x"
 row "full TLS 1.3 handshakes / server-CPU-s" full higher ">= 2x"
 row "resumed TLS 1.2 handshakes / server-CPU-s" resumed higher ""
 row "RSS KiB per idle TLS connection ($IDLE held)" idle lower "<= 10 KiB"
+row "  the same after each downloaded 64 KiB" idle_after lower "<= 10 KiB"
