@@ -109,6 +109,7 @@ std::size_t read_into(Connection::Impl& im, std::span<std::uint8_t> out) {
       total += n;
       continue;
     }
+    if (im.rx.buffered() == 0) break;  // nothing more to open (the common end of a call)
     const wire::MutableBytes dest = out.subspan(total);
     auto next = im.rx.next(dest);
     if (!next) {
