@@ -104,6 +104,16 @@ Result<Aead> Aead::create(AeadAlg alg, std::span<const std::uint8_t> key) {
   return aead;
 }
 
+Status Aead::rekey(std::span<const std::uint8_t> key) noexcept {
+  if (!ctx_ || key.size() != key_length()) return Errc::invalid_argument;
+  // cipher == nullptr keeps the fetched algorithm and its provider context; only the key
+  // schedule is recomputed (over the old one).
+  if (EVP_CipherInit_ex2(ctx_.get(), nullptr, key.data(), nullptr, encrypt, nullptr) != 1) {
+    return ossl::failure(Errc::crypto_failure, "AEAD re-key failed");
+  }
+  return {};
+}
+
 Status Aead::seal(std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> aad,
                   std::span<std::uint8_t> inout, std::span<std::uint8_t> tag_out) noexcept {
   return seal_to(nonce, aad, inout, {}, inout, tag_out);

@@ -237,8 +237,7 @@ void Connection::Impl::clear_write_cipher() {
 
 Status Connection::Impl::install_read_secret(const CipherSuiteInfo& s, Secret secret) {
   BW_ASSIGN(TrafficKeys k, KeySchedule::traffic_keys(s, secret.span()));
-  BW_ASSIGN(RecordCipher c, RecordCipher::tls13(s, k.key.span(), k.iv.span()));
-  rx.set_cipher(std::move(c));
+  BW_TRY(rx.set_cipher13(s, k.key.span(), k.iv.span()));
   rx.set_tls13(true);
   suite = &s;
   read_secret = std::move(secret);
@@ -249,8 +248,7 @@ Status Connection::Impl::install_read_secret(const CipherSuiteInfo& s, Secret se
 Status Connection::Impl::install_write_secret(const CipherSuiteInfo& s, Secret secret) {
   BW_TRY(flush());  // what was queued goes out under the old key
   BW_ASSIGN(TrafficKeys k, KeySchedule::traffic_keys(s, secret.span()));
-  BW_ASSIGN(RecordCipher c, RecordCipher::tls13(s, k.key.span(), k.iv.span()));
-  tx.set_cipher(std::move(c));
+  BW_TRY(tx.set_cipher13(s, k.key.span(), k.iv.span()));
   tx.set_tls13(true);
   tx.set_version(ProtocolVersion::tls12);
   suite = &s;

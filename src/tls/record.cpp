@@ -60,6 +60,27 @@ Result<RecordCipher> RecordCipher::tls13(const CipherSuiteInfo& suite, wire::Byt
   return RecordCipher(std::move(aead), std::nullopt, iv, true, suite.record_limit);
 }
 
+Status RecordCipher::install13(std::optional<RecordCipher>& cipher, const CipherSuiteInfo& suite,
+                               wire::Bytes key, wire::Bytes iv) {
+  RecordCipher* c = cipher ? &*cipher : nullptr;
+  if (c == nullptr || !c->tls13_ || !c->aead_ || c->aead_->alg() != suite.aead) {
+    BW_ASSIGN(RecordCipher fresh, tls13(suite, key, iv));
+    cipher = std::move(fresh);
+    return {};
+  }
+  if (iv.size() != 12) return Error(Errc::invalid_argument, "TLS 1.3 record IV must be 12 bytes");
+  // A failed re-key leaves no usable cipher behind.
+  if (auto s = c->aead_->rekey(key); !s) {
+    cipher.reset();
+    return s;
+  }
+  std::copy(iv.begin(), iv.end(), c->iv_.begin());
+  c->seq_ = 0;
+  c->soft_limit_ = soft_limit_for(suite.record_limit);
+  c->hard_limit_ = suite.record_limit;
+  return {};
+}
+
 Result<RecordCipher> RecordCipher::tls12(const CipherSuiteInfo& suite, wire::Bytes key,
                                          wire::Bytes iv) {
   if (suite.protection != RecordProtection::aead) {

@@ -412,3 +412,31 @@ TEST(CryptoAead, OutOfPlaceOpenRejectsForgeriesAndWipesBothParts) {
     EXPECT_EQ(short_out, Bytes(99, 7));
   }
 }
+
+// rekey: the same context with a new key seals what a context created with that key seals.
+TEST(CryptoAead, RekeyGivesWhatANewKeyGives) {
+  DeterministicRandom rng(ascii("aead rekey"));
+  for (AeadAlg alg : all_algs) {
+    SCOPED_TRACE(bulwark::crypto::aead_name(alg));
+    const std::size_t key_len = bulwark::crypto::aead_key_length(alg);
+    auto aead = Aead::create(alg, random_bytes(rng, key_len));
+    ASSERT_TRUE(aead);
+    const Bytes new_key = random_bytes(rng, key_len);
+    auto fresh = Aead::create(alg, new_key);
+    ASSERT_TRUE(fresh);
+    ASSERT_TRUE(aead->rekey(new_key));
+    const Bytes nonce = random_bytes(rng, 12);
+    const Bytes plaintext = random_bytes(rng, 100);
+    Bytes a = plaintext;
+    Bytes b = plaintext;
+    Bytes tag_a(16);
+    Bytes tag_b(16);
+    ASSERT_TRUE(aead->seal(nonce, {}, a, tag_a));
+    ASSERT_TRUE(fresh->seal(nonce, {}, b, tag_b));
+    EXPECT_EQ(a, b);
+    EXPECT_EQ(tag_a, tag_b);
+    ASSERT_TRUE(fresh->open(nonce, {}, a, tag_a));
+    EXPECT_EQ(a, plaintext);
+    EXPECT_EQ(aead->rekey(Bytes(key_len + 1, 1)).error(), Errc::invalid_argument);
+  }
+}

@@ -476,6 +476,46 @@ TEST(TlsRecord, PaddedRecordOpensIntoTheCallersBuffer) {
   EXPECT_EQ((*got)->fragment.data(), dest.data());
 }
 
+// install13: a key change re-keys the cipher in place when the AEAD stays, with the sequence
+// number back at 0 (RFC 8446 §5.3); another AEAD gets a new cipher; records then open.
+TEST(TlsRecord, KeyChangeReKeysInPlace) {
+  const auto& aes = suite(CipherSuite::tls_aes_128_gcm_sha256);
+  const auto& chacha = suite(CipherSuite::tls_chacha20_poly1305_sha256);
+  RecordWriter w;
+  RecordReader r;
+  ASSERT_TRUE(w.set_cipher13(aes, filled(16, 1), filled(12, 2)));  // none yet: built
+  ASSERT_TRUE(r.set_cipher13(aes, filled(16, 1), filled(12, 2)));
+  V out;
+  ASSERT_TRUE(w.write(ContentType::application_data, filled(50), out));
+  ASSERT_TRUE(r.feed(out));
+  ASSERT_EQ(drain(r).size(), 1u);
+  const RecordCipher* before = &*w.cipher();
+  ASSERT_TRUE(w.set_cipher13(aes, filled(16, 3), filled(12, 4)));
+  ASSERT_TRUE(r.set_cipher13(aes, filled(16, 3), filled(12, 4)));
+  EXPECT_EQ(&*w.cipher(), before);
+  EXPECT_EQ(w.cipher()->sequence(), 0u);
+  out.clear();
+  ASSERT_TRUE(w.write(ContentType::application_data, filled(60), out));
+  // What a cipher built for the new key writes is the same record.
+  RecordWriter fresh;
+  fresh.set_cipher(std::move(RecordCipher::tls13(aes, filled(16, 3), filled(12, 4))).value());
+  V expected;
+  ASSERT_TRUE(fresh.write(ContentType::application_data, filled(60), expected));
+  EXPECT_EQ(out, expected);
+  ASSERT_TRUE(r.feed(out));
+  auto recs = drain(r);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].second, filled(60));
+  // Another AEAD: a new cipher of that AEAD.
+  ASSERT_TRUE(w.set_cipher13(chacha, filled(32, 5), filled(12, 6)));
+  ASSERT_TRUE(r.set_cipher13(chacha, filled(32, 5), filled(12, 6)));
+  out.clear();
+  ASSERT_TRUE(w.write(ContentType::application_data, filled(70), out));
+  ASSERT_TRUE(r.feed(out));
+  ASSERT_EQ(drain(r).size(), 1u);
+  EXPECT_EQ(w.set_cipher13(chacha, filled(32, 5), filled(8, 6)).error(), Errc::invalid_argument);
+}
+
 // open_to: out of place into a buffer of the bound's size; too small is invalid_argument.
 TEST(TlsRecord, OpenToNeedsRoomForTheWholeText) {
   const auto& s = suite(CipherSuite::tls_aes_128_gcm_sha256);

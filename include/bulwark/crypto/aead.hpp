@@ -59,6 +59,10 @@ class Aead {
   Aead& operator=(const Aead&) = delete;
   ~Aead() = default;
 
+  // Installs a new key of the same algorithm in this context (no allocation, no provider
+  // set-up: a TLS 1.3 key change). `invalid_argument` unless key.size() == key_length().
+  Status rekey(std::span<const std::uint8_t> key) noexcept;
+
   AeadAlg alg() const noexcept { return alg_; }
   std::size_t key_length() const noexcept { return aead_key_length(alg_); }
   std::size_t nonce_length() const noexcept { return aead_nonce_length(alg_); }

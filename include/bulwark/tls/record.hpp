@@ -46,6 +46,13 @@ class RecordCipher {
   static Result<RecordCipher> tls12_cbc(const CipherSuiteInfo& suite, wire::Bytes mac_key,
                                         wire::Bytes enc_key, crypto::Random& iv_source);
 
+  // TLS 1.3 key change (handshake -> application keys, KeyUpdate): `cipher` takes the new
+  // key and IV in its existing AEAD context when it is a TLS 1.3 cipher of the same AEAD as
+  // `suite`, with the sequence number back at 0 (RFC 8446 §5.3); otherwise (none yet, another
+  // AEAD) a new cipher is built. Saves a libcrypto context per key change.
+  static Status install13(std::optional<RecordCipher>& cipher, const CipherSuiteInfo& suite,
+                          wire::Bytes key, wire::Bytes iv);
+
   RecordCipher(RecordCipher&&) noexcept = default;
   RecordCipher& operator=(RecordCipher&&) noexcept = default;
   // The static IV is key material (RFC 8446 §7.3): wiped with the cipher (the keys live in
@@ -151,6 +158,10 @@ class RecordReader {
 
   // Installs (or removes, with nullopt) the cipher for records read from now on.
   void set_cipher(std::optional<RecordCipher> cipher) noexcept { cipher_ = std::move(cipher); }
+  // TLS 1.3 keys for records read from now on (RecordCipher::install13).
+  Status set_cipher13(const CipherSuiteInfo& suite, wire::Bytes key, wire::Bytes iv) {
+    return RecordCipher::install13(cipher_, suite, key, iv);
+  }
   const std::optional<RecordCipher>& cipher() const noexcept { return cipher_; }
   // TLS 1.3: protected records carry an inner content type and padding.
   void set_tls13(bool v) noexcept { tls13_ = v; }
@@ -204,6 +215,10 @@ class RecordReader {
 class RecordWriter {
  public:
   void set_cipher(std::optional<RecordCipher> cipher) noexcept { cipher_ = std::move(cipher); }
+  // TLS 1.3 keys for records written from now on (RecordCipher::install13).
+  Status set_cipher13(const CipherSuiteInfo& suite, wire::Bytes key, wire::Bytes iv) {
+    return RecordCipher::install13(cipher_, suite, key, iv);
+  }
   const std::optional<RecordCipher>& cipher() const noexcept { return cipher_; }
   void set_tls13(bool v) noexcept { tls13_ = v; }
   // The legacy_record_version written in headers (0x0301 for a first ClientHello, else 0x0303).
