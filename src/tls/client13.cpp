@@ -71,6 +71,7 @@ class Client13 final : public Handshaker {
   Status on_finished(WaitFinished& st, const HandshakeMessage& m);
   Status send_client_hello();
   Status send_second_flight();
+  void release_handshake_state();
   Status check_extensions(const ExtensionBlock& block, ExtensionContext where) const;
   bool offered(ExtensionType t) const {
     return std::find(offered_.begin(), offered_.end(), t) != offered_.end();
@@ -606,14 +607,33 @@ Status Client13::on_finished(WaitFinished& st, const HandshakeMessage& m) {
   BW_TRY(send_second_flight());
   BW_TRY(conn_.install_write_secret(*suite_, std::move(client_ap)));
   BW_ASSIGN(crypto::Digest th_res, transcript_.current());
-  BW_ASSIGN(resumption_master_, ks_->resumption_master(th_res.span()));
-  client_hs_.clear();
-  server_hs_.clear();
+  // Tickets may still come: their PSKs derive from this (only when we keep sessions).
+  if (cfg_->sessions) {
+    BW_ASSIGN(resumption_master_, ks_->resumption_master(th_res.span()));
+  }
+  release_handshake_state();
   state_ = Connected{};
   conn_.established(peer, verified);
   // A chain nobody checked proves nothing about who the server is.
   if (cfg_->insecure_skip_verification) conn_.info.peer_verified = false;
   return {};
+}
+
+// After our Finished nothing derives from the handshake's secrets, its transcript or our
+// ephemeral key any more (KeyUpdate starts from the traffic secrets the connection holds;
+// tickets need only the resumption master secret): they go now rather than with the
+// connection, for forward secrecy's sake and for an idle connection's memory.
+void Client13::release_handshake_state() {
+  client_hs_.clear();
+  server_hs_.clear();
+  ks_.reset();
+  psk_schedule_.reset();
+  share_.reset();
+  session_.reset();
+  transcript_ = crypto::Transcript();
+  std::vector<std::uint8_t>().swap(client_hello1_);
+  std::vector<std::uint8_t>().swap(hrr_prefix_);
+  std::vector<std::uint8_t>().swap(cookie_);
 }
 
 Status Client13::send_second_flight() {

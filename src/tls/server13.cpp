@@ -87,6 +87,7 @@ class Server13 final : public Handshaker {
   Status on_client_certificate_verify(WaitClientCertificateVerify& st, const HandshakeMessage& m);
   Status on_client_finished(WaitClientFinished& st, const HandshakeMessage& m);
   Status send_tickets();
+  void release_handshake_state();
   Status send_message(const wire::Writer& w, std::string detail = {});
   // Whether someone observes the trace: its details are built only then.
   bool tracing() const { return static_cast<bool>(conn_.cfg().trace); }
@@ -618,7 +619,24 @@ Status Server13::on_client_finished(WaitClientFinished& st, const HandshakeMessa
   const PeerAuthenticated peer = st.peer;
   state_ = Connected{};
   conn_.established(peer, verified);
-  return send_tickets();
+  BW_TRY(send_tickets());
+  release_handshake_state();
+  return {};
+}
+
+// Once the tickets are out, nothing derives from the handshake's secrets or its transcript any
+// more (KeyUpdate starts from the traffic secrets the connection holds, and there is no
+// post-handshake authentication): they go now rather than with the connection, so that an
+// idle connection holds neither that key material nor its memory.
+void Server13::release_handshake_state() {
+  ks_.reset();
+  transcript_ = crypto::Transcript();
+  resumption_master_ = Secret();
+  psk_state_.reset();
+  std::vector<std::uint8_t>().swap(cookie_);
+  std::vector<std::uint8_t>().swap(hrr_prefix_);
+  std::vector<std::uint8_t>().swap(selected_binder_);
+  std::vector<std::uint8_t>().swap(session_id_);
 }
 
 Status Server13::send_tickets() {

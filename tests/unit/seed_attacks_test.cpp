@@ -866,7 +866,9 @@ TEST(SeedAttacks, SecretReleaseHookSeesWipedBuffers) {
 // Traffic and master secrets are wiped before their memory is released: after a TLS 1.3 and a
 // TLS 1.2 handshake with data (and, for TLS 1.3, a KeyUpdate), every Secret released during the
 // connections' life and at their destruction is all zeros, and the releases at destruction
-// include each side's traffic secrets (TLS 1.3) / master secret (TLS 1.2).
+// include each side's traffic secrets (TLS 1.3) / master secret (TLS 1.2). In TLS 1.3 the
+// traffic secrets are all that is left at destruction: the key schedule (early, handshake and
+// master secrets) went when the handshake ended.
 TEST(SeedAttacks, SecretsAreWipedWhenConnectionsAreDestroyed) {
   struct Case {
     const char* label;
@@ -876,9 +878,9 @@ TEST(SeedAttacks, SecretsAreWipedWhenConnectionsAreDestroyed) {
     int expected_at_destruction;  // Secrets of that size held by the two connections
   };
   const Case cases[] = {
-      // Each side: read and write traffic secrets, and its key schedule's master secret.
-      {"tls13 sha256", ProtocolVersion::tls13, CipherSuite::tls_aes_128_gcm_sha256, 32, 2 * 3},
-      {"tls13 sha384", ProtocolVersion::tls13, CipherSuite::tls_aes_256_gcm_sha384, 48, 2 * 3},
+      // Each side: read and write traffic secrets, nothing else.
+      {"tls13 sha256", ProtocolVersion::tls13, CipherSuite::tls_aes_128_gcm_sha256, 32, 2 * 2},
+      {"tls13 sha384", ProtocolVersion::tls13, CipherSuite::tls_aes_256_gcm_sha384, 48, 2 * 2},
       // Each side: the 48-byte master secret its handshake keeps.
       {"tls12", ProtocolVersion::tls12, CipherSuite::tls_ecdhe_ecdsa_with_aes_128_gcm_sha256, 48,
        2},
@@ -915,6 +917,8 @@ TEST(SeedAttacks, SecretsAreWipedWhenConnectionsAreDestroyed) {
     EXPECT_GE(held == end.end() ? 0 : held->second, c.expected_at_destruction)
         << c.label << describe(end);
     if (c.version == ProtocolVersion::tls13) {
+      EXPECT_EQ(held == end.end() ? 0 : held->second, c.expected_at_destruction)
+          << c.label << ": only the traffic secrets outlive the handshake" << describe(end);
       // The KeyUpdate replaced two traffic secrets (one per direction, on each side); the
       // handshake secrets went when the traffic keys came.
       const auto replaced = life.find(c.secret_size);
