@@ -163,7 +163,7 @@ class Connection::Impl {
 
   RecordReader rx;
   RecordWriter tx;
-  std::vector<std::uint8_t> out;     // records waiting for the transport
+  RecordBuffer out;                  // records waiting for the transport
   std::size_t out_pos = 0;           // how much of `out` was consumed
   std::vector<std::uint8_t> hs_in;   // handshake bytes received, not yet whole messages
   std::vector<std::uint8_t> hs_out;  // handshake messages queued for the next flush

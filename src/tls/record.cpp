@@ -446,7 +446,8 @@ Result<std::optional<Record>> RecordReader::next(wire::MutableBytes dest) {
 
 // --- RecordWriter ---------------------------------------------------------------------------
 
-Status RecordWriter::write(ContentType type, wire::Bytes data, std::vector<std::uint8_t>& out) {
+template <class Buffer>
+Status RecordWriter::write(ContentType type, wire::Bytes data, Buffer& out) {
   if (data.empty()) return write_one(type, data, out, true);
   while (!data.empty()) {
     const std::size_t n = std::min(data.size(), max_fragment_);
@@ -456,14 +457,14 @@ Status RecordWriter::write(ContentType type, wire::Bytes data, std::vector<std::
   return {};
 }
 
-Status RecordWriter::write_unprotected(ContentType type, wire::Bytes data,
-                                       std::vector<std::uint8_t>& out) {
+template <class Buffer>
+Status RecordWriter::write_unprotected(ContentType type, wire::Bytes data, Buffer& out) {
   if (data.size() > max_fragment_) return Error(Errc::invalid_argument, "record too long");
   return write_one(type, data, out, false);
 }
 
-Status RecordWriter::write_one(ContentType type, wire::Bytes data, std::vector<std::uint8_t>& out,
-                               bool protect) {
+template <class Buffer>
+Status RecordWriter::write_one(ContentType type, wire::Bytes data, Buffer& out, bool protect) {
   const std::size_t at = out.size();
   if (!cipher_ || !protect) {
     out.resize(at + record_header_size + data.size());
@@ -500,5 +501,13 @@ Status RecordWriter::write_one(ContentType type, wire::Bytes data, std::vector<s
   if (!s) out.resize(at);
   return s;
 }
+
+// The two output buffers in use: the connection's RecordBuffer, and plain vectors (tests, the
+// scanner's probes, the fuzzers).
+template Status RecordWriter::write(ContentType, wire::Bytes, RecordBuffer&);
+template Status RecordWriter::write(ContentType, wire::Bytes, std::vector<std::uint8_t>&);
+template Status RecordWriter::write_unprotected(ContentType, wire::Bytes, RecordBuffer&);
+template Status RecordWriter::write_unprotected(ContentType, wire::Bytes,
+                                                std::vector<std::uint8_t>&);
 
 }  // namespace bulwark::tls

@@ -193,6 +193,29 @@ TEST_P(TlsRecordProtected13, RoundTripHidesTheContentType) {
   EXPECT_EQ(r.cipher()->sequence(), 4u);
 }
 
+// The connection's RecordBuffer grows without zero-filling: records written into one (over
+// bytes left by earlier, longer records) are the bytes a plain vector gets.
+TEST_P(TlsRecordProtected13, RecordBufferHoldsTheSameRecordsAsAVector) {
+  const auto& s = suite(GetParam());
+  RecordWriter to_vector;
+  to_vector.set_cipher(make13(s));
+  RecordWriter to_buffer;
+  to_buffer.set_cipher(make13(s));
+  V expected;
+  RecordBuffer buffer;
+  for (const std::size_t n : {std::size_t{3000}, std::size_t{0}, std::size_t{17}, max_plaintext}) {
+    const V data = filled(n, static_cast<std::uint8_t>(n));
+    expected.clear();
+    buffer.assign(buffer.capacity(), 0xee);  // stale bytes where the next records go
+    buffer.clear();
+    ASSERT_TRUE(to_vector.write(ContentType::application_data, data, expected));
+    ASSERT_TRUE(to_buffer.write(ContentType::application_data, data, buffer));
+    EXPECT_EQ(V(buffer.begin(), buffer.end()), expected) << n << " bytes";
+  }
+  ASSERT_TRUE(to_buffer.write_unprotected(ContentType::change_cipher_spec, V{1}, buffer));
+  EXPECT_EQ(V(buffer.end() - 6, buffer.end()), (V{20, 3, 3, 0, 1, 1}));
+}
+
 // Any change to any byte of a protected record is bad_record_mac (header bytes included:
 // they are the additional data), never accepted.
 TEST_P(TlsRecordProtected13, EveryFlippedByteIsDetected) {
