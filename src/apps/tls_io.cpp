@@ -763,6 +763,8 @@ class Driver {
       if (auto r = read_socket()) return r;
       if (!read_blocked_) return std::nullopt;
     }
+    // About to wait: buffers that hold nothing go back (an idle connection keeps its state only).
+    if (want_read && !want_write) conn_.release_idle_buffers();
     std::array<pollfd, 3> p{};
     nfds_t n = 0;
     p[n++] =

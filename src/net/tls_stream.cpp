@@ -141,6 +141,9 @@ Task<Status> TlsStream::wait(bool for_write) {
           state->socket.cancel(ignored);
         });
   }
+  // Waiting for the peer to send: buffers that hold nothing go back (an idle connection
+  // keeps only its TLS state).
+  if (!for_write) connection_.release_idle_buffers();
   error_code ec;
   s.waiting = true;
   co_await s.socket.async_wait(for_write ? tcp::socket::wait_write : tcp::socket::wait_read,

@@ -296,6 +296,9 @@ struct Session : std::enable_shared_from_this<Session> {
 
   Task<Status> wait(Endpoint& e, bool for_write) {
     BW_CO_TRY(check_running());
+    // Waiting for the peer: buffers that hold nothing go back (an idle tunnel keeps only
+    // its TLS state).
+    if (!for_write && e.tls) e.tls->release_idle_buffers();
     error_code ec;
     co_await e.socket.async_wait(for_write ? tcp::socket::wait_write : tcp::socket::wait_read,
                                  asio::redirect_error(asio::use_awaitable, ec));

@@ -592,6 +592,17 @@ void Connection::consume_output(std::size_t n) noexcept {
   }
 }
 
+void Connection::release_idle_buffers() noexcept {
+  Impl& im = *impl_;
+  if (im.out_pos == im.out.size()) {
+    RecordBuffer().swap(im.out);
+    im.out_pos = 0;
+  }
+  if (im.hs_out.empty()) std::vector<std::uint8_t>().swap(im.hs_out);
+  if (im.hs_in.empty()) std::vector<std::uint8_t>().swap(im.hs_in);
+  im.rx.shrink_if_idle();
+}
+
 Status Connection::send(wire::Bytes data) {
   if (impl_->failure) return impl_->failure->error;
   if (impl_->state != State::established && impl_->state != State::peer_closed) {

@@ -101,6 +101,11 @@ class Connection {
   wire::Bytes pending_output() const noexcept;
   void consume_output(std::size_t n) noexcept;
   bool wants_write() const noexcept { return !pending_output().empty(); }
+  // Gives back the memory of the receive and send buffers that hold nothing (they keep their
+  // high-water size otherwise: 64 KiB after a 64 KiB write). A transport calls it before it
+  // waits for the peer, so that an idle connection keeps only its state, as rustls does;
+  // the buffers grow again when used.
+  void release_idle_buffers() noexcept;
 
   // Queues application data (after the handshake). Fragmented into records as needed.
   Status send(wire::Bytes data);
