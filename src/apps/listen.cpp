@@ -108,6 +108,13 @@ bool serve(const Server& server, Fd socket, const std::string& peer, std::uint64
       if (o.verbose) fmt::print(stderr, "bulwark listen: {} closed: stopping\n", peer);
       return true;
     case DriveEnd::tls_error: {
+      // --quiet: a client that completed the handshake and left without close_notify before
+      // any data (a handshake-only client, s_time) endangered nothing: no line for it.
+      const tls::Failure* f = conn->failure();
+      if (o.quiet && r.handshake_completed && !r.data_received && f != nullptr &&
+          f->kind == tls::Failure::Kind::transport) {
+        return true;
+      }
       const FailureText t = describe_failure(*conn, r.handshake_completed);
       fail(cmd, fmt::format("{}: {}", peer, t.cause), t.remedy);
       return false;
@@ -283,8 +290,10 @@ void register_listen(CLI::App& app, Action& run) {
                 "handshake, no limit after it)")
       ->check(CLI::Range(0.0, 86400.0));
   auto* verbose = l->add_flag("-v,--verbose", o->verbose, "Also say how each connection ended");
-  l->add_flag("-q,--quiet", o->quiet,
-              "No line per connection (like s_server -quiet); failures are still reported")
+  l->add_flag(
+       "-q,--quiet", o->quiet,
+       "No line per connection (like s_server -quiet); failures are still reported, but not a "
+       "client leaving without close_notify before any data")
       ->excludes(verbose);
   l->add_flag("--trace", o->trace, "Print every handshake message to stderr");
   l->callback([o, &run] { run = [o] { return run_listen(*o); }; });

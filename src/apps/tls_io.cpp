@@ -718,6 +718,7 @@ class Driver {
       wire::Bytes data = conn_.peek();
       if (data.empty()) return std::nullopt;
       progress();
+      data_received_ = true;
       if (o_.echo) {
         if (conn_.state() == tls::State::established && !closed_by_us_) {
           if (!conn_.send(data)) return DriveResult{DriveEnd::tls_error, {}};
@@ -929,6 +930,7 @@ class Driver {
   // reset the connection and could destroy the alert before the peer reads it.
   DriveResult finish(DriveResult r) {
     r.handshake_completed = handshake_reported_;
+    r.data_received = data_received_;
     const auto until = SteadyClock::now() + std::chrono::seconds(1);
     while (!conn_.pending_output().empty() && SteadyClock::now() < until) {
       pollfd p{fd_, POLLOUT, 0};
@@ -966,6 +968,7 @@ class Driver {
   bool stopping_ = false;
   bool responded_ = false;
   bool handshake_reported_ = false;
+  bool data_received_ = false;
 };
 
 }  // namespace

@@ -170,6 +170,7 @@ struct DriveResult {
   DriveEnd end = DriveEnd::clean;
   std::string detail;  // for timeout / io_error
   bool handshake_completed = false;
+  bool data_received = false;  // any application data came in
 };
 
 // Runs the connection on a connected socket until it ends. Does not close the socket.
