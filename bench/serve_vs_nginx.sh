@@ -96,17 +96,22 @@ wait_port() {
   echo "serve_vs_nginx: nothing listens on port $1" >&2
   return 1
 }
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' 2>>"$work/nginx/logs/error.log" &
-nginx_pid=$!
-server_pids+=("$nginx_pid")
-"$bulwark" serve "$work/www" --listen "127.0.0.1:$bulwark_port" --cert "$work/server.crt" \
-  --key "$work/server.key" --workers "$WORKERS" --handshake-rate 0 \
-  --max-connections $((IDLE + 1000)) --max-handshakes $((IDLE + 1000)) --idle-timeout 600 \
-  --header-timeout 600 2>"$work/bulwark.err" &
-bulwark_pid=$!
-server_pids+=("$bulwark_pid")
-wait_port "$nginx_port"
-wait_port "$bulwark_port"
+# Both servers, fresh (the memory figures start each from a new process: an allocator that kept
+# the memory of an earlier crowd would hide the next one's).
+start_servers() {
+  nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' 2>>"$work/nginx/logs/error.log" &
+  nginx_pid=$!
+  server_pids+=("$nginx_pid")
+  "$bulwark" serve "$work/www" --listen "127.0.0.1:$bulwark_port" --cert "$work/server.crt" \
+    --key "$work/server.key" --workers "$WORKERS" --handshake-rate 0 \
+    --max-connections $((IDLE + 1000)) --max-handshakes $((IDLE + 1000)) --idle-timeout 600 \
+    --header-timeout 600 2>>"$work/bulwark.err" &
+  bulwark_pid=$!
+  server_pids+=("$bulwark_pid")
+  wait_port "$nginx_port"
+  wait_port "$bulwark_port"
+}
+start_servers
 
 # Every process of a server: nginx's master and its workers; bulwark's one process.
 procs_of() {
@@ -197,6 +202,10 @@ for ((round = 0; round < ROUNDS; round++)); do
 done
 for s in nginx bulwark; do
   add "$s.idle" "$(idle_rss_per_connection "$s")"
+done
+stop_servers
+start_servers
+for s in nginx bulwark; do
   add "$s.idle_after" "$(idle_rss_per_connection "$s" /64k.bin)"
 done
 
