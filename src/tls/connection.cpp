@@ -603,6 +603,11 @@ void Connection::release_idle_buffers() noexcept {
   im.rx.shrink_if_idle();
 }
 
+std::size_t Connection::buffer_capacity() const noexcept {
+  const Impl& im = *impl_;
+  return im.out.capacity() + im.hs_out.capacity() + im.hs_in.capacity() + im.rx.capacity();
+}
+
 Status Connection::send(wire::Bytes data) {
   if (impl_->failure) return impl_->failure->error;
   if (impl_->state != State::established && impl_->state != State::peer_closed) {

@@ -106,6 +106,8 @@ class Connection {
   // waits for the peer, so that an idle connection keeps only its state, as rustls does;
   // the buffers grow again when used.
   void release_idle_buffers() noexcept;
+  // Bytes of memory the connection's receive and send buffers hold, used or not.
+  std::size_t buffer_capacity() const noexcept;
 
   // Queues application data (after the handshake). Fragmented into records as needed.
   Status send(wire::Bytes data);

@@ -172,6 +172,8 @@ class RecordReader {
   // RFC 8449: the largest plaintext we told the peer we accept.
   void set_max_plaintext(std::size_t n) noexcept { max_plaintext_ = n; }
   std::size_t buffered() const noexcept { return end_ - start_ + lent_.size(); }
+  // Bytes of memory the receive buffer holds (used or not).
+  std::size_t capacity() const noexcept { return capacity_; }
   // Releases buffer memory while nothing is buffered or held (idle connections).
   void shrink_if_idle();
 
