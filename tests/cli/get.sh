@@ -108,7 +108,9 @@ done
 # A damaged session file is not fatal: a full handshake, then a fresh file that resumes.
 s_server sess srv
 get 0 "--session to damage" "https://localhost:$sport/small.txt" --cacert "$CA" --session "$tmp/sess"
-printf '\x42' | dd of="$tmp/sess" bs=1 seek=40 conv=notrunc 2>/dev/null
+# Flip every bit of byte 40 (writing a fixed value left the file intact when it held that value).
+byte=$(od -An -tu1 -j40 -N1 "$tmp/sess" | tr -d ' ')
+printf "\\$(printf '%03o' $((byte ^ 0xff)))" | dd of="$tmp/sess" bs=1 seek=40 conv=notrunc 2>/dev/null
 get 0 "damaged --session file" "https://localhost:$sport/small.txt" --cacert "$CA" --session "$tmp/sess" -v &&
   expect_err 'checksum mismatch (starting a new session)' "damaged --session file" &&
   expect_err '^\* resumed: no' "damaged --session file: full handshake"
