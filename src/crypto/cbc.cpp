@@ -7,12 +7,13 @@
 //  - The MAC sits at a secret offset. It is copied out by scanning the whole region where it
 //    can lie, into a buffer rotated by a secret amount, which is then rotated back with masks:
 //    no memory address depends on the padding.
-//  - libcrypto hashes through EVP only, so the HMAC cannot be evaluated over the maximum length
-//    with a masked end as OpenSSL's internal ssl3_cbc_digest_record does. Instead the number of
-//    compression-function calls is made constant: after the HMAC over the real data, a second
-//    digest context absorbs exactly as many dummy blocks as the real data was short of the
-//    longest possible plaintext. Both run the same block function, so the total work depends
-//    only on the record length. (s2n-tls equalises the same way.)
+//  - libcrypto's hash interfaces only take whole messages to a padded end, so the HMAC cannot be
+//    evaluated over the maximum length with a masked end as OpenSSL's internal
+//    ssl3_cbc_digest_record does. Instead the number of compression-function calls is made
+//    constant: after the HMAC over the real data, a second hash state absorbs exactly as many
+//    dummy blocks as the real data was short of the longest possible plaintext. Both run the
+//    same block function, so the total work depends only on the record length. (s2n-tls
+//    equalises the same way.)
 //  - Padding and MAC failures merge into one mask and one error, checked once at the end.
 #include "bulwark/crypto/cbc.hpp"
 
@@ -104,19 +105,19 @@ struct TlsCbcHmac::State {
       : enc(EVP_CIPHER_CTX_new()),
         dec(EVP_CIPHER_CTX_new()),
         mac(std::move(keyed)),
-        dummy(EVP_MD_CTX_new()),
         block(block_length(alg)),
         length_field(length_field_size(alg)) {
     while ((std::size_t{1} << block_shift) < block)
       ++block_shift;
+    dummy.init(alg);
   }
 
   ossl::CipherCtxPtr enc;
   ossl::CipherCtxPtr dec;
   Hmac mac;
-  detail::MdCtxHandle dummy;  // absorbs the dummy blocks; never finalised
-  std::size_t block;          // hash block size (a power of two)
-  int block_shift = 0;        // log2(block)
+  detail::ShaState dummy;  // absorbs the dummy blocks; never finalised
+  std::size_t block;       // hash block size (a power of two)
+  int block_shift = 0;     // log2(block)
   std::size_t length_field;
   std::array<std::uint8_t, 8 * 128> zeros{};  // dummy block input (at most 8 blocks a record)
 };
@@ -136,17 +137,13 @@ Result<TlsCbcHmac> TlsCbcHmac::create(CbcAlg alg, std::span<const std::uint8_t> 
     return Error(Errc::invalid_argument, "wrong MAC key length");
   }
   const EVP_CIPHER* cipher = fetched_cbc(alg);
-  const EVP_MD* md = detail::fetched_md(mac_alg);
-  if (cipher == nullptr || md == nullptr) {
-    return ossl::failure(Errc::unsupported, "CBC cipher or MAC hash not available");
-  }
+  if (cipher == nullptr) return ossl::failure(Errc::unsupported, "CBC cipher not available");
   BW_ASSIGN(Hmac mac, Hmac::create(mac_alg, mac_key));
   auto st = std::make_unique<State>(std::move(mac), mac_alg);
   // The key schedules are computed here, once; records only install their IV.
-  if (!st->enc || !st->dec || !st->dummy ||
+  if (!st->enc || !st->dec ||
       EVP_CipherInit_ex2(st->enc.get(), cipher, enc_key.data(), nullptr, encrypt, nullptr) != 1 ||
-      EVP_CipherInit_ex2(st->dec.get(), cipher, enc_key.data(), nullptr, decrypt, nullptr) != 1 ||
-      EVP_DigestInit_ex2(st->dummy.get(), md, nullptr) != 1) {
+      EVP_CipherInit_ex2(st->dec.get(), cipher, enc_key.data(), nullptr, decrypt, nullptr) != 1) {
     return ossl::failure(Errc::crypto_failure, "CBC record key setup failed");
   }
   return TlsCbcHmac(mac_alg, std::move(st));
@@ -268,11 +265,11 @@ Result<std::size_t> TlsCbcHmac::open(std::span<const std::uint8_t, tls_mac_prefi
     return ((st.block + 13 + len + st.length_field) >> st.block_shift) + 1;
   };
   const Word dummy_bytes = (blocks(max_data_len) - blocks(data_len)) << st.block_shift;
-  if (dummy_bytes > state_->zeros.size() ||
-      EVP_DigestUpdate(state_->dummy.get(), state_->zeros.data(), dummy_bytes) != 1) {
+  if (dummy_bytes > state_->zeros.size()) {
     wipe(text);
-    return ossl::failure(Errc::crypto_failure, "record MAC padding failed");
+    return Error(Errc::crypto_failure, "record MAC padding failed");
   }
+  state_->dummy.update(std::span<const std::uint8_t>(state_->zeros.data(), dummy_bytes));
 
   good &= Word{0} - static_cast<Word>(
                         constant_time_equal(computed->span(), std::span(received).first(mac_len)));

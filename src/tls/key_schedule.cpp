@@ -69,24 +69,26 @@ Result<crypto::Digest> empty_hash(crypto::HashAlg alg) {
 
 }  // namespace
 
-Result<Secret> KeySchedule::derive(const Secret& from, std::string_view label,
+Result<Secret> KeySchedule::derive(const Stage& from, std::string_view label,
                                    std::span<const std::uint8_t> th) const {
-  if (from.empty()) return Error(Errc::invalid_argument, "key schedule used out of order");
-  return crypto::derive_secret(alg_, from.span(), label, th);
+  if (from.secret.empty()) return Error(Errc::invalid_argument, "key schedule used out of order");
+  if (!from.keyed) from.keyed.emplace(alg_, from.secret.span());
+  return crypto::derive_secret(*from.keyed, label, th);
 }
 
 Status KeySchedule::start(std::span<const std::uint8_t> psk) {
-  handshake_.clear();
-  master_.clear();
+  handshake_.set({});
+  master_.set({});
   without_psk_ = psk.empty();
   if (const HashConstants* c = constants_for(alg_); c && without_psk_) {
-    early_ = Secret(c->early_without_psk.span());
+    early_.set(Secret(c->early_without_psk.span()));
     return {};
   }
   std::array<std::uint8_t, 64> zeros{};
   const auto ikm = psk.empty() ? std::span<const std::uint8_t>(zeros.data(), hash_length()) : psk;
   // RFC 8446 §7.1: Early Secret = HKDF-Extract(salt = 0, IKM = PSK or 0).
-  BW_ASSIGN(early_, crypto::hkdf_extract(alg_, {}, ikm));
+  BW_ASSIGN(Secret early, crypto::hkdf_extract(alg_, {}, ikm));
+  early_.set(std::move(early));
   return {};
 }
 
@@ -100,14 +102,19 @@ Result<Secret> KeySchedule::client_early_traffic(std::span<const std::uint8_t> t
 }
 
 Status KeySchedule::derive_handshake_secret(std::span<const std::uint8_t> shared_secret) {
-  if (early_.empty()) return Error(Errc::invalid_argument, "key schedule used out of order");
+  if (early_.secret.empty()) {
+    return Error(Errc::invalid_argument, "key schedule used out of order");
+  }
   if (const HashConstants* c = constants_for(alg_); c && without_psk_) {
-    BW_ASSIGN(handshake_, crypto::hkdf_extract(alg_, c->derived_without_psk.span(), shared_secret));
+    BW_ASSIGN(Secret handshake,
+              crypto::hkdf_extract(alg_, c->derived_without_psk.span(), shared_secret));
+    handshake_.set(std::move(handshake));
     return {};
   }
   BW_ASSIGN(auto e, empty_hash(alg_));
   BW_ASSIGN(Secret salt, derive(early_, "derived", e.span()));
-  BW_ASSIGN(handshake_, crypto::hkdf_extract(alg_, salt.span(), shared_secret));
+  BW_ASSIGN(Secret handshake, crypto::hkdf_extract(alg_, salt.span(), shared_secret));
+  handshake_.set(std::move(handshake));
   return {};
 }
 
@@ -123,9 +130,10 @@ Status KeySchedule::derive_master_secret() {
   BW_ASSIGN(auto e, empty_hash(alg_));
   BW_ASSIGN(Secret salt, derive(handshake_, "derived", e.span()));
   std::array<std::uint8_t, 64> zeros{};
-  BW_ASSIGN(master_,
+  BW_ASSIGN(Secret master,
             crypto::hkdf_extract(alg_, salt.span(),
                                  std::span<const std::uint8_t>(zeros.data(), hash_length())));
+  master_.set(std::move(master));
   return {};
 }
 
@@ -156,10 +164,14 @@ Result<crypto::Digest> KeySchedule::finished_mac(crypto::HashAlg alg,
 
 Result<TrafficKeys> KeySchedule::traffic_keys(const CipherSuiteInfo& suite,
                                               std::span<const std::uint8_t> secret) {
-  // RFC 8446 §7.3.
+  // RFC 8446 §7.3. The secret is keyed once for both labels.
+  if (secret.size() < crypto::digest_length(suite.hash)) {
+    return Error(Errc::invalid_argument, "traffic secret shorter than HashLen");
+  }
+  const crypto::Hmac keyed(suite.hash, secret);
   TrafficKeys k;
-  BW_ASSIGN(k.key, crypto::hkdf_expand_label(suite.hash, secret, "key", {}, suite.key_length));
-  BW_ASSIGN(k.iv, crypto::hkdf_expand_label(suite.hash, secret, "iv", {}, suite.iv_length));
+  BW_ASSIGN(k.key, crypto::hkdf_expand_label(keyed, "key", {}, suite.key_length));
+  BW_ASSIGN(k.iv, crypto::hkdf_expand_label(keyed, "iv", {}, suite.iv_length));
   return k;
 }
 

@@ -261,3 +261,37 @@ TEST(CryptoHkdf, DeriveSecretNeedsAFullTranscriptHash) {
   ASSERT_TRUE(d);
   EXPECT_EQ(d->size(), 48u);
 }
+
+// The keyed forms (one Hmac over the secret, several expansions) give what the span forms give.
+TEST(CryptoHkdf, KeyedFormsEqualSpanForms) {
+  // RFC 5869 Appendix A.2's PRK and info: three blocks of output.
+  const Bytes prk = hex("06a6b88c5853361a06104c9ceb35b45cef760014904671014a193f40c15fc244");
+  const bulwark::crypto::Hmac keyed(HashAlg::sha256, prk);
+  auto okm = bulwark::crypto::hkdf_expand(keyed, range(0xb0, 0xff), 82);
+  ASSERT_TRUE(okm);
+  EXPECT_EQ(to_bytes(*okm), hex("b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c"
+                                "59045a99cac7827271cb41c65e590e09da3275600c2f09b8367793a9aca3db71"
+                                "cc30c58179ec3e87c14c01d5c1f3434f1d87"));
+  EXPECT_EQ(bulwark::crypto::hkdf_expand(keyed, {}, 255 * 32 + 1).error(), Errc::invalid_argument);
+  for (HashAlg alg : {HashAlg::sha256, HashAlg::sha384}) {
+    SCOPED_TRACE(bulwark::crypto::hash_name(alg));
+    const std::size_t n = bulwark::crypto::digest_length(alg);
+    const Bytes secret(n, 0x33);
+    const Bytes th(n, 0x44);
+    const bulwark::crypto::Hmac key(alg, secret);
+    for (std::string_view label : {"c hs traffic", "s hs traffic", "derived"}) {
+      auto a = bulwark::crypto::derive_secret(key, label, th);
+      auto b = bulwark::crypto::derive_secret(alg, secret, label, th);
+      ASSERT_TRUE(a && b);
+      EXPECT_EQ(to_bytes(*a), to_bytes(*b)) << label;
+    }
+    auto k1 = bulwark::crypto::hkdf_expand_label(key, "key", {}, 16);
+    auto k2 = bulwark::crypto::hkdf_expand_label(alg, secret, "key", {}, 16);
+    ASSERT_TRUE(k1 && k2);
+    EXPECT_EQ(to_bytes(*k1), to_bytes(*k2));
+    // The same checks as the span forms: a HashLen transcript hash, a label of 1..249 bytes.
+    EXPECT_EQ(bulwark::crypto::derive_secret(key, "derived", Bytes(n - 1)).error(),
+              Errc::invalid_argument);
+    EXPECT_EQ(bulwark::crypto::hkdf_expand_label(key, "", {}, 16).error(), Errc::invalid_argument);
+  }
+}

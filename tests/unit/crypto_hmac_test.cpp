@@ -159,7 +159,7 @@ TEST(CryptoHmac, Sha1Rfc2202) {
             hex("effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"));
 }
 
-// Our HMAC is built on EVP_MD states; check it against libcrypto's HMAC around every key
+// Our HMAC is built on libcrypto's SHA states; check it against libcrypto's HMAC around every key
 // length boundary (empty, block - 1, block, block + 1, much longer) and message length.
 TEST(CryptoHmac, MatchesLibcryptoAcrossKeyAndMessageLengths) {
   for (HashAlg alg : {HashAlg::sha256, HashAlg::sha384, HashAlg::sha512, HashAlg::sha1}) {
@@ -182,8 +182,8 @@ TEST(CryptoHmac, MatchesLibcryptoAcrossKeyAndMessageLengths) {
   }
 }
 
-// One-shot HMACs share contexts kept per thread and hash: a long key (hashed on one of them
-// first), a short one, another hash in between, the same key again: each MAC stands alone.
+// One-shot HMACs in a row: a long key (hashed first), a short one, another hash in between,
+// the same key again: each MAC stands alone.
 TEST(CryptoHmac, OneShotCallsDoNotLeakIntoEachOther) {
   const Bytes long_key(200, 0x42);
   const Bytes short_key{1, 2, 3};
@@ -204,4 +204,40 @@ TEST(CryptoHmac, MovedFromIsRefused) {
   EXPECT_TRUE(moved.final());
   EXPECT_EQ(mac->update(ascii("data")).error(), Errc::invalid_argument);  // NOLINT
   EXPECT_EQ(mac->reset().error(), Errc::invalid_argument);                // NOLINT
+}
+
+// A kept key: mac() is the one-shot MAC under that key, any number of times, and leaves the
+// incremental message alone.
+TEST(CryptoHmac, KeptKeyMacEqualsOneShot) {
+  for (HashAlg alg : {HashAlg::sha256, HashAlg::sha384, HashAlg::sha512, HashAlg::sha1}) {
+    SCOPED_TRACE(bulwark::crypto::hash_name(alg));
+    const Bytes key(bulwark::crypto::block_length(alg) + 3, 0x17);  // hashed first
+    const Hmac keyed(alg, key);
+    auto incremental = Hmac::create(alg, key);
+    ASSERT_TRUE(incremental);
+    ASSERT_TRUE(incremental->update(ascii("half ")));
+    for (std::size_t msg_len : {std::size_t{0}, std::size_t{33}, std::size_t{200}}) {
+      const Bytes msg(msg_len, static_cast<std::uint8_t>(msg_len));
+      auto once = keyed.mac(msg);
+      auto twice = keyed.mac(msg);
+      ASSERT_TRUE(once && twice);
+      EXPECT_EQ(to_bytes(*once), reference_hmac(alg, key, msg)) << "message " << msg_len;
+      EXPECT_EQ(to_bytes(*twice), to_bytes(*once));
+      EXPECT_TRUE(incremental->mac(msg));
+    }
+    ASSERT_TRUE(incremental->update(ascii("and half")));
+    auto whole = incremental->final();
+    ASSERT_TRUE(whole);
+    EXPECT_EQ(to_bytes(*whole), reference_hmac(alg, key, ascii("half and half")));
+  }
+}
+
+TEST(CryptoHmac, UnknownHashOrMovedFromKeyIsRefused) {
+  const Hmac unkeyed(static_cast<HashAlg>(99), ascii("key"));
+  EXPECT_EQ(unkeyed.mac(ascii("data")).error(), Errc::invalid_argument);
+  EXPECT_EQ(Hmac::create(static_cast<HashAlg>(99), ascii("key")).error(), Errc::invalid_argument);
+  Hmac keyed(HashAlg::sha256, ascii("key"));
+  const Hmac moved = std::move(keyed);
+  EXPECT_TRUE(moved.mac(ascii("data")));
+  EXPECT_EQ(keyed.mac(ascii("data")).error(), Errc::invalid_argument);  // NOLINT
 }

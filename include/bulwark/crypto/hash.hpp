@@ -6,7 +6,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -82,17 +81,31 @@ struct Digest {
 };
 
 namespace detail {
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* ctx) const noexcept;
+// A SHA-1 or SHA-2 state held inline, run by libcrypto's SHA functions without EVP: no
+// provider dispatch per call and no allocation, and a copy is a plain copy (HMAC keeps its
+// keyed inner and outer states this way; EVP_MD_CTX_copy_ex allocates). The block functions
+// are the ones EVP's default provider runs (SHA-NI or AVX2 assembly). sha_state.cpp is the
+// one file that calls libcrypto's deprecated SHA interface (DECISIONS.md).
+class ShaState {
+ public:
+  // Bytes for a SHA_CTX, SHA256_CTX or SHA512_CTX (SHA-384 too); sha_state.cpp checks each.
+  static constexpr std::size_t storage_size = 216;
+
+  void init(HashAlg alg) noexcept;
+  void update(std::span<const std::uint8_t> data) noexcept;
+  // Writes digest_length(alg()) bytes to `out`; the state is then wiped (init() starts again).
+  void final(std::uint8_t* out) noexcept;
+  void wipe() noexcept;
+  HashAlg alg() const noexcept { return alg_; }
+
+ private:
+  HashAlg alg_ = HashAlg::sha256;
+  alignas(8) std::array<unsigned char, storage_size> s_{};
 };
-using MdCtxHandle = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
-// The process-wide fetched algorithm for `alg` (fetched once), or null if the provider lacks it.
-const EVP_MD* fetched_md(HashAlg alg) noexcept;
-// EVP_DigestUpdate in pieces every provider handles (HMAC feeds its contexts through it too).
-bool digest_update(EVP_MD_CTX* ctx, std::span<const std::uint8_t> data) noexcept;
 }  // namespace detail
 
-// An incremental hash. Move-only; copy() takes an independent snapshot.
+// An incremental hash, held inline (no allocation). Move-only; copy() takes an independent
+// snapshot.
 class Hash {
  public:
   static Result<Hash> create(HashAlg alg);
@@ -101,7 +114,7 @@ class Hash {
   Hash& operator=(Hash&&) noexcept = default;
   Hash(const Hash&) = delete;
   Hash& operator=(const Hash&) = delete;
-  ~Hash() = default;
+  ~Hash() { state_.wipe(); }  // a Hash may have absorbed a secret (a long HMAC key)
 
   HashAlg alg() const noexcept { return alg_; }
   std::size_t size() const noexcept { return digest_length(alg_); }
@@ -114,16 +127,16 @@ class Hash {
   // Starts over, as if just created.
   Status reset() noexcept;
 
-  // An independent copy of the current state (EVP_MD_CTX_copy_ex).
+  // An independent copy of the current state.
   Result<Hash> copy() const;
   // The digest of everything hashed so far; this Hash carries on unchanged.
   Result<Digest> peek() const;
 
  private:
-  Hash(HashAlg alg, detail::MdCtxHandle ctx) noexcept : alg_(alg), ctx_(std::move(ctx)) {}
+  explicit Hash(HashAlg alg) noexcept : alg_(alg) { state_.init(alg); }
 
   HashAlg alg_;
-  detail::MdCtxHandle ctx_;
+  detail::ShaState state_;
   bool finished_ = false;
 };
 

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "bulwark/crypto/hash.hpp"
+#include "bulwark/crypto/hmac.hpp"
 #include "bulwark/crypto/secret.hpp"
 #include "bulwark/result.hpp"
 
@@ -34,5 +35,15 @@ Result<Secret> hkdf_expand_label(HashAlg alg, std::span<const std::uint8_t> secr
 // "derived" that is hash(alg, {})); it must be HashLen bytes, else `invalid_argument`.
 Result<Secret> derive_secret(HashAlg alg, std::span<const std::uint8_t> secret,
                              std::string_view label, std::span<const std::uint8_t> transcript_hash);
+
+// The same three from a secret already keyed as an HMAC key (Hmac::create(alg, secret)), for a
+// secret that several labels are expanded from: keying costs as much as one MAC, so each
+// further expansion is twice as fast. The secret must be HashLen bytes or longer (the span
+// forms check it).
+Result<Secret> hkdf_expand(const Hmac& prk, std::span<const std::uint8_t> info, std::size_t length);
+Result<Secret> hkdf_expand_label(const Hmac& secret, std::string_view label,
+                                 std::span<const std::uint8_t> context, std::size_t length);
+Result<Secret> derive_secret(const Hmac& secret, std::string_view label,
+                             std::span<const std::uint8_t> transcript_hash);
 
 }  // namespace bulwark::crypto

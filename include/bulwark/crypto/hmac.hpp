@@ -10,18 +10,22 @@
 namespace bulwark::crypto {
 
 // A keyed HMAC. The key is absorbed once at create(): the inner and outer padded-key states
-// are kept, so reset() starts a new message without re-keying (HKDF-Expand and the TLS 1.2
-// PRF compute many MACs under one key). Move-only.
+// are kept (inline, no allocation), so reset() starts a new message without re-keying, and a
+// const Hmac computes one-shot MACs with mac() (HKDF-Expand and the TLS 1.2 PRF compute many
+// MACs under one key). Move-only; the states are wiped when it goes away.
 class Hmac {
  public:
   // Any key length is allowed; keys longer than the block size are hashed first (RFC 2104 §2).
   static Result<Hmac> create(HashAlg alg, std::span<const std::uint8_t> key);
+  // The same, built in place (keying cannot fail): for an unknown `alg` the Hmac is unkeyed and
+  // every call returns `invalid_argument`.
+  Hmac(HashAlg alg, std::span<const std::uint8_t> key) noexcept;
 
-  Hmac(Hmac&&) noexcept = default;
-  Hmac& operator=(Hmac&&) noexcept = default;
+  Hmac(Hmac&& other) noexcept;
+  Hmac& operator=(Hmac&& other) noexcept;
   Hmac(const Hmac&) = delete;
   Hmac& operator=(const Hmac&) = delete;
-  ~Hmac() = default;
+  ~Hmac();
 
   HashAlg alg() const noexcept { return alg_; }
   std::size_t size() const noexcept { return digest_length(alg_); }
@@ -33,15 +37,18 @@ class Hmac {
   // Ready for a new message under the same key.
   Status reset() noexcept;
 
+  // HMAC(key, data) in one call, leaving the incremental message alone.
+  Result<Digest> mac(std::span<const std::uint8_t> data) const noexcept;
+
  private:
-  Hmac(HashAlg alg, detail::MdCtxHandle inner, detail::MdCtxHandle outer,
-       detail::MdCtxHandle work) noexcept
-      : alg_(alg), inner_(std::move(inner)), outer_(std::move(outer)), work_(std::move(work)) {}
+  explicit Hmac(HashAlg alg) noexcept : alg_(alg) {}
+  void wipe() noexcept;
 
   HashAlg alg_;
-  detail::MdCtxHandle inner_;  // state after absorbing key ^ ipad
-  detail::MdCtxHandle outer_;  // state after absorbing key ^ opad
-  detail::MdCtxHandle work_;   // the message being MACed
+  detail::ShaState inner_;  // state after absorbing key ^ ipad
+  detail::ShaState outer_;  // state after absorbing key ^ opad
+  detail::ShaState work_;   // the message being MACed
+  bool keyed_ = false;      // false once moved from
   bool finished_ = false;
 };
 
