@@ -103,6 +103,13 @@ Result<Digest> Transcript::current() const {
   return hash_->peek();
 }
 
+Result<Digest> Transcript::current_with(std::span<const std::uint8_t> next) const {
+  if (!hash_) return Error(Errc::invalid_argument, "transcript hash not chosen yet");
+  BW_ASSIGN(Hash snapshot, hash_->copy());
+  BW_TRY(snapshot.update(next));
+  return snapshot.final();
+}
+
 Status Transcript::replace_with_message_hash() {
   if (!hash_) return Error(Errc::invalid_argument, "transcript hash not chosen yet");
   BW_ASSIGN(Digest client_hello1, hash_->final());

@@ -438,7 +438,7 @@ Status Client12::on_finished(WaitFinished& st, const HandshakeMessage& m) {
   BW_ASSIGN(Finished fin, decode_body<Finished>(m.body, 12));
   BW_ASSIGN(crypto::Digest th, transcript_.current());
   BW_ASSIGN(auto expect, finished12(*master_mac_, Role::server, th.span()));
-  BW_ASSIGN(FinishedVerified verified, verify_finished12(expect, fin.verify_data));
+  BW_ASSIGN(FinishedVerified verified, verify_finished(expect, fin.verify_data));
   BW_TRY(record_message(m.message));
   if (abbreviated_) {
     // RFC 5246 §7.3: in the abbreviated handshake the client finishes second.

@@ -87,15 +87,12 @@ Result<PeerAuthenticated> verify_certificate_verify(const crypto::PublicKey& key
 Result<FinishedVerified> verify_finished(crypto::HashAlg alg, wire::Bytes base_key,
                                          wire::Bytes transcript_hash, wire::Bytes received) {
   BW_ASSIGN(crypto::Digest expect, KeySchedule::finished_mac(alg, base_key, transcript_hash));
-  // RFC 8446 §4.4.4: a wrong verify_data is decrypt_error. Compared in constant time.
-  if (!crypto::constant_time_equal(expect.span(), received)) {
-    return Error(Errc::decrypt_error, "Finished does not verify");
-  }
-  return FinishedVerified();
+  // RFC 8446 §4.4.4: a wrong verify_data is decrypt_error.
+  return verify_finished(expect.span(), received);
 }
 
-Result<FinishedVerified> verify_finished12(std::span<const std::uint8_t, 12> expected,
-                                           wire::Bytes received) {
+Result<FinishedVerified> verify_finished(wire::Bytes expected, wire::Bytes received) {
+  // Compared in constant time.
   if (!crypto::constant_time_equal(expected, received)) {
     return Error(Errc::decrypt_error, "Finished does not verify");
   }

@@ -59,8 +59,7 @@ class FinishedVerified {
   friend Result<FinishedVerified> verify_finished(crypto::HashAlg alg, wire::Bytes base_key,
                                                   wire::Bytes transcript_hash,
                                                   wire::Bytes received);
-  friend Result<FinishedVerified> verify_finished12(std::span<const std::uint8_t, 12> expected,
-                                                    wire::Bytes received);
+  friend Result<FinishedVerified> verify_finished(wire::Bytes expected, wire::Bytes received);
 };
 
 class BinderVerified {
@@ -99,9 +98,9 @@ Result<std::vector<crypto::Certificate>> verified_server_chain(
 // RFC 8446 §4.4.4: the peer's Finished; a mismatch is decrypt_error.
 Result<FinishedVerified> verify_finished(crypto::HashAlg alg, wire::Bytes base_key,
                                          wire::Bytes transcript_hash, wire::Bytes received);
-// RFC 5246 §7.4.9: the peer's TLS 1.2 Finished; a mismatch is decrypt_error.
-Result<FinishedVerified> verify_finished12(std::span<const std::uint8_t, 12> expected,
-                                           wire::Bytes received);
+// The peer's Finished against the value computed ahead (RFC 5246 §7.4.9 for TLS 1.2; a TLS 1.3
+// server that sent tickets with its flight, RFC 8446 §4.6.1); a mismatch is decrypt_error.
+Result<FinishedVerified> verify_finished(wire::Bytes expected, wire::Bytes received);
 // RFC 8446 §4.2.11: a PSK binder; a mismatch is decrypt_error.
 Result<BinderVerified> verify_binder(crypto::HashAlg alg, wire::Bytes binder_key,
                                      wire::Bytes transcript_hash, wire::Bytes received);

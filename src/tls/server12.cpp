@@ -569,7 +569,7 @@ Status Server12::on_finished(WaitFinished& st, const HandshakeMessage& m) {
   BW_ASSIGN(Finished fin, decode_body<Finished>(m.body, 12));
   BW_ASSIGN(crypto::Digest th, transcript_.current());
   BW_ASSIGN(auto expect, finished12(*master_mac_, Role::client, th.span()));
-  BW_ASSIGN(FinishedVerified verified, verify_finished12(expect, fin.verify_data));
+  BW_ASSIGN(FinishedVerified verified, verify_finished(expect, fin.verify_data));
   BW_TRY(transcript_.update(m.message));
   if (!resumed_) {
     BW_TRY(send_ticket_ccs_finished());

@@ -86,7 +86,9 @@ class Server13 final : public Handshaker {
   Status on_client_certificate(const HandshakeMessage& m);
   Status on_client_certificate_verify(WaitClientCertificateVerify& st, const HandshakeMessage& m);
   Status on_client_finished(WaitClientFinished& st, const HandshakeMessage& m);
+  bool tickets_wanted() const;
   Status send_tickets();
+  Status send_tickets_with_flight(const crypto::Digest& th_server_finished);
   void release_handshake_state();
   Status send_message(const wire::Writer& w, std::string detail = {});
   // Whether someone observes the trace: its details are built only then.
@@ -104,6 +106,8 @@ class Server13 final : public Handshaker {
   Secret client_hs_;
   Secret client_ap_;
   Secret resumption_master_;
+  // The client Finished the tickets sent with our flight were derived from.
+  std::optional<crypto::Digest> expected_client_finished_;
   HelloRandom client_random_{};
   std::vector<std::uint8_t> session_id_;
   std::vector<std::uint8_t> cookie_;
@@ -558,6 +562,7 @@ Status Server13::send_server_flight(const ClientHello& ch, const HandshakeMessag
   conn_.key_log("EXPORTER_SECRET", client_random_, exporter.span());
   BW_TRY(conn_.install_write_secret(suite, std::move(server_ap)));
   client_ap_ = std::move(client_ap);
+  BW_TRY(send_tickets_with_flight(th_app));
 
   if (cert_requested_) {
     state_ = WaitClientCertificate{};
@@ -608,19 +613,48 @@ Status Server13::on_client_certificate_verify(WaitClientCertificateVerify& st,
 
 Status Server13::on_client_finished(WaitClientFinished& st, const HandshakeMessage& m) {
   BW_ASSIGN(Finished fin, decode_body<Finished>(m.body, crypto::digest_length(hash())));
-  BW_ASSIGN(crypto::Digest th, transcript_.current());
-  BW_ASSIGN(FinishedVerified verified,
-            verify_finished(hash(), client_hs_.span(), th.span(), fin.verify_data));
-  BW_TRY(transcript_.update(m.message));
+  // RFC 8446 §4.4.4: the tickets already sent were derived from the Finished we expected;
+  // anything else is decrypt_error all the same.
+  std::optional<FinishedVerified> verified;
+  if (expected_client_finished_) {
+    BW_ASSIGN(verified, verify_finished(expected_client_finished_->span(), fin.verify_data));
+  } else {
+    BW_ASSIGN(crypto::Digest th, transcript_.current());
+    BW_ASSIGN(verified, verify_finished(hash(), client_hs_.span(), th.span(), fin.verify_data));
+  }
   BW_TRY(conn_.install_read_secret(*choice_.suite, std::move(client_ap_)));
-  BW_ASSIGN(crypto::Digest th_res, transcript_.current());
-  BW_ASSIGN(resumption_master_, ks_->resumption_master(th_res.span()));
+  const bool tickets_due = !expected_client_finished_;
+  if (tickets_due) {
+    BW_TRY(transcript_.update(m.message));
+    BW_ASSIGN(crypto::Digest th_res, transcript_.current());
+    BW_ASSIGN(resumption_master_, ks_->resumption_master(th_res.span()));
+  }
   client_hs_.clear();
   const PeerAuthenticated peer = st.peer;
   state_ = Connected{};
-  conn_.established(peer, verified);
-  BW_TRY(send_tickets());
+  conn_.established(peer, *verified);
+  if (tickets_due) BW_TRY(send_tickets());
   release_handshake_state();
+  return {};
+}
+
+// RFC 8446 §4.6.1: "a server which does not request client authentication MAY compute the
+// remainder of the transcript independently and then send a NewSessionTicket immediately upon
+// sending its Finished rather than waiting for the client Finished." The tickets then leave
+// with the server's flight: one write and one wake-up of the client less per handshake, and
+// a client that closes right after its handshake (s_time) has read them. Not with a client
+// certificate (its messages are not known in advance) nor with 0-RTT (EndOfEarlyData).
+Status Server13::send_tickets_with_flight(const crypto::Digest& th_server_finished) {
+  if (!tickets_wanted() || cert_requested_ || early_accepted_) return {};
+  BW_ASSIGN(crypto::Digest client_mac,
+            KeySchedule::finished_mac(hash(), client_hs_.span(), th_server_finished.span()));
+  wire::Writer fin;
+  write_handshake(fin, Finished{client_mac.span()});
+  BW_TRY(fin.status());
+  BW_ASSIGN(crypto::Digest th_res, transcript_.current_with(fin.data()));
+  BW_ASSIGN(resumption_master_, ks_->resumption_master(th_res.span()));
+  BW_TRY(send_tickets());
+  expected_client_finished_ = client_mac;
   return {};
 }
 
@@ -632,6 +666,7 @@ void Server13::release_handshake_state() {
   ks_.reset();
   transcript_ = crypto::Transcript();
   resumption_master_ = Secret();
+  expected_client_finished_.reset();
   psk_state_.reset();
   std::vector<std::uint8_t>().swap(cookie_);
   std::vector<std::uint8_t>().swap(hrr_prefix_);
@@ -639,9 +674,13 @@ void Server13::release_handshake_state() {
   std::vector<std::uint8_t>().swap(session_id_);
 }
 
-Status Server13::send_tickets() {
+bool Server13::tickets_wanted() const {
   // Tickets only for clients that can use them (psk_dhe_ke, the one mode we accept).
-  if (!cfg_->tickets || !client_psk_dhe_) return {};
+  return cfg_->tickets && client_psk_dhe_ && cfg_->tickets_per_handshake > 0;
+}
+
+Status Server13::send_tickets() {
+  if (!tickets_wanted()) return {};
   const auto now = cfg_->clock();
   for (std::size_t i = 0; i < cfg_->tickets_per_handshake; ++i) {
     const std::uint8_t nonce[1] = {tickets_sent_++};

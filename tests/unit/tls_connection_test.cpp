@@ -166,6 +166,60 @@ TEST(TlsConnection, ResumptionWithTickets) {
   EXPECT_EQ(transfer(p.server, p.client, pattern(1000)), pattern(1000));
 }
 
+namespace {
+
+// Moves one side's pending output to the other; false if the receiver failed.
+bool deliver(Connection& from, Connection& to) {
+  auto out = from.pending_output();
+  std::vector<std::uint8_t> bytes(out.begin(), out.end());
+  from.consume_output(bytes.size());
+  return static_cast<bool>(to.feed(bytes));
+}
+
+}  // namespace
+
+// RFC 8446 §4.6.1: a server that does not ask for a client certificate may send its tickets
+// right after its Finished, computing the client's Finished ahead. Ours does: the client holds
+// them once it has read the server's flight, before the server has seen its Finished. With a
+// client certificate requested the tickets wait for the client's Finished.
+TEST(TlsConnection, TicketsLeaveWithTheServerFlight) {
+  auto c = test::client_config(ecdsa_pki());
+  auto s = test::server_config(ecdsa_pki());
+  c->sessions = std::make_shared<SessionCache>();
+  s->tickets = TicketKeys::create().value();
+  auto p = connect(c, s);
+  ASSERT_TRUE(deliver(p.client, p.server));  // ClientHello
+  ASSERT_TRUE(deliver(p.server, p.client));  // ServerHello .. Finished, NewSessionTicket x2
+  EXPECT_TRUE(p.client.handshake_done());
+  EXPECT_FALSE(p.server.handshake_done());
+  EXPECT_EQ(c->sessions->size(), 2u);
+  ASSERT_TRUE(deliver(p.client, p.server));  // client Finished
+  EXPECT_TRUE(p.server.handshake_done());
+  EXPECT_TRUE(p.server.pending_output().empty()) << "no tickets after the client Finished";
+  // The tickets were derived from the Finished the client then sent: they resume.
+  auto resumed = connect(c, s);
+  ASSERT_TRUE(pump(resumed.client, resumed.server)) << why(resumed);
+  EXPECT_TRUE(resumed.client.info().resumed);
+  EXPECT_TRUE(resumed.server.info().resumed);
+  EXPECT_EQ(transfer(resumed.client, resumed.server, pattern(100)), pattern(100));
+
+  // A requested client certificate: its messages are not known ahead, so no early tickets.
+  const auto& pki = ecdsa_pki();
+  s->client_auth = ClientAuth::optional;
+  s->client_trust = pki.trust_store();
+  auto c2 = test::client_config(pki);
+  c2->sessions = std::make_shared<SessionCache>();
+  auto q = connect(c2, s);
+  ASSERT_TRUE(deliver(q.client, q.server));
+  ASSERT_TRUE(deliver(q.server, q.client));
+  EXPECT_TRUE(q.client.handshake_done());
+  EXPECT_EQ(c2->sessions->size(), 0u);
+  ASSERT_TRUE(deliver(q.client, q.server));
+  EXPECT_TRUE(q.server.handshake_done());
+  ASSERT_TRUE(deliver(q.server, q.client));  // now the tickets
+  EXPECT_EQ(c2->sessions->size(), 2u);
+}
+
 TEST(TlsConnection, TicketFromAnotherServerIsIgnored) {
   auto c = test::client_config(ecdsa_pki());
   c->sessions = std::make_shared<SessionCache>();

@@ -165,6 +165,8 @@ class Transcript {
   Status update(std::span<const std::uint8_t> message);
   // Transcript-Hash of the messages so far, without finalising. `invalid_argument` if unbound.
   Result<Digest> current() const;
+  // Transcript-Hash of the messages so far and `next`, which is not added.
+  Result<Digest> current_with(std::span<const std::uint8_t> next) const;
   // RFC 8446 §4.4.1 HelloRetryRequest rule: the transcript so far (ClientHello1) is replaced by
   // the synthetic message_hash message: 254 || 00 00 Hash.length || Hash(ClientHello1).
   // `invalid_argument` if unbound.
