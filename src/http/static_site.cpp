@@ -13,7 +13,12 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
 #include <system_error>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -255,8 +260,102 @@ std::string_view content_type_for(std::string_view file_name) noexcept {
   return "application/octet-stream";
 }
 
+namespace {
+
+// A small file kept in memory, with the stat it was read under.
+struct CachedFile {
+  struct stat st {};
+  std::string content;
+};
+
+bool same_file(const struct stat& a, const struct stat& b) noexcept {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
+         a.st_mode == b.st_mode && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
+         a.st_mtim.tv_nsec == b.st_mtim.tv_nsec && a.st_ctim.tv_sec == b.st_ctim.tv_sec &&
+         a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+}
+
+// Small files by their path under the root, revalidated by a stat of that path on every use:
+// the cached bytes are served only while the path names the same inode with the same size,
+// mode, modification and change times (a chmod or a rename changes the change time). A path
+// that now leads elsewhere (say, a symlink out of the root) names another inode and takes the
+// normal way, through openat2. Bounded: when full, it starts over.
+class FileCache {
+ public:
+  FileCache(std::size_t budget, std::size_t max_file) : budget_(budget), max_file_(max_file) {}
+
+  bool enabled() const noexcept { return budget_ > 0 && max_file_ > 0; }
+
+  // The cached file at `relative` if `root_fd`/`relative` is still the file it was read from.
+  std::shared_ptr<const CachedFile> find(int root_fd, const std::string& relative,
+                                         struct stat& now_st) const {
+    std::shared_ptr<const CachedFile> entry;
+    {
+      std::shared_lock lock(mutex_);
+      const auto it = entries_.find(relative);
+      if (it == entries_.end()) return nullptr;
+      entry = it->second;
+    }
+    if (::fstatat(root_fd, relative.c_str(), &now_st, 0) != 0 || !same_file(now_st, entry->st)) {
+      std::unique_lock lock(mutex_);
+      const auto it = entries_.find(relative);
+      if (it != entries_.end() && it->second == entry) {
+        used_ -= entry->content.size();
+        entries_.erase(it);
+      }
+      return nullptr;
+    }
+    return entry;
+  }
+
+  // Reads a regular file opened at `relative` into the cache when it is small and has not
+  // changed in the last two seconds (a change within the same timestamp tick as the read
+  // would go unseen). Null when it is not cached.
+  std::shared_ptr<const CachedFile> fill(const std::string& relative, int fd, const struct stat& st,
+                                         time_point now) const {
+    const auto size = static_cast<std::size_t>(st.st_size);
+    if (!enabled() || size > max_file_ || size > budget_) return nullptr;
+    const auto settled = std::chrono::system_clock::to_time_t(now) - 2;
+    if (st.st_mtim.tv_sec >= settled || st.st_ctim.tv_sec >= settled) return nullptr;
+    auto entry = std::make_shared<CachedFile>();
+    entry->st = st;
+    entry->content.resize(size);
+    std::size_t done = 0;
+    while (done < size) {
+      const ssize_t n =
+          ::pread(fd, entry->content.data() + done, size - done, static_cast<off_t>(done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return nullptr;  // an error, or the file shrank: not cached
+      done += static_cast<std::size_t>(n);
+    }
+    std::unique_lock lock(mutex_);
+    if (used_ + size > budget_) {
+      entries_.clear();
+      used_ = 0;
+    }
+    auto& slot = entries_[relative];
+    if (slot) used_ -= slot->content.size();
+    slot = entry;
+    used_ += size;
+    return entry;
+  }
+
+ private:
+  const std::size_t budget_;
+  const std::size_t max_file_;
+  mutable std::shared_mutex mutex_;
+  mutable std::unordered_map<std::string, std::shared_ptr<const CachedFile>> entries_;
+  mutable std::size_t used_ = 0;
+};
+
+}  // namespace
+
 struct StaticSite::Impl {
+  explicit Impl(SiteOptions o)
+      : options(std::move(o)), cache(options.cache_bytes, options.cache_file_bytes) {}
+
   SiteOptions options;
+  FileCache cache;
   FileHandle root;                       // O_PATH descriptor of the root directory
   std::filesystem::path root_canonical;  // for the fallback without openat2
   bool beneath = false;                  // openat2(RESOLVE_BENEATH) works here
@@ -300,13 +399,13 @@ struct StaticSite::Impl {
                      time_point now) const;
   Response listing(const Request& request, const detail::LocalTarget& target, FileHandle dir,
                    time_point now) const;
+  // The file's response, its body from `file` or, when given, from `cached` (same stat).
   Response file(const Request& request, std::string_view name, FileHandle file,
-                const struct stat& st, time_point now) const;
+                const struct stat& st, const CachedFile* cached, time_point now) const;
 };
 
 Result<StaticSite> StaticSite::open(SiteOptions options) {
-  auto impl = std::make_unique<Impl>();
-  impl->options = std::move(options);
+  auto impl = std::make_unique<Impl>(std::move(options));
   if (impl->options.root) {
     const auto& root = *impl->options.root;
     std::error_code ec;
@@ -361,6 +460,11 @@ Response StaticSite::Impl::respond(const Request& request, time_point now) const
   std::string relative = target->path.substr(1);
   if (!relative.empty() && relative.back() == '/') relative.pop_back();
   if (relative.empty()) relative = ".";
+  if (!target->trailing_slash && cache.enabled()) {
+    struct stat st {};
+    if (auto cached = cache.find(root.get(), relative, st))
+      return file(request, target->segments.back(), FileHandle(), st, cached.get(), now);
+  }
   // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below anyway).
   const int fd = open_beneath(relative, O_RDONLY | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return not_openable(-fd, request, now);
@@ -375,7 +479,8 @@ Response StaticSite::Impl::respond(const Request& request, time_point now) const
   if (!S_ISREG(st.st_mode)) return error_response(403, request, now, false);
   // "/file.txt/" names a directory that does not exist.
   if (target->trailing_slash) return error_response(404, request, now, false);
-  return file(request, target->segments.back(), std::move(handle), st, now);
+  const auto cached = cache.fill(relative, handle.get(), st, now);
+  return file(request, target->segments.back(), std::move(handle), st, cached.get(), now);
 }
 
 Response StaticSite::Impl::not_openable(int error, const Request& request, time_point now) const {
@@ -429,7 +534,7 @@ Response StaticSite::Impl::directory(const Request& request, const detail::Local
       FileHandle index(fd);
       struct stat st {};
       if (::fstat(index.get(), &st) == 0 && S_ISREG(st.st_mode))
-        return file(request, options.index_file, std::move(index), st, now);
+        return file(request, options.index_file, std::move(index), st, nullptr, now);
     }
   }
   if (!options.directory_listing) return error_response(403, request, now, false);
@@ -498,7 +603,8 @@ Response StaticSite::Impl::listing(const Request& request, const detail::LocalTa
 }
 
 Response StaticSite::Impl::file(const Request& request, std::string_view name, FileHandle file,
-                                const struct stat& st, time_point now) const {
+                                const struct stat& st, const CachedFile* cached,
+                                time_point now) const {
   const auto now_seconds = std::chrono::floor<std::chrono::seconds>(now);
   const sys_seconds modified = last_modified_of(st);
   const std::string tag = entity_tag_of(st);
@@ -561,7 +667,13 @@ Response StaticSite::Impl::file(const Request& request, std::string_view name, F
   }
   detail::add_connection_header(response, request);
   // RFC 9110 §9.3.2: HEAD gets the fields of GET and no content.
-  if (!request.is_head() && length > 0) response.file = FileBody{std::move(file), offset, length};
+  if (!request.is_head() && length > 0) {
+    if (cached != nullptr)
+      response.body.assign(cached->content, static_cast<std::size_t>(offset),
+                           static_cast<std::size_t>(length));
+    else
+      response.file = FileBody{std::move(file), offset, length};
+  }
   return response;
 }
 

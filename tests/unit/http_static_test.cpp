@@ -325,6 +325,63 @@ TEST_P(HttpStaticSite, SymlinkInsideTheRootIsFollowed) {
   EXPECT_EQ(body_of(respond("/sublink/a.css")), "a{}");
 }
 
+// Small files settled for two seconds are served from memory after a stat shows them
+// unchanged; any change (content and time, a symlink out of the root, a bigger file) takes the
+// normal way again. The cached response is the one the file gives.
+TEST_P(HttpStaticSite, SmallFilesAreServedFromMemoryWhileUnchanged) {
+  const auto later = std::chrono::system_clock::now() + 1h;  // every file has settled
+  const auto at_later = [&](const Request& r) { return site_->respond(r, later); };
+  const Response first = at_later(get("/hello.txt"));
+  const Response second = at_later(get("/hello.txt"));
+  for (const Response* r : {&first, &second}) {
+    EXPECT_EQ(r->status, 200);
+    EXPECT_FALSE(r->file.has_value()) << "served from memory";
+    EXPECT_EQ(r->body, "hello, world\n");
+    EXPECT_EQ(field(*r, "Content-Length"), "13");
+    EXPECT_EQ(field(*r, "ETag"), field(respond("/hello.txt"), "ETag"));
+    EXPECT_EQ(field(*r, "Last-Modified"), "Sun, 13 Sep 2020 12:26:40 GMT");
+  }
+  Request head = get("/hello.txt", "HEAD");
+  const Response h = at_later(head);
+  EXPECT_TRUE(h.body.empty());
+  EXPECT_EQ(field(h, "Content-Length"), "13");
+  Request range = get("/hello.txt");
+  range.range = "bytes=7-11";
+  const Response part = at_later(range);
+  EXPECT_EQ(part.status, 206);
+  EXPECT_EQ(part.body, "world");
+  Request conditional = get("/hello.txt");
+  conditional.if_none_match = field(first, "ETag");
+  EXPECT_EQ(at_later(conditional).status, 304);
+
+  // Changed: same size, new bytes and time.
+  write("hello.txt", "HELLO, WORLD\n");
+  set_mtime(root_ / "hello.txt", 1600000001);
+  EXPECT_EQ(at_later(get("/hello.txt")).body, "HELLO, WORLD\n");
+  // Replaced by a symlink out of the root: refused as before.
+  fs::remove(root_ / "hello.txt");
+  fs::create_symlink(dir_.path() / "outside.txt", root_ / "hello.txt");
+  EXPECT_EQ(at_later(get("/hello.txt")).status, 404);
+  // Bigger than a cached file may be: from the file.
+  write("big.bin", std::string((64u << 10) + 1, 'b'));
+  EXPECT_TRUE(at_later(get("/big.bin")).file.has_value());
+  // Changed a moment ago: not cached yet (a change within one timestamp tick would not show).
+  EXPECT_TRUE(site_->respond(get("/sub/a.css"), std::chrono::system_clock::now()).file);
+  EXPECT_TRUE(site_->respond(get("/sub/a.css"), std::chrono::system_clock::now()).file);
+}
+
+TEST_P(HttpStaticSite, FileCacheCanBeTurnedOff) {
+  SiteOptions options;
+  options.root = root_;
+  options.use_openat2 = GetParam();
+  options.cache_bytes = 0;
+  auto site = StaticSite::open(options);
+  ASSERT_TRUE(site.ok());
+  const auto later = std::chrono::system_clock::now() + 1h;
+  for (int i = 0; i < 2; ++i)
+    EXPECT_TRUE(site->respond(get("/hello.txt"), later).file.has_value());
+}
+
 TEST_P(HttpStaticSite, NonRegularFilesAreRefused) {
   ASSERT_EQ(::mkfifo((root_ / "fifo").c_str(), 0600), 0);
   // Opening it must not block (no writer will ever come).

@@ -8,7 +8,8 @@
 //   available, else by canonical paths and a component-wise prefix check;
 // - hidden files (a path segment starting with '.') answer 404 and are not listed, except
 //   /.well-known/ (RFC 8615); SiteOptions::serve_hidden serves them all;
-// - ETags are strong: "<mtime ns hex>-<size hex>" of the file actually opened.
+// - ETags are strong: "<mtime ns hex>-<size hex>" of the file actually opened;
+// - small files are served from memory after a stat shows them unchanged (SiteOptions).
 #pragma once
 
 #include <chrono>
@@ -32,6 +33,13 @@ struct SiteOptions {
   bool serve_hidden = false;      // dotfiles (other than /.well-known/)
   // Use openat2(RESOLVE_BENEATH) when the kernel has it. Off: the portable fallback (tests).
   bool use_openat2 = true;
+  // Small files are kept in memory: a request for one costs a stat of its path (to revalidate:
+  // the same inode, size, modification and change times) instead of open, fstat, read and
+  // close. Files up to `cache_file_bytes`, at most `cache_bytes` in all (0: no cache); a file
+  // changed in the last two seconds is not cached (a change within one timestamp tick would
+  // not show), so an edit is seen at once.
+  std::size_t cache_bytes = 32u << 20;
+  std::size_t cache_file_bytes = 64u << 10;
 };
 
 // The Content-Type for a file name, by extension (case-insensitive); text types carry
@@ -47,7 +55,8 @@ class StaticSite {
   StaticSite& operator=(StaticSite&&) noexcept;
   ~StaticSite();
 
-  // The response to a complete GET or HEAD request. Thread-safe (const, no shared mutation).
+  // The response to a complete GET or HEAD request. Thread-safe (const; the file cache is
+  // shared under a lock).
   Response respond(const Request& request, std::chrono::system_clock::time_point now) const;
 
   const SiteOptions& options() const noexcept;
