@@ -92,6 +92,9 @@ struct TlsStream::Shared {
   // say EAGAIN (one system call less per handshake flight and per keep-alive response). The
   // wait itself reports data that is already there (asio re-arms the descriptor).
   bool sent_since_received = false;
+  // The socket failed (a reset, a broken pipe): nothing more can be sent on it, not even the
+  // close_notify of shutdown().
+  bool broken = false;
 };
 
 // TCP_NODELAY is the caller's: accepted sockets inherit it from the listener, net::connect sets
@@ -168,7 +171,10 @@ Task<Status> TlsStream::flush_pending() {
       BW_CO_TRY(co_await wait(true));
       continue;
     }
-    if (ec) co_return socket_error(ec);
+    if (ec) {
+      shared_->broken = true;
+      co_return socket_error(ec);
+    }
     connection_.consume_output(n);
     shared_->sent_since_received = true;
   }
@@ -188,7 +194,10 @@ Task<Status> TlsStream::fill() {
       continue;
     }
     if (ec == asio::error::eof) co_return connection_.transport_eof();
-    if (ec) co_return socket_error(ec);
+    if (ec) {
+      shared_->broken = true;
+      co_return socket_error(ec);
+    }
     shared_->sent_since_received = false;
     Status fed = connection_.feed(wire::Bytes(buffer.data(), n));
     if (!fed) {
@@ -264,6 +273,8 @@ Task<Status> TlsStream::flush() {
 }
 
 Task<Status> TlsStream::shutdown() {
+  // A reset connection takes no close_notify (the send would only fail).
+  if (shared_->broken) co_return Error(Errc::io_error, "the connection was reset");
   const OperationScope scope = start_operation();
   if (connection_.state() == tls::State::established ||
       connection_.state() == tls::State::peer_closed) {

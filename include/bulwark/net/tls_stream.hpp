@@ -68,7 +68,8 @@ class TlsStream {
   // Writes whatever the engine has queued (alerts, tickets, KeyUpdate answers).
   Task<Status> flush();
 
-  // Sends close_notify and flushes it. The socket stays open (the caller closes it).
+  // Sends close_notify and flushes it. The socket stays open (the caller closes it). After a
+  // socket error (the peer reset the connection) nothing is sent: `io_error`.
   Task<Status> shutdown();
 
  private:
