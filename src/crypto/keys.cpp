@@ -255,7 +255,7 @@ Result<std::vector<std::uint8_t>> PublicKey::spki_der() const {
 
 // --- PrivateKey -------------------------------------------------------------------------
 
-PrivateKey::PrivateKey(EVP_PKEY* pkey) noexcept : pkey_(pkey) {
+PrivateKey::PrivateKey(EVP_PKEY* pkey) noexcept : pkey_(pkey), type_(type_of(pkey)) {
   if (pkey_ == nullptr) return;
   try {
     signers_ = std::make_shared<detail::SigningContexts>();
@@ -264,7 +264,8 @@ PrivateKey::PrivateKey(EVP_PKEY* pkey) noexcept : pkey_(pkey) {
   }
 }
 
-PrivateKey::PrivateKey(const PrivateKey& o) noexcept : pkey_(o.pkey_), signers_(o.signers_) {
+PrivateKey::PrivateKey(const PrivateKey& o) noexcept
+    : pkey_(o.pkey_), type_(o.type_), signers_(o.signers_) {
   if (pkey_ != nullptr) EVP_PKEY_up_ref(pkey_);
 }
 
@@ -274,19 +275,23 @@ PrivateKey& PrivateKey::operator=(const PrivateKey& o) noexcept {
     signers_.reset();  // its contexts hold the old key
     EVP_PKEY_free(pkey_);
     pkey_ = o.pkey_;
+    type_ = o.type_;
     signers_ = o.signers_;
   }
   return *this;
 }
 
 PrivateKey::PrivateKey(PrivateKey&& o) noexcept
-    : pkey_(std::exchange(o.pkey_, nullptr)), signers_(std::move(o.signers_)) {}
+    : pkey_(std::exchange(o.pkey_, nullptr)),
+      type_(std::exchange(o.type_, KeyType::other)),
+      signers_(std::move(o.signers_)) {}
 
 PrivateKey& PrivateKey::operator=(PrivateKey&& o) noexcept {
   if (this != &o) {
     signers_.reset();
     EVP_PKEY_free(pkey_);
     pkey_ = std::exchange(o.pkey_, nullptr);
+    type_ = std::exchange(o.type_, KeyType::other);
     signers_ = std::move(o.signers_);
   }
   return *this;
@@ -357,7 +362,7 @@ Result<PrivateKey> PrivateKey::generate(KeyType type, int rsa_bits) {
 }
 
 KeyType PrivateKey::type() const noexcept {
-  return type_of(pkey_);
+  return type_;
 }
 
 int PrivateKey::bits() const noexcept {

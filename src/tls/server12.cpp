@@ -392,7 +392,8 @@ Status Server12::choose_suite(const ClientHello& ch) {
           continue;
         }
       }
-      if (sni_.empty() || crypto::verify_host(ck.chain.front(), sni_).ok()) {
+      if (sni_.empty() || cfg_->certificates.size() == 1 ||
+          crypto::verify_host(ck.chain.front(), sni_).ok()) {
         cert_ = &ck;
         scheme_ = scheme;
         break;

@@ -219,7 +219,9 @@ Result<Server13::Choice> Server13::negotiate(const ClientHello& ch) {
   for (const auto& ck : cfg_->certificates) {
     auto scheme = choose_signature_scheme(ck.key, cfg_->signature_schemes, sa->schemes);
     if (!scheme) continue;
-    const bool names_host = sni_.empty() || crypto::verify_host(ck.chain.front(), sni_).ok();
+    // With one certificate there is nothing to choose between (no name check per handshake).
+    const bool names_host = sni_.empty() || cfg_->certificates.size() == 1 ||
+                            crypto::verify_host(ck.chain.front(), sni_).ok();
     if (names_host) {
       c.cert = &ck;
       c.scheme = *scheme;

@@ -93,6 +93,7 @@ class PrivateKey {
 
  private:
   EVP_PKEY* pkey_ = nullptr;
+  KeyType type_ = KeyType::other;  // looked up once (a parameter query in libcrypto)
   std::shared_ptr<detail::SigningContexts> signers_;
 };
 
