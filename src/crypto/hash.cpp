@@ -86,7 +86,7 @@ Status Transcript::bind(HashAlg alg) {
   if (hash_) return Error(Errc::invalid_argument, "transcript hash already chosen");
   BW_ASSIGN(Hash h, Hash::create(alg));
   BW_TRY(h.update(pending_));
-  hash_.emplace(std::move(h));
+  hash_ = std::make_unique<Hash>(std::move(h));
   // The buffered messages are no longer needed.
   std::vector<std::uint8_t>().swap(pending_);
   return {};

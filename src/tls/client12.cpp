@@ -99,7 +99,7 @@ class Client12 final : public Handshaker {
   std::vector<NamedGroup> groups_ = enabled_groups(*cfg_);
   Secret pre_master_;
   Secret master_;
-  std::optional<crypto::Hmac> master_mac_;  // keyed with master_, once
+  std::unique_ptr<crypto::Hmac> master_mac_;  // keyed with master_, once (~700 bytes)
   std::optional<RecordCiphers12> ciphers_;
   bool abbreviated_ = false;
   bool ticket_expected_ = false;
@@ -222,7 +222,8 @@ Status Client12::on_server_hello(const HandshakeMessage& m) {
     master_ = offered_session->psk.copy();
     conn_.info.resumed = true;
     conn_.trace_detail = std::string(suite->name) + ", resumed";
-    BW_ASSIGN(master_mac_, master_secret_mac12(*suite, master_.span()));
+    BW_ASSIGN(crypto::Hmac master_mac, master_secret_mac12(*suite, master_.span()));
+    master_mac_ = std::make_unique<crypto::Hmac>(std::move(master_mac));
     BW_ASSIGN(ciphers_,
               key_block12(*suite, *master_mac_, ctx_.random, server_random_, *cfg_->random));
     // The server proves the session by its Finished.
@@ -349,7 +350,8 @@ Status Client12::on_server_hello_done(const std::optional<PeerAuthenticated>& pe
                 : master_secret12(*suite_, pre_master_.span(), ctx_.random, server_random_));
   pre_master_.clear();
   conn_.key_log("CLIENT_RANDOM", ctx_.random, master_.span());
-  BW_ASSIGN(master_mac_, master_secret_mac12(*suite_, master_.span()));
+  BW_ASSIGN(crypto::Hmac master_mac, master_secret_mac12(*suite_, master_.span()));
+  master_mac_ = std::make_unique<crypto::Hmac>(std::move(master_mac));
   BW_ASSIGN(ciphers_,
             key_block12(*suite_, *master_mac_, ctx_.random, server_random_, *cfg_->random));
   if (ck) {

@@ -72,7 +72,7 @@ Result<crypto::Digest> empty_hash(crypto::HashAlg alg) {
 Result<Secret> KeySchedule::derive(const Stage& from, std::string_view label,
                                    std::span<const std::uint8_t> th) const {
   if (from.secret.empty()) return Error(Errc::invalid_argument, "key schedule used out of order");
-  if (!from.keyed) from.keyed.emplace(alg_, from.secret.span());
+  if (!from.keyed) from.keyed = std::make_unique<crypto::Hmac>(alg_, from.secret.span());
   return crypto::derive_secret(*from.keyed, label, th);
 }
 

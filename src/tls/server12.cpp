@@ -86,7 +86,7 @@ class Server12 final : public Handshaker {
   std::optional<crypto::KeyShare> share_;
   std::optional<crypto::DhKeyShare> dh_share_;
   Secret master_;
-  std::optional<crypto::Hmac> master_mac_;  // keyed with master_, once
+  std::unique_ptr<crypto::Hmac> master_mac_;  // keyed with master_, once (~700 bytes)
   std::optional<RecordCiphers12> ciphers_;
   std::vector<CipherSuite> suites_;  // enabled_cipher_suites(*cfg_), once per handshake
   bool resumed_ = false;
@@ -274,7 +274,8 @@ Status Server12::on_client_hello(const HandshakeMessage& m) {
   BW_TRY(send(w, std::string(suite_->name) + (resumed_ ? ", resumed" : "")));
 
   if (resumed_) {
-    BW_ASSIGN(master_mac_, master_secret_mac12(*suite_, master_.span()));
+    BW_ASSIGN(crypto::Hmac master_mac, master_secret_mac12(*suite_, master_.span()));
+    master_mac_ = std::make_unique<crypto::Hmac>(std::move(master_mac));
     BW_ASSIGN(ciphers_,
               key_block12(*suite_, *master_mac_, client_random_, server_random_, *cfg_->random));
     BW_TRY(send_ticket_ccs_finished());
@@ -516,7 +517,8 @@ Status Server12::on_client_key_exchange(WaitClientKeyExchange& st, const Handsha
                          ? extended_master_secret(*suite_, pms.span(), session_hash.span())
                          : master_secret12(*suite_, pms.span(), client_random_, server_random_));
   conn_.key_log("CLIENT_RANDOM", client_random_, master_.span());
-  BW_ASSIGN(master_mac_, master_secret_mac12(*suite_, master_.span()));
+  BW_ASSIGN(crypto::Hmac master_mac, master_secret_mac12(*suite_, master_.span()));
+  master_mac_ = std::make_unique<crypto::Hmac>(std::move(master_mac));
   BW_ASSIGN(ciphers_,
             key_block12(*suite_, *master_mac_, client_random_, server_random_, *cfg_->random));
   if (!st.chain.empty()) {

@@ -106,8 +106,9 @@ class Server13 final : public Handshaker {
   Secret client_hs_;
   Secret client_ap_;
   Secret resumption_master_;
-  // The client Finished the tickets sent with our flight were derived from.
-  std::optional<crypto::Digest> expected_client_finished_;
+  // The client Finished the tickets sent with our flight were derived from (on the heap: an
+  // idle connection keeps this object).
+  Secret expected_client_finished_;
   HelloRandom client_random_{};
   std::vector<std::uint8_t> session_id_;
   std::vector<std::uint8_t> cookie_;
@@ -618,14 +619,14 @@ Status Server13::on_client_finished(WaitClientFinished& st, const HandshakeMessa
   // RFC 8446 §4.4.4: the tickets already sent were derived from the Finished we expected;
   // anything else is decrypt_error all the same.
   std::optional<FinishedVerified> verified;
-  if (expected_client_finished_) {
-    BW_ASSIGN(verified, verify_finished(expected_client_finished_->span(), fin.verify_data));
+  if (!expected_client_finished_.empty()) {
+    BW_ASSIGN(verified, verify_finished(expected_client_finished_.span(), fin.verify_data));
   } else {
     BW_ASSIGN(crypto::Digest th, transcript_.current());
     BW_ASSIGN(verified, verify_finished(hash(), client_hs_.span(), th.span(), fin.verify_data));
   }
   BW_TRY(conn_.install_read_secret(*choice_.suite, std::move(client_ap_)));
-  const bool tickets_due = !expected_client_finished_;
+  const bool tickets_due = expected_client_finished_.empty();
   if (tickets_due) {
     BW_TRY(transcript_.update(m.message));
     BW_ASSIGN(crypto::Digest th_res, transcript_.current());
@@ -656,7 +657,7 @@ Status Server13::send_tickets_with_flight(const crypto::Digest& th_server_finish
   BW_ASSIGN(crypto::Digest th_res, transcript_.current_with(fin.data()));
   BW_ASSIGN(resumption_master_, ks_->resumption_master(th_res.span()));
   BW_TRY(send_tickets());
-  expected_client_finished_ = client_mac;
+  expected_client_finished_ = Secret(client_mac.span());
   return {};
 }
 
@@ -668,7 +669,7 @@ void Server13::release_handshake_state() {
   ks_.reset();
   transcript_ = crypto::Transcript();
   resumption_master_ = Secret();
-  expected_client_finished_.reset();
+  expected_client_finished_ = Secret();
   psk_state_.reset();
   std::vector<std::uint8_t>().swap(cookie_);
   std::vector<std::uint8_t>().swap(hrr_prefix_);

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -156,7 +157,7 @@ class Transcript {
   Transcript(const Transcript&) = delete;
   Transcript& operator=(const Transcript&) = delete;
 
-  bool bound() const noexcept { return hash_.has_value(); }
+  bool bound() const noexcept { return hash_ != nullptr; }
   std::optional<HashAlg> alg() const noexcept;
 
   // Fixes the hash. `invalid_argument` if already bound.
@@ -173,7 +174,8 @@ class Transcript {
   Status replace_with_message_hash();
 
  private:
-  std::optional<Hash> hash_;
+  // On the heap: a handshake object keeps its (released) Transcript for the connection's life.
+  std::unique_ptr<Hash> hash_;
   std::vector<std::uint8_t> pending_;  // messages received while unbound
 };
 

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <cstddef>
-#include <optional>
+#include <memory>
 #include <span>
 #include <string_view>
 
@@ -71,7 +71,7 @@ class KeySchedule {
   // HMAC key: each serves two to four labels, and keying it once halves the cost of the rest.
   struct Stage {
     crypto::Secret secret;
-    mutable std::optional<crypto::Hmac> keyed;
+    mutable std::unique_ptr<crypto::Hmac> keyed;  // on the heap: an Hmac is ~700 bytes
 
     void set(crypto::Secret s) noexcept {
       secret = std::move(s);
