@@ -87,11 +87,14 @@ struct TlsStream::Shared {
   SteadyClock::time_point armed = SteadyClock::time_point::max();
   bool waiting = false;  // a socket wait is pending (the only thing the timer cancels)
   bool timed_out = false;
-  // We sent something since the last bytes received: the peer is most likely still to
-  // answer, so the next read waits for readiness first instead of trying a recv() that would
-  // say EAGAIN (one system call less per handshake flight and per keep-alive response). The
-  // wait itself reports data that is already there (asio re-arms the descriptor).
-  bool sent_since_received = false;
+  // We sent something since the last bytes received, or nothing was received yet: the next
+  // read waits for readiness first instead of trying a recv() that would say EAGAIN (one
+  // system call less per handshake flight and per keep-alive response). The wait itself
+  // reports data that is already there (asio re-arms the descriptor). On a socket just
+  // accepted, the readiness of its ClientHello is already queued in asio, so the first wait
+  // costs no sleep, and the stale event it would otherwise deliver to the wait after the
+  // server's flight (a recv that says EAGAIN, a second re-arm) is used up.
+  bool sent_since_received = true;
   // The socket failed (a reset, a broken pipe): nothing more can be sent on it, not even the
   // close_notify of shutdown().
   bool broken = false;
