@@ -1,4 +1,4 @@
-// HMAC (RFC 2104) on libcrypto's SHA functions driven directly (see hash.cpp): the keyed
+// HMAC (RFC 2104) on libcrypto's SHA functions driven directly (see sha_state.cpp): the keyed
 // inner and outer states are plain structs, so keeping them and starting each MAC from a
 // copy costs nothing, where EVP_MD_CTX_copy_ex allocates and EVP_MAC fetches its digest per
 // context. A one-shot MAC is four compression calls; a MAC under a kept key, two.
