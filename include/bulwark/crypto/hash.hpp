@@ -1,8 +1,6 @@
 // Message digests (SHA-2, and SHA-1 for legacy uses only) and the TLS handshake transcript.
 #pragma once
 
-#include <openssl/types.h>
-
 #include <array>
 #include <cstddef>
 #include <cstdint>
