@@ -13,7 +13,10 @@
 //   6. TLS 1.2 full handshakes (ECDHE-ECDSA / ECDHE-RSA with AES-128-GCM, x25519, extended
 //      master secret, client verifying; no tickets, no session cache);
 //   7. TLS 1.2 resumed handshakes, by session id and by RFC 5077 ticket;
-//   8. TLS 1.2 bulk throughput (AES-128-GCM, ChaCha20-Poly1305) against the raw AEAD.
+//   8. TLS 1.2 bulk throughput (AES-128-GCM, ChaCha20-Poly1305) against the raw AEAD;
+//   9. the full handshakes of 1 (ECDSA, verifying) again, with the thread asleep for a moment
+//      before each one, as a server over sockets sleeps until its next client writes: the CPU
+//      time a sleep and wake-up adds to each handshake, on each side.
 //
 // Each side's CPU time is the thread CPU clock summed around that side's own calls only.
 // Work is split in rounds that alternate bulwark and libssl, so drifts in machine speed hit
@@ -31,17 +34,20 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -671,25 +677,59 @@ void check_negotiated(const BulwarkEndpoints& bw, const LibsslEndpoints& ls, con
   if (sig_type != libssl_sig_type) fail("libssl negotiated another signature scheme");
 }
 
+// Runs each series per_round times per round; the series take turns, and their order turns
+// around from one round to the next, so that none always runs on a warmer cache.
+template <class... Series>
+void alternate(const Options& o, int total, Series&... series) {
+  const int per_round = std::max(1, total / o.rounds);
+  std::array<std::function<void()>, sizeof...(Series)> runs{std::function<void()>(series)...};
+  for (int round = 0; round < o.rounds; ++round) {
+    for (std::size_t turn = 0; turn < runs.size(); ++turn) {
+      const std::size_t which = round % 2 == 0 ? turn : runs.size() - 1 - turn;
+      for (int i = 0; i < per_round; ++i)
+        runs[which]();
+    }
+  }
+}
+
 HandshakeFigures full_handshakes(const Scenario& sc, tls::SignatureScheme scheme,
                                  int libssl_sig_type, const Options& o) {
   const BulwarkEndpoints bw = bulwark_endpoints(sc);
   const LibsslEndpoints ls = libssl_endpoints(sc);
   check_negotiated(bw, ls, *sc.suite, scheme, libssl_sig_type);
   HandshakeFigures f;
-  const int per_round = std::max(1, o.handshakes / o.rounds);
-  for (int round = 0; round < o.rounds; ++round) {
-    // Alternate who goes first, so neither always runs on a warmer cache.
-    for (int turn = 0; turn < 2; ++turn) {
-      if ((turn == 0) == (round % 2 == 0)) {
-        for (int i = 0; i < per_round; ++i)
-          bulwark_handshake(bw, f.bulwark, false);
-      } else {
-        for (int i = 0; i < per_round; ++i)
-          libssl_handshake(ls, f.libssl, nullptr, nullptr);
-      }
-    }
-  }
+  auto ours = [&] { bulwark_handshake(bw, f.bulwark, false); };
+  auto theirs = [&] { libssl_handshake(ls, f.libssl, nullptr, nullptr); };
+  alternate(o, o.handshakes, ours, theirs);
+  return f;
+}
+
+// ---- 9. full handshakes after an idle gap --------------------------------------------------
+
+struct IdleGapFigures {
+  HandshakeFigures gap;   // each handshake after a sleep
+  HandshakeFigures none;  // the same, back to back
+};
+
+// The thread sleeps for `gap` before each handshake of the first two series (not counted: the
+// clock is the thread's CPU time), as a server over sockets does until its next client writes;
+// the other two series run back to back, in the same rounds.
+IdleGapFigures idle_gap_handshakes(const Scenario& sc, const Options& o,
+                                   std::chrono::microseconds gap) {
+  const BulwarkEndpoints bw = bulwark_endpoints(sc);
+  const LibsslEndpoints ls = libssl_endpoints(sc);
+  IdleGapFigures f;
+  auto ours_after_gap = [&] {
+    std::this_thread::sleep_for(gap);
+    bulwark_handshake(bw, f.gap.bulwark, false);
+  };
+  auto theirs_after_gap = [&] {
+    std::this_thread::sleep_for(gap);
+    libssl_handshake(ls, f.gap.libssl, nullptr, nullptr);
+  };
+  auto ours = [&] { bulwark_handshake(bw, f.none.bulwark, false); };
+  auto theirs = [&] { libssl_handshake(ls, f.none.libssl, nullptr, nullptr); };
+  alternate(o, o.handshakes, ours_after_gap, theirs_after_gap, ours, theirs);
   return f;
 }
 
@@ -1369,6 +1409,42 @@ int run(const Options& o) {
       "8. TLS 1.2 bulk client->server, MB/s (ECDHE-ECDSA suites; as in 4, AEAD with the 13-byte"
       " AAD)");
   bulk_table({&kEcdsaAes128Gcm12, &kEcdsaChacha12});
+
+  // Over sockets a server sleeps between the messages of each handshake (two sleeps per
+  // handshake with `openssl s_time -new`); after a sleep its caches are cold (in a VM the idle
+  // vCPU may also have left its core). The first case of 1 again, each handshake after a sleep,
+  // next to the same back to back: what the sleep adds per handshake to each implementation.
+  constexpr std::chrono::microseconds kIdleGap{500};
+  std::printf(
+      "\n9. Full handshakes after an idle gap: the first case of 1, the thread asleep for %lld us\n"
+      "   before each handshake (not counted), as a server over sockets waits for its client;\n"
+      "   in the same rounds, back to back; %d handshakes per implementation each\n",
+      static_cast<long long>(kIdleGap.count()), std::max(1, o.handshakes / o.rounds) * o.rounds);
+  std::printf("  %-34s %12s %12s %12s\n", "", "server/s", "client/s", "server us/hs");
+  {
+    const Scenario sc{.pki = &ecdsa};
+    const IdleGapFigures f = idle_gap_handshakes(sc, o, kIdleGap);
+    auto server_us = [](const Cost& cost) {
+      return static_cast<double>(cost.server_ns) / 1e3 / static_cast<double>(cost.handshakes);
+    };
+    auto row = [&](const char* who, const Cost& cost) {
+      std::printf("  %-34s %12.1f %12.1f %12.1f\n", who,
+                  figures.add(per_second(cost.handshakes, cost.server_ns)),
+                  figures.add(per_second(cost.handshakes, cost.client_ns)),
+                  figures.add(server_us(cost)));
+    };
+    std::printf("After the gap\n");
+    row("bulwark", f.gap.bulwark);
+    row("libssl", f.gap.libssl);
+    print_ratio(f.gap.bulwark, f.gap.libssl);
+    std::printf("Back to back\n");
+    row("bulwark", f.none.bulwark);
+    row("libssl", f.none.libssl);
+    print_ratio(f.none.bulwark, f.none.libssl);
+    std::printf("  server CPU the gap adds per handshake: bulwark %.1f us, libssl %.1f us\n",
+                server_us(f.gap.bulwark) - server_us(f.none.bulwark),
+                server_us(f.gap.libssl) - server_us(f.none.libssl));
+  }
 
   std::printf("\n%d figures produced", figures.count());
   if (figures.bad() != 0) {
