@@ -11,7 +11,9 @@
 #   full / resumed handshakes per server-CPU-second
 #                                           openssl s_time -new (TLS 1.3) / -reuse -tls1_2, the server's
 #                                           user+system CPU from /proc/PID/stat (nginx: master
-#                                           and workers)
+#                                           and workers); full handshakes also for `bulwark
+#                                           listen` (blocking threads, no event loop: ~7 system
+#                                           calls per handshake), the bound for serve's loop
 #   RSS per idle TLS connection             IDLE connections held open after their handshake
 #                                           by bench/idle_connections.py; the server's RSS
 #                                           growth divided by the connections held; then
@@ -47,6 +49,7 @@ chmod 644 "$work/www/"*
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 nginx_port=$(free_port)
 bulwark_port=$(free_port)
+listen_port=$(free_port)
 
 cat >"$work/nginx/nginx.conf" <<EOF
 worker_processes $WORKERS;
@@ -108,16 +111,31 @@ start_servers() {
     --header-timeout 600 2>>"$work/bulwark.err" &
   bulwark_pid=$!
   server_pids+=("$bulwark_pid")
+  "$bulwark" listen "127.0.0.1:$listen_port" --cert "$work/server.crt" --key "$work/server.key" \
+    --groups x25519 --max-connections 64 --quiet 2>>"$work/listen.err" &
+  listen_pid=$!
+  server_pids+=("$listen_pid")
   wait_port "$nginx_port"
   wait_port "$bulwark_port"
+  wait_port "$listen_port"
 }
 start_servers
 
 # Every process of a server: nginx's master and its workers; bulwark's one process.
 procs_of() {
-  if [[ $1 == nginx ]]; then echo "$nginx_pid $(pgrep -P "$nginx_pid" | tr '\n' ' ')"; else echo "$bulwark_pid"; fi
+  case $1 in
+    nginx) echo "$nginx_pid $(pgrep -P "$nginx_pid" | tr '\n' ' ')" ;;
+    listen) echo "$listen_pid" ;;
+    *) echo "$bulwark_pid" ;;
+  esac
 }
-port_of() { if [[ $1 == nginx ]]; then echo "$nginx_port"; else echo "$bulwark_port"; fi; }
+port_of() {
+  case $1 in
+    nginx) echo "$nginx_port" ;;
+    listen) echo "$listen_port" ;;
+    *) echo "$bulwark_port" ;;
+  esac
+}
 # User + system CPU ticks of a server's processes.
 cpu_ticks() {
   local t=0 p
@@ -199,6 +217,7 @@ for ((round = 0; round < ROUNDS; round++)); do
     add "$s.full" "$(handshakes_per_cpu_second "$s" -new)"
     add "$s.resumed" "$(handshakes_per_cpu_second "$s" -reuse -tls1_2)"
   done
+  add listen.full "$(handshakes_per_cpu_second listen -new)"
 done
 for s in nginx bulwark; do
   add "$s.idle" "$(idle_rss_per_connection "$s")"
@@ -224,6 +243,9 @@ printf '\n%-44s %12s %12s %16s   %s\n' "" nginx bulwark "bulwark/nginx" goal
 row "1 KiB keep-alive requests/s" 1k higher ">= 1.2x"
 row "1 MiB keep-alive requests/s" 1m higher ">= 1x"
 row "full TLS 1.3 handshakes / server-CPU-s" full higher ">= 2x"
+printf '%-44s %12s %12s %16s   %s\n' "  the same, bulwark listen (no event loop)" "$(mean nginx.full)" \
+  "$(mean listen.full)" "$(awk -v n="$(mean nginx.full)" -v b="$(mean listen.full)" \
+    'BEGIN {if (n > 0) printf "%.2fx", b / n; else print "-"}')" ""
 row "resumed TLS 1.2 handshakes / server-CPU-s" resumed higher ""
 row "RSS KiB per idle TLS connection ($IDLE held)" idle lower "<= 10 KiB"
 row "  the same after each downloaded 64 KiB" idle_after lower ""
