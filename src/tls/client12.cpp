@@ -77,6 +77,9 @@ class Client12 final : public Handshaker {
   Status send_ccs_and_finished();
   Status record_message(wire::Bytes message);
   Status store_session();
+  // Established (and the session stored): what only the handshake needed goes (an idle
+  // connection keeps its record ciphers only). Renegotiation is refused, so nothing reads it.
+  void release_handshake_state() noexcept;
   bool offered(ExtensionType t) const {
     return std::find(ctx_.offered.begin(), ctx_.offered.end(), t) != ctx_.offered.end();
   }
@@ -454,9 +457,27 @@ Status Client12::on_finished(WaitFinished& st, const HandshakeMessage& m) {
   state_ = Connected{};
   conn_.established(peer, verified);
   if (cfg_->insecure_skip_verification) conn_.info.peer_verified = false;
-  messages_.clear();
-  messages_.shrink_to_fit();
-  return store_session();
+  const Status stored = store_session();
+  release_handshake_state();
+  return stored;
+}
+
+void Client12::release_handshake_state() noexcept {
+  ctx_ = ClientHelloContext();
+  std::vector<std::uint8_t>().swap(server_session_id_);
+  transcript_ = crypto::Transcript();
+  std::vector<std::uint8_t>().swap(messages_);
+  std::vector<crypto::Certificate>().swap(chain_);  // info.peer_certificates keeps the chain
+  share_.reset();
+  dh_share_.reset();
+  std::vector<CipherSuite>().swap(suites_);
+  std::vector<NamedGroup>().swap(groups_);
+  pre_master_ = Secret();  // wiped
+  master_ = Secret();
+  master_mac_.reset();
+  ciphers_.reset();
+  std::vector<std::uint8_t>().swap(new_ticket_);
+  std::vector<SignatureScheme>().swap(server_schemes_);
 }
 
 Status Client12::store_session() {

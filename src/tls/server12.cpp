@@ -68,6 +68,9 @@ class Server12 final : public Handshaker {
   TicketState session_state() const;
   Status choose_suite(const ClientHello& ch);
   Status send_server_key_exchange();
+  // Established: what only the handshake needed goes (an idle connection keeps its record
+  // ciphers only). Nothing after the handshake reads it: renegotiation is refused.
+  void release_handshake_state() noexcept;
 
   Connection::Impl& conn_;
   std::shared_ptr<const ServerConfig> cfg_;
@@ -583,10 +586,23 @@ Status Server12::on_finished(WaitFinished& st, const HandshakeMessage& m) {
   // A resumed client proved the session's master secret with its Finished.
   const PeerAuthenticated peer = st.peer ? *st.peer : client_not_authenticated(cfg_->client_auth);
   state_ = Connected{};
-  messages_.clear();
-  messages_.shrink_to_fit();
   conn_.established(peer, verified);
+  release_handshake_state();
   return {};
+}
+
+void Server12::release_handshake_state() noexcept {
+  std::vector<std::uint8_t>().swap(messages_);
+  std::vector<std::uint8_t>().swap(session_id_);
+  std::vector<CipherSuite>().swap(suites_);
+  transcript_ = crypto::Transcript();
+  share_.reset();
+  dh_share_.reset();
+  master_ = Secret();  // wiped
+  master_mac_.reset();
+  ciphers_.reset();
+  std::string().swap(sni_);
+  std::string().swap(alpn_);
 }
 
 Status Server12::on_post_handshake(const HandshakeMessage& m) {
