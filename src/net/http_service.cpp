@@ -107,8 +107,7 @@ Task<Status> send_response(TlsStream& stream, const http::Response& response, st
   while (left > 0) {
     const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk - used, left));
     if (!pread_exact(file.file.get(), buffer.data() + used, take, offset)) {
-      boost::system::error_code ignored;
-      stream.socket().close(ignored);
+      stream.close();
       co_return Error(Errc::io_error, "the file shrank while it was being sent");
     }
     stream.set_timeout(options.send_timeout);

@@ -1,16 +1,14 @@
 #include "bulwark/net/server.hpp"
 #include "bulwark/net/connect.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/v6_only.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <malloc.h>
 
@@ -19,6 +17,7 @@
 #include <charconv>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <thread>
 
@@ -33,9 +32,6 @@ using namespace std::chrono_literals;
 // After at least this many connections were open at once, the last one to close trims the heap.
 constexpr std::uint64_t kTrimAfterPeak = 256;
 
-// Asio has no name for SO_REUSEPORT.
-using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
-
 Result<std::uint16_t> parse_port(std::string_view text, std::string_view whole) {
   unsigned value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -45,34 +41,51 @@ Result<std::uint16_t> parse_port(std::string_view text, std::string_view whole) 
   return static_cast<std::uint16_t>(value);
 }
 
-// Waits until `socket` is readable, at most until `deadline`: false on timeout or error. The
-// timer handler holds the state by shared_ptr and touches the socket only while the wait is
-// still pending, so it may run after the socket is gone.
-Task<bool> wait_readable(tcp::socket& socket, SteadyClock::time_point deadline) {
-  struct State {
-    tcp::socket* socket;
-    bool done = false;
-    bool timed_out = false;
-  };
-  auto state = std::make_shared<State>(State{&socket});
-  asio::steady_timer timer(socket.get_executor());
-  timer.expires_at(deadline);
-  timer.async_wait([state](const error_code& ec) {
-    if (ec || state->done) return;
-    state->timed_out = true;
-    error_code ignored;
-    state->socket->cancel(ignored);
-  });
-  error_code ec;
-  co_await socket.async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
-  state->done = true;
-  timer.cancel();
-  co_return !ec && !state->timed_out;
-}
-
 void log_to_stderr(std::string_view line) {
   std::fprintf(stderr, "bulwark serve: %.*s\n", static_cast<int>(line.size()), line.data());
   std::fflush(stderr);
+}
+
+// SIGINT / SIGTERM become a count on an eventfd that the first worker's loop watches (write()
+// is async-signal-safe; any thread may take the signal).
+std::atomic<int> signal_fd{-1};
+
+void on_stop_signal(int) {
+  const int saved = errno;
+  const int fd = signal_fd.load();
+  const std::uint64_t one = 1;
+  if (fd >= 0) (void)!::write(fd, &one, sizeof one);
+  errno = saved;
+}
+
+std::string errno_text() {
+  return std::strerror(errno);
+}
+
+// A non-blocking listening socket for `where` (SO_REUSEADDR, SO_REUSEPORT, TCP_NODELAY for the
+// accepted sockets to inherit, IPv6 only on [::]); the bound address in `bound`.
+Result<int> listen_on(const tcp::endpoint& where, int backlog, tcp::endpoint& bound) {
+  const int family = where.address().is_v6() ? AF_INET6 : AF_INET;
+  const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Error(Errc::io_error, errno_text());
+  const int one = 1;
+  bool ok = ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+            ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == 0 &&
+            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0;
+  if (ok && family == AF_INET6) {
+    ok = ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) == 0;
+  }
+  ok = ok && ::bind(fd, where.data(), static_cast<socklen_t>(where.size())) == 0 &&
+       ::listen(fd, backlog) == 0;
+  socklen_t len = static_cast<socklen_t>(bound.capacity());
+  ok = ok && ::getsockname(fd, bound.data(), &len) == 0;
+  if (!ok) {
+    Error e(Errc::io_error, errno_text());
+    ::close(fd);
+    return e;
+  }
+  bound.resize(len);
+  return fd;
 }
 
 }  // namespace
@@ -188,23 +201,50 @@ std::size_t SourceRateLimiter::tracked() const {
 
 // ---- the server ------------------------------------------------------------------------------
 
-// One event loop and its acceptors. Everything in here is touched by its own thread only
-// (stop() posts to it). Members are destroyed in reverse order: the acceptors and timers
-// before the io_context they belong to, the io_context (and with it any coroutine frame)
+// A listening socket of a worker, watched level-triggered: one accept per report.
+struct Server::Listener {
+  Listener(EventLoop& loop, int descriptor)
+      : fd(descriptor), watch(std::make_unique<EventLoop::Watch>(loop, descriptor, true)) {}
+  ~Listener() { close(); }
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+  void close() noexcept {
+    if (fd < 0) return;
+    watch->closing();
+    ::close(fd);
+    fd = -1;
+  }
+  int fd;
+  std::unique_ptr<EventLoop::Watch> watch;
+};
+
+// One event loop and its listening sockets. Everything in here is touched by its own thread
+// only (stop() posts to it). Members are destroyed in reverse order: the listeners before the
+// loop they are registered with, the loop (and with it any coroutine frame it still holds)
 // before the connection list those frames unlink themselves from.
 struct Server::Worker {
-  explicit Worker(unsigned i) : index(i) {}
+  Worker(unsigned i, std::unique_ptr<EventLoop> l) : index(i), loop(std::move(l)) {}
   unsigned index;
   std::list<ConnectionContext*> connections;
-  asio::io_context io{1};
-  std::vector<tcp::acceptor> acceptors;
-  std::optional<asio::steady_timer> grace;
-  std::optional<asio::signal_set> signals;
+  std::unique_ptr<EventLoop> loop;
+  std::vector<std::unique_ptr<Listener>> listeners;
+  EventLoop::TimerId grace = 0;
+  // The first worker, with handle_signals: the eventfd the signal handler writes to.
+  int signals = -1;
+  std::unique_ptr<EventLoop::Watch> signal_watch;
   bool signalled = false;  // a signal started the shutdown
   bool shutting_down = false;
   bool abandoned = false;  // the event loop was stopped with connections still open
   bool finished = false;   // shut down: no connection left (or abandoned)
+  ~Worker() {
+    signal_watch.reset();
+    if (signals >= 0) ::close(signals);
+  }
 };
+
+Task<void> ConnectionContext::sleep_for(std::chrono::milliseconds duration) {
+  co_await loop_->sleep_until(EventLoop::Clock::now() + duration);
+}
 
 Server::Server(ServerOptions options, std::shared_ptr<const tls::ServerConfig> config,
                Handler handler)
@@ -242,32 +282,24 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options,
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   std::unique_ptr<Server> server(
       new Server(std::move(options), std::move(config), std::move(handler)));
-  for (unsigned i = 0; i < n; ++i)
-    server->workers_.push_back(std::make_unique<Worker>(i));
+  for (unsigned i = 0; i < n; ++i) {
+    BW_ASSIGN(auto loop, EventLoop::create());
+    server->workers_.push_back(std::make_unique<Worker>(i, std::move(loop)));
+  }
 
   for (const tcp::endpoint& want : wanted) {
     // The first worker binds what was asked (port 0: a free port); the others bind the same
     // address and port, which SO_REUSEPORT allows.
     tcp::endpoint bound = want;
     for (auto& worker : server->workers_) {
-      tcp::acceptor acceptor(worker->io);
-      error_code ec;
-      acceptor.open(bound.protocol(), ec);
-      if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-      if (!ec) acceptor.set_option(reuse_port(true), ec);
-      // [::] listens on IPv6 only; IPv4 is its own --listen.
-      if (!ec && bound.address().is_v6()) acceptor.set_option(asio::ip::v6_only(true), ec);
-      // Accepted sockets inherit TCP_NODELAY from the listener (Linux): no setsockopt per
-      // connection.
-      if (!ec) acceptor.set_option(tcp::no_delay(true), ec);
-      if (!ec) acceptor.bind(bound, ec);
-      if (!ec) acceptor.listen(server->options_.backlog, ec);
-      if (ec) {
+      tcp::endpoint got;
+      auto fd = listen_on(bound, server->options_.backlog, got);
+      if (!fd) {
         return Error(Errc::io_error,
-                     "cannot listen on " + format_endpoint(bound) + ": " + ec.message());
+                     "cannot listen on " + format_endpoint(bound) + ": " + fd.error().message());
       }
-      if (worker->index == 0) bound = acceptor.local_endpoint();
-      worker->acceptors.push_back(std::move(acceptor));
+      if (worker->index == 0) bound = got;
+      worker->listeners.push_back(std::make_unique<Listener>(*worker->loop, *fd));
     }
     server->endpoints_.push_back(bound);
   }
@@ -303,61 +335,84 @@ ServerStats Server::stats() const noexcept {
 
 void Server::run() {
   for (auto& worker : workers_) {
-    for (tcp::acceptor& acceptor : worker->acceptors) {
-      asio::co_spawn(worker->io, accept_loop(*worker, acceptor), asio::detached);
+    for (auto& listener : worker->listeners) {
+      asio::co_spawn(worker->loop->context(), accept_loop(*worker, *listener), asio::detached);
     }
   }
   Worker& first = *workers_.front();
+  struct sigaction previous_int {};
+  struct sigaction previous_term {};
   if (options_.handle_signals) {
-    first.signals.emplace(first.io, SIGINT, SIGTERM);
-    wait_for_signal(first);
+    first.signals = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (first.signals >= 0) {
+      first.signal_watch = std::make_unique<EventLoop::Watch>(*first.loop, first.signals, true);
+      signal_fd.store(first.signals);
+      struct sigaction sa {};
+      sa.sa_handler = on_stop_signal;
+      sigemptyset(&sa.sa_mask);
+      sa.sa_flags = SA_RESTART;
+      ::sigaction(SIGINT, &sa, &previous_int);
+      ::sigaction(SIGTERM, &sa, &previous_term);
+      asio::co_spawn(first.loop->context(), signal_loop(first), asio::detached);
+    } else {
+      log("cannot watch for signals: " + errno_text());
+    }
   }
   // Already stopped before run(): every worker shuts down as soon as it starts.
   if (stopping_.load()) {
     for (auto& worker : workers_)
-      asio::post(worker->io, [this, w = worker.get()] { begin_shutdown(*w); });
+      worker->loop->post([this, w = worker.get()] { begin_shutdown(*w); });
   }
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < workers_.size(); ++i) {
-    threads.emplace_back([w = workers_[i].get()] { w->io.run(); });
+    threads.emplace_back([w = workers_[i].get()] { w->loop->run(); });
   }
-  first.io.run();
+  first.loop->run();
   for (std::thread& t : threads)
     t.join();
-  if (first.signals) {
-    error_code ignored;
-    first.signals->clear(ignored);
-    first.signals.reset();
+  if (first.signals >= 0) {
+    signal_fd.store(-1);
     // Stopped by a signal: the process is on its way out. A repeated SIGTERM (coreutils
     // `timeout` sends one to its child and one to its process group) must not kill it now
-    // that the default action is back.
+    // that the handler is gone.
     if (first.signalled) {
       std::signal(SIGINT, SIG_IGN);
       std::signal(SIGTERM, SIG_IGN);
+    } else {
+      ::sigaction(SIGINT, &previous_int, nullptr);
+      ::sigaction(SIGTERM, &previous_term, nullptr);
     }
   }
 }
 
 // The first signal starts the graceful shutdown, a second one cuts it short.
-void Server::wait_for_signal(Worker& first) {
-  first.signals->async_wait([this, &first](const error_code& ec, int) {
-    if (ec) return;
+Task<void> Server::signal_loop(Worker& first) {
+  using Dir = EventLoop::Watch::Dir;
+  for (;;) {
+    std::uint64_t count = 0;
+    if (::read(first.signals, &count, sizeof count) != sizeof count) {
+      first.signal_watch->would_block(Dir::read);
+      if (!co_await first.signal_watch->wait(Dir::read, EventLoop::Clock::time_point::max())) {
+        co_return;  // the server is done
+      }
+      continue;
+    }
     first.signalled = true;
     if (!stopping_.load()) {
       log("stopping: no new connections; responses in flight may finish");
       stop();
-      wait_for_signal(first);
-    } else {
-      log("stopping now");
-      force_stop();
+      if (count < 2) continue;
     }
-  });
+    log("stopping now");
+    force_stop();
+    co_return;
+  }
 }
 
 void Server::stop() {
   if (stopping_.exchange(true)) return;
   for (auto& worker : workers_) {
-    asio::post(worker->io, [this, w = worker.get()] { begin_shutdown(*w); });
+    worker->loop->post([this, w = worker.get()] { begin_shutdown(*w); });
   }
 }
 
@@ -365,58 +420,50 @@ void Server::force_stop() {
   stop();
   forced_.store(true);
   for (auto& worker : workers_) {
-    asio::post(worker->io, [this, w = worker.get()] { cut_connections(*w); });
+    worker->loop->post([this, w = worker.get()] { cut_connections(*w); });
   }
 }
 
 void Server::begin_shutdown(Worker& w) {
   if (w.shutting_down) return;
   w.shutting_down = true;
-  for (tcp::acceptor& acceptor : w.acceptors) {
-    error_code ignored;
-    acceptor.close(ignored);
-  }
+  for (auto& listener : w.listeners)
+    listener->close();
   for (ConnectionContext* ctx : w.connections) {
     ctx->stopping_ = true;
     // A handshake or a wait for the next request is interrupted: close_notify follows (after
     // a completed handshake). A response in flight finishes first.
-    if (ctx->handshaking_ || ctx->idle_) {
-      error_code ignored;
-      ctx->stream_->socket().cancel(ignored);
-    }
+    if (ctx->handshaking_ || ctx->idle_) ctx->stream_->cancel();
   }
   if (w.connections.empty()) {
     connection_ended(w);
     return;
   }
-  w.grace.emplace(w.io);
-  w.grace->expires_after(options_.limits.shutdown_grace);
-  w.grace->async_wait([this, &w](const error_code& ec) {
-    if (ec) return;
-    if (!w.connections.empty()) {
-      log("grace period over: closing " + std::to_string(w.connections.size()) +
-          " connection(s) still busy");
-    }
-    cut_connections(w);
-  });
+  w.grace =
+      w.loop->start_timer(EventLoop::Clock::now() + options_.limits.shutdown_grace, [this, &w] {
+        w.grace = 0;
+        if (!w.connections.empty()) {
+          log("grace period over: closing " + std::to_string(w.connections.size()) +
+              " connection(s) still busy");
+        }
+        cut_connections(w);
+      });
 }
 
 void Server::cut_connections(Worker& w) {
   for (ConnectionContext* ctx : w.connections) {
     ctx->stopping_ = true;
-    error_code ignored;
-    ctx->stream_->socket().close(ignored);
+    ctx->stream_->close();
   }
   if (w.connections.empty()) return;
   // A handler waiting on something other than its socket does not notice the close: after
   // one more second the event loop stops regardless (the frames go with the Server).
-  w.grace.emplace(w.io);
-  w.grace->expires_after(1s);
-  w.grace->async_wait([this, &w](const error_code& ec) {
-    if (ec || w.connections.empty()) return;
+  w.loop->cancel_timer(w.grace);
+  w.grace = w.loop->start_timer(EventLoop::Clock::now() + 1s, [this, &w] {
+    w.grace = 0;
+    if (w.connections.empty()) return;
     log("abandoning " + std::to_string(w.connections.size()) + " connection(s)");
     w.abandoned = true;
-    w.io.stop();
     worker_finished(w);
   });
 }
@@ -425,46 +472,64 @@ void Server::cut_connections(Worker& w) {
 // connection of a stopping server lets the event loops run out.
 void Server::connection_ended(Worker& w) {
   if (w.abandoned || !w.shutting_down || !w.connections.empty()) return;
-  if (w.grace) w.grace->cancel();
+  w.loop->cancel_timer(w.grace);
+  w.grace = 0;
   worker_finished(w);
 }
 
-// The last worker to finish lets the signal set go, so that the first event loop runs out.
+// A finished worker's loop stops, except the first one's while it watches for signals: that
+// one stops when the last worker finished (a second signal may still cut the others short).
 void Server::worker_finished(Worker& w) {
   if (w.finished) return;
   w.finished = true;
-  if (workers_finished_.fetch_add(1) + 1 < workers_.size()) return;
+  const bool last = workers_finished_.fetch_add(1) + 1 == workers_.size();
   Worker& first = *workers_.front();
-  asio::post(first.io, [&first] {
-    if (first.signals) {
-      error_code ignored;
-      first.signals->cancel(ignored);
-    }
-  });
-}
-
-Task<void> Server::accept_loop(Worker& w, tcp::acceptor& acceptor) {
-  for (;;) {
-    error_code ec;
-    // The peer's address comes with accept() itself: no getpeername() per connection.
-    tcp::endpoint peer;
-    tcp::socket socket =
-        co_await acceptor.async_accept(peer, asio::redirect_error(asio::use_awaitable, ec));
-    if (!acceptor.is_open() || ec == asio::error::operation_aborted) co_return;
-    if (ec) {
-      // Out of descriptors or memory: say so once and give the system a moment.
-      log_once(Limit::accept_error, "cannot accept connections: " + ec.message());
-      asio::steady_timer pause(w.io, 50ms);
-      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      continue;
-    }
-    admit(w, std::move(socket), peer);
+  if (&w != &first || first.signals < 0 || last) w.loop->stop();
+  if (last && &w != &first && first.signals >= 0) {
+    first.loop->post([&first] { first.loop->stop(); });
   }
 }
 
-void Server::admit(Worker& w, tcp::socket socket, const tcp::endpoint& peer) {
+Task<void> Server::accept_loop(Worker& w, Listener& listener) {
+  using Dir = EventLoop::Watch::Dir;
+  for (;;) {
+    if (!co_await listener.watch->wait(Dir::read, EventLoop::Clock::time_point::max())) {
+      co_return;  // closed: the server is stopping
+    }
+    // One connection per report of the (level-triggered) listener: no accept that says EAGAIN
+    // after the last one; with more queued, epoll reports it again at once.
+    listener.watch->would_block(Dir::read);
+    // The peer's address comes with accept() itself: no getpeername() per connection.
+    tcp::endpoint peer;
+    socklen_t len = static_cast<socklen_t>(peer.capacity());
+    const int fd = ::accept4(listener.fd, peer.data(), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      peer.resize(len);
+      admit(w, fd, peer);
+      continue;
+    }
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+      // Out of descriptors or memory: say so once and give the system a moment.
+      log_once(Limit::accept_error, "cannot accept connections: " + errno_text());
+      listener.watch->pause(true);
+      co_await w.loop->sleep_until(EventLoop::Clock::now() + 50ms);
+      listener.watch->pause(false);
+    }
+    // EAGAIN (another report of one connection), ECONNABORTED (the client gave up), EINTR:
+    // wait for the next report.
+  }
+}
+
+void Server::admit(Worker& w, int fd, const tcp::endpoint& peer) {
   accepted_.fetch_add(1, std::memory_order_relaxed);
-  if (stopping_.load()) return;  // the socket closes here
+  // Refused: the socket closes at once.
+  struct CloseUnlessKept {
+    int fd;
+    ~CloseUnlessKept() {
+      if (fd >= 0) ::close(fd);
+    }
+  } guard{fd};
+  if (stopping_.load()) return;
   const ServerLimits& limits = options_.limits;
   const std::uint64_t was_open = open_.fetch_add(1);
   if (was_open + 1 > peak_open_.load(std::memory_order_relaxed))
@@ -494,10 +559,11 @@ void Server::admit(Worker& w, tcp::socket socket, const tcp::endpoint& peer) {
                                     " at once): new connections are closed at once");
     return;
   }
-  asio::co_spawn(w.io, serve_connection(w, std::move(socket), peer), asio::detached);
+  guard.fd = -1;
+  asio::co_spawn(w.loop->context(), serve_connection(w, fd, peer), asio::detached);
 }
 
-Task<void> Server::serve_connection(Worker& w, tcp::socket socket, tcp::endpoint peer) {
+Task<void> Server::serve_connection(Worker& w, int fd, tcp::endpoint peer) {
   // Undoes admit()'s counts however this coroutine ends (even destroyed unfinished).
   struct Counted {
     Server& server;
@@ -519,17 +585,20 @@ Task<void> Server::serve_connection(Worker& w, tcp::socket socket, tcp::endpoint
   };
   ConnectionContext ctx;
   Counted counted{*this, w, ctx, std::nullopt};
-  if (w.shutting_down) co_return;
   auto engine = tls::Connection::server(config_);
-  if (!engine) {
-    log_once(Limit::accept_error, "cannot create a TLS connection: " + engine.error().message());
+  if (w.shutting_down || !engine) {
+    ::close(fd);
+    if (!engine) {
+      log_once(Limit::accept_error, "cannot create a TLS connection: " + engine.error().message());
+    }
     co_return;
   }
   ctx.peer_ = peer;
   ctx.peer_address_ = peer.address().to_string();
   ctx.worker_ = w.index;
   ctx.id_ = next_id_.fetch_add(1, std::memory_order_relaxed);
-  TlsStream stream(std::move(socket), std::move(engine).value());
+  ctx.loop_ = w.loop.get();
+  TlsStream stream(*w.loop, fd, std::move(engine).value());
   ctx.stream_ = &stream;
   counted.entry = w.connections.insert(w.connections.end(), &ctx);
 
@@ -554,8 +623,7 @@ Task<void> Server::serve_connection(Worker& w, tcp::socket socket, tcp::endpoint
 }
 
 Task<void> Server::close_connection(Worker&, TlsStream& stream, const ConnectionContext&) {
-  tcp::socket& socket = stream.socket();
-  if (forced_.load() || !socket.is_open()) co_return;
+  if (forced_.load() || !stream.is_open()) co_return;
   const tls::State state = stream.connection().state();
   if (state == tls::State::established || state == tls::State::peer_closed) {
     stream.set_timeout(std::min<std::chrono::milliseconds>(options_.limits.linger, 1000ms));
@@ -565,17 +633,14 @@ Task<void> Server::close_connection(Worker&, TlsStream& stream, const Connection
   }
   // Lingering close: we will send nothing more; read and drop what the peer still sends until
   // it closes too, so that its unread data does not turn our close into a reset.
-  error_code ec;
-  socket.shutdown(tcp::socket::shutdown_send, ec);
-  if (ec || options_.limits.linger.count() <= 0) co_return;
+  if (!stream.shutdown_send() || options_.limits.linger.count() <= 0) co_return;
   const auto deadline = SteadyClock::now() + options_.limits.linger;
   std::array<std::uint8_t, 4096> sink;
   std::size_t drained = 0;
   while (drained < (1u << 20)) {
-    // MSG_DONTWAIT: TlsStream leaves the socket in blocking mode (see tls_stream.cpp).
-    const ssize_t n = ::recv(socket.native_handle(), sink.data(), sink.size(), MSG_DONTWAIT);
+    const ssize_t n = ::recv(stream.native_handle(), sink.data(), sink.size(), MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (!co_await wait_readable(socket, deadline)) co_return;
+      if (!co_await stream.wait_readable(deadline)) co_return;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;

@@ -5,8 +5,11 @@
 
 #include <sys/socket.h>
 
+#include <unistd.h>
+
 #include <array>
 #include <cerrno>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -28,9 +31,9 @@ error_code last_error() {
   return error_code(errno, asio::error::get_system_category());
 }
 
-std::size_t receive_now(tcp::socket& socket, std::span<std::uint8_t> into, error_code& ec) {
+std::size_t receive_now(int fd, std::span<std::uint8_t> into, error_code& ec) {
   for (;;) {
-    const ssize_t n = ::recv(socket.native_handle(), into.data(), into.size(), MSG_DONTWAIT);
+    const ssize_t n = ::recv(fd, into.data(), into.size(), MSG_DONTWAIT);
     if (n > 0) {
       ec = {};
       return static_cast<std::size_t>(n);
@@ -46,10 +49,9 @@ std::size_t receive_now(tcp::socket& socket, std::span<std::uint8_t> into, error
   }
 }
 
-std::size_t send_now(tcp::socket& socket, wire::Bytes data, error_code& ec) {
+std::size_t send_now(int fd, wire::Bytes data, error_code& ec) {
   for (;;) {
-    const ssize_t n =
-        ::send(socket.native_handle(), data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n >= 0) {
       ec = {};
       return static_cast<std::size_t>(n);
@@ -75,25 +77,40 @@ std::span<std::uint8_t> read_buffer() {
 
 }  // namespace
 
-// What a timer handler may touch after the stream moved or died: held by weak_ptr there.
+// The transport and its time-limit state. Over asio: the socket and a timer, reachable from
+// the timer's handler (by weak_ptr) after the stream moved or died. Over an EventLoop: the
+// descriptor and its Watch, whose waits carry their own deadline (a loop timer costs no
+// system call, so it is armed per wait).
 struct TlsStream::Shared {
-  explicit Shared(tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
-  tcp::socket socket;
-  asio::steady_timer timer;
+  explicit Shared(tcp::socket s) : socket(std::move(s)) { timer.emplace(socket->get_executor()); }
+  Shared(EventLoop& loop, int descriptor)
+      : fd(descriptor), watch(std::make_unique<EventLoop::Watch>(loop, descriptor)) {}
+  ~Shared() {
+    if (!watch) return;
+    watch.reset();
+    if (fd >= 0) ::close(fd);
+  }
+  int native() noexcept { return watch ? fd : socket->native_handle(); }
+
+  std::optional<tcp::socket> socket;
+  std::optional<asio::steady_timer> timer;
+  int fd = -1;
+  std::unique_ptr<EventLoop::Watch> watch;
   SteadyClock::time_point deadline = SteadyClock::time_point::max();
-  // The deadline the timer is armed for: it is armed at the operation's first wait and kept
-  // until the operation ends, not re-armed for every wait (each arming may be a
+  // Over asio, the deadline the timer is armed for: it is armed at the operation's first wait
+  // and kept until the operation ends, not re-armed for every wait (each arming may be a
   // timerfd_settime system call).
   SteadyClock::time_point armed = SteadyClock::time_point::max();
   bool waiting = false;  // a socket wait is pending (the only thing the timer cancels)
   bool timed_out = false;
-  // We sent something since the last bytes received, or nothing was received yet: the next
-  // read waits for readiness first instead of trying a recv() that would say EAGAIN (one
-  // system call less per handshake flight and per keep-alive response). The wait itself
+  // Over asio: we sent something since the last bytes received, or nothing was received yet:
+  // the next read waits for readiness first instead of trying a recv() that would say EAGAIN
+  // (one system call less per handshake flight and per keep-alive response). The wait itself
   // reports data that is already there (asio re-arms the descriptor). On a socket just
   // accepted, the readiness of its ClientHello is already queued in asio, so the first wait
   // costs no sleep, and the stale event it would otherwise deliver to the wait after the
-  // server's flight (a recv that says EAGAIN, a second re-arm) is used up.
+  // server's flight (a recv that says EAGAIN, a second re-arm) is used up. Over an EventLoop
+  // the Watch knows this itself (a short read drained the socket).
   bool sent_since_received = true;
   // The socket failed (a reset, a broken pipe): nothing more can be sent on it, not even the
   // close_notify of shutdown().
@@ -105,12 +122,78 @@ struct TlsStream::Shared {
 TlsStream::TlsStream(tcp::socket socket, tls::Connection connection)
     : shared_(std::make_shared<Shared>(std::move(socket))), connection_(std::move(connection)) {}
 
+TlsStream::TlsStream(EventLoop& loop, int fd, tls::Connection connection)
+    : shared_(std::make_shared<Shared>(loop, fd)), connection_(std::move(connection)) {}
+
 TlsStream::TlsStream(TlsStream&&) noexcept = default;
 TlsStream& TlsStream::operator=(TlsStream&&) noexcept = default;
 TlsStream::~TlsStream() = default;
 
-tcp::socket& TlsStream::socket() noexcept {
-  return shared_->socket;
+int TlsStream::native_handle() const noexcept {
+  return shared_->native();
+}
+
+bool TlsStream::is_open() const noexcept {
+  return shared_->watch ? shared_->fd >= 0 : shared_->socket->is_open();
+}
+
+void TlsStream::cancel() noexcept {
+  if (shared_->watch) {
+    shared_->watch->cancel();
+  } else {
+    error_code ignored;
+    shared_->socket->cancel(ignored);
+  }
+}
+
+void TlsStream::close() noexcept {
+  Shared& s = *shared_;
+  if (s.watch) {
+    if (s.fd < 0) return;
+    s.watch->closing();
+    ::close(s.fd);
+    s.fd = -1;
+  } else {
+    error_code ignored;
+    s.socket->close(ignored);
+  }
+}
+
+Status TlsStream::shutdown_send() noexcept {
+  if (::shutdown(shared_->native(), SHUT_WR) != 0) return socket_error(last_error());
+  return {};
+}
+
+Task<Status> TlsStream::wait_readable(SteadyClock::time_point deadline) {
+  Shared& s = *shared_;
+  if (s.watch) {
+    s.watch->would_block(EventLoop::Watch::Dir::read);
+    co_return co_await s.watch->wait(EventLoop::Watch::Dir::read, deadline);
+  }
+  // The timer handler holds the state by shared_ptr and touches the socket only while the wait
+  // is still pending, so it may run after the socket is gone.
+  struct State {
+    tcp::socket* socket;
+    bool done = false;
+    bool timed_out = false;
+  };
+  auto state = std::make_shared<State>(State{&*s.socket});
+  asio::steady_timer timer(s.socket->get_executor());
+  timer.expires_at(deadline);
+  timer.async_wait([state](const error_code& ec) {
+    if (ec || state->done) return;
+    state->timed_out = true;
+    error_code ignored;
+    state->socket->cancel(ignored);
+  });
+  error_code ec;
+  co_await s.socket->async_wait(tcp::socket::wait_read,
+                                asio::redirect_error(asio::use_awaitable, ec));
+  state->done = true;
+  timer.cancel();
+  if (state->timed_out) co_return Error(Errc::timed_out, "no progress within the time limit");
+  if (ec) co_return socket_error(ec);
+  co_return Status{};
 }
 
 TlsStream::OperationScope TlsStream::start_operation() noexcept {
@@ -122,7 +205,7 @@ TlsStream::OperationScope TlsStream::start_operation() noexcept {
 TlsStream::OperationScope::~OperationScope() {
   if (shared_.armed == SteadyClock::time_point::max()) return;
   shared_.armed = SteadyClock::time_point::max();
-  shared_.timer.cancel();
+  shared_.timer->cancel();
 }
 
 Task<Status> TlsStream::wait(bool for_write) {
@@ -131,11 +214,18 @@ Task<Status> TlsStream::wait(bool for_write) {
     s.timed_out = true;
     co_return Error(Errc::timed_out, "no progress within the time limit");
   }
+  if (s.watch) {
+    if (!for_write) connection_.release_idle_buffers();
+    Status st = co_await s.watch->wait(
+        for_write ? EventLoop::Watch::Dir::write : EventLoop::Watch::Dir::read, s.deadline);
+    if (!st && st.error().code() == Errc::timed_out) s.timed_out = true;
+    co_return st;
+  }
   if (s.deadline != SteadyClock::time_point::max() && s.armed != s.deadline) {
     s.armed = s.deadline;
     // Re-arming cancels the previous operation's timer (its handler sees an error).
-    s.timer.expires_at(s.deadline);
-    s.timer.async_wait(
+    s.timer->expires_at(s.deadline);
+    s.timer->async_wait(
         [weak = std::weak_ptr<Shared>(shared_), deadline = s.deadline](const error_code& e) {
           if (e) return;
           auto state = weak.lock();
@@ -144,7 +234,7 @@ Task<Status> TlsStream::wait(bool for_write) {
           if (!state || state->deadline != deadline || !state->waiting) return;
           state->timed_out = true;
           error_code ignored;
-          state->socket.cancel(ignored);
+          state->socket->cancel(ignored);
         });
   }
   // Waiting for the peer to send: buffers that hold nothing go back (an idle connection
@@ -152,8 +242,8 @@ Task<Status> TlsStream::wait(bool for_write) {
   if (!for_write) connection_.release_idle_buffers();
   error_code ec;
   s.waiting = true;
-  co_await s.socket.async_wait(for_write ? tcp::socket::wait_write : tcp::socket::wait_read,
-                               asio::redirect_error(asio::use_awaitable, ec));
+  co_await s.socket->async_wait(for_write ? tcp::socket::wait_write : tcp::socket::wait_read,
+                                asio::redirect_error(asio::use_awaitable, ec));
   s.waiting = false;
   if (s.timed_out) co_return Error(Errc::timed_out, "no progress within the time limit");
   if (ec) co_return socket_error(ec);
@@ -169,8 +259,9 @@ Task<Status> TlsStream::flush_pending() {
   while (connection_.wants_write()) {
     const wire::Bytes out = connection_.pending_output();
     error_code ec;
-    const std::size_t n = send_now(shared_->socket, out, ec);
+    const std::size_t n = send_now(shared_->native(), out, ec);
     if (would_block(ec)) {
+      if (shared_->watch) shared_->watch->would_block(EventLoop::Watch::Dir::write);
       BW_CO_TRY(co_await wait(true));
       continue;
     }
@@ -188,20 +279,26 @@ Task<Status> TlsStream::fill() {
   // Whatever the engine wants to say (a KeyUpdate answer, an alert) goes out before we wait.
   BW_CO_TRY(co_await flush_pending());
   const std::span<std::uint8_t> buffer = read_buffer();
-  if (shared_->sent_since_received) BW_CO_TRY(co_await wait(false));
+  Shared& s = *shared_;
+  using Dir = EventLoop::Watch::Dir;
+  if (s.watch ? !s.watch->ready(Dir::read) : s.sent_since_received) {
+    BW_CO_TRY(co_await wait(false));
+  }
   for (;;) {
     error_code ec;
-    const std::size_t n = receive_now(shared_->socket, buffer, ec);
+    const std::size_t n = receive_now(s.native(), buffer, ec);
     if (would_block(ec)) {
+      if (s.watch) s.watch->would_block(Dir::read);
       BW_CO_TRY(co_await wait(false));
       continue;
     }
     if (ec == asio::error::eof) co_return connection_.transport_eof();
     if (ec) {
-      shared_->broken = true;
+      s.broken = true;
       co_return socket_error(ec);
     }
-    shared_->sent_since_received = false;
+    s.sent_since_received = false;
+    if (s.watch && n < buffer.size()) s.watch->drained();
     Status fed = connection_.feed(wire::Bytes(buffer.data(), n));
     if (!fed) {
       (void)co_await flush_pending();  // best effort: the alert that explains the failure

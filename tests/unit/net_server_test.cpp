@@ -64,8 +64,7 @@ Handler echo_handler(EchoState& state) {
       s.consume(view->size());
       if (data == "slow") {
         ++state.busy;
-        asio::steady_timer t(co_await asio::this_coro::executor, 300ms);
-        co_await t.async_wait(asio::use_awaitable);
+        co_await ctx.sleep_for(300ms);
       } else if (data == "stuck") {
         ++state.busy;
         s.set_timeout(10s);
@@ -283,7 +282,7 @@ TEST(NetServer, ConnectionLimitClosesExtraConnectionsAndSaysSoOnce) {
     // Once one closes, a new connection is served again.
     EXPECT_TRUE(co_await a->shutdown());
     (void)co_await clean_end(*a);
-    a->socket().close();
+    a->close();
     EXPECT_TRUE(eventually([&] { return r.server->stats().open == 1; }));
     auto c = co_await connect_tls(io, r.endpoint(), r.client_config);
     if (c) {

@@ -174,7 +174,7 @@ TEST(NetTlsStream, TcpCloseWithoutCloseNotifyIsTruncation) {
     TlsStream c = co_await lo.connect();
     EXPECT_TRUE(co_await c.handshake());
     EXPECT_TRUE(co_await c.write(wire::as_bytes("partial")));
-    c.socket().close();  // no close_notify
+    c.close();  // no close_notify
   };
   // Named lambdas: the coroutines refer to their captures until they finish.
   lo.run(server(), client());
@@ -253,7 +253,7 @@ TEST(NetTlsStream, NonTlsPeerGetsAnAlert) {
     s.set_timeout(5s);
     auto st = co_await s.handshake();
     if (!st) error = st.error();
-    s.socket().close();
+    s.close();
   };
   auto client = [&]() -> Task<void> {
     tcp::socket plain = co_await lo.connect_raw();

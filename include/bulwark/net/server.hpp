@@ -1,13 +1,13 @@
 // net::Server: a TLS server framework in the nginx model, shared by `bulwark serve` and (later)
 // `bulwark proxy`.
 //
-// N workers, each an io_context on its own thread with its own acceptor per listen address
-// (SO_REUSEPORT: the kernel spreads new connections over the workers, so the data path takes
-// no lock). Each accepted connection passes the limits (open connections, handshakes in
-// progress, a per-source rate of new handshakes), runs its handshake under a time limit, and
-// is then handed to the handler coroutine. stop() (or SIGINT / SIGTERM with handle_signals)
-// stops accepting, interrupts connections that wait for a request, lets the others finish
-// their response within a grace period, sends close_notify to every peer, and run() returns.
+// N workers, each an EventLoop (epoll, see event_loop.hpp) on its own thread with its own
+// listening socket per listen address (SO_REUSEPORT: the kernel spreads new connections over
+// the workers, so the data path takes no lock). Each accepted connection passes the limits (open
+// connections, handshakes in progress, a per-source rate of new handshakes), runs its handshake
+// under a time limit, and is then handed to the handler coroutine. stop() (or SIGINT / SIGTERM with
+// handle_signals) stops accepting, interrupts connections that wait for a request, lets the others
+// finish their response within a grace period, sends close_notify to every peer, and run() returns.
 #pragma once
 
 #include <array>
@@ -117,6 +117,9 @@ class ConnectionContext {
   // Set while waiting for the peer's next request with nothing in flight: a shutdown then
   // interrupts the wait (the read fails) instead of waiting for the grace period.
   void set_idle(bool idle) noexcept { idle_ = idle; }
+  // The handler's pause: handlers run on the worker's EventLoop, where asio timers and
+  // sockets are never waited for; they await their stream and this only.
+  Task<void> sleep_for(std::chrono::milliseconds duration);
 
  private:
   friend class Server;
@@ -128,11 +131,13 @@ class ConnectionContext {
   bool idle_ = false;
   bool handshaking_ = true;
   TlsStream* stream_ = nullptr;
+  EventLoop* loop_ = nullptr;
 };
 
 // Called for each connection whose handshake completed; the stream's time limit is unset.
 // When it returns, the server sends close_notify (if the connection is still open), lingers
-// and closes the socket.
+// and closes the socket. It runs on the worker's EventLoop: it awaits the stream's operations
+// and ConnectionContext::sleep_for, nothing of asio's own (see event_loop.hpp).
 using Handler = std::function<Task<void>(TlsStream&, ConnectionContext&)>;
 
 struct ServerStats {
@@ -176,11 +181,12 @@ class Server {
   Server(ServerOptions options, std::shared_ptr<const tls::ServerConfig> config, Handler handler);
   void log(std::string_view line) const;
   void log_once(Limit which, std::string_view line);
-  void admit(Worker& worker, tcp::socket socket, const tcp::endpoint& peer);
-  Task<void> accept_loop(Worker& worker, tcp::acceptor& acceptor);
-  Task<void> serve_connection(Worker& worker, tcp::socket socket, tcp::endpoint peer);
+  struct Listener;
+  void admit(Worker& worker, int fd, const tcp::endpoint& peer);
+  Task<void> accept_loop(Worker& worker, Listener& listener);
+  Task<void> serve_connection(Worker& worker, int fd, tcp::endpoint peer);
+  Task<void> signal_loop(Worker& first);
   Task<void> close_connection(Worker& worker, TlsStream& stream, const ConnectionContext& ctx);
-  void wait_for_signal(Worker& first);
   void begin_shutdown(Worker& worker);
   void cut_connections(Worker& worker);
   void connection_ended(Worker& worker);

@@ -1,5 +1,5 @@
 // net::TlsStream: drives a sans-I/O tls::Connection over a TCP socket with Boost.Asio C++20
-// coroutines.
+// coroutines, on asio's reactor (a tcp::socket) or on a net::EventLoop (a descriptor).
 //
 // I/O is readiness-based: the stream waits for the socket to become readable or writable and
 // then reads or writes without blocking. Received bytes go through one read buffer per thread
@@ -24,6 +24,7 @@
 #include <memory>
 #include <span>
 
+#include "bulwark/net/event_loop.hpp"
 #include "bulwark/result.hpp"
 #include "bulwark/tls/connection.hpp"
 #include "bulwark/wire.hpp"
@@ -37,12 +38,27 @@ using Task = asio::awaitable<T>;
 
 class TlsStream {
  public:
+  // Over an asio socket, on the socket's executor.
   TlsStream(tcp::socket socket, tls::Connection connection);
+  // Over a connected socket descriptor (owned: closed with the stream) on an EventLoop; the
+  // stream's coroutines run on loop.context().
+  TlsStream(EventLoop& loop, int fd, tls::Connection connection);
   TlsStream(TlsStream&&) noexcept;
   TlsStream& operator=(TlsStream&&) noexcept;
   ~TlsStream();
 
-  tcp::socket& socket() noexcept;
+  int native_handle() const noexcept;
+  bool is_open() const noexcept;
+  // Ends the operation waiting on the socket, if any (it fails); the stream stays usable.
+  void cancel() noexcept;
+  // Closes the socket (a waiting operation fails); no close_notify.
+  void close() noexcept;
+  // shutdown(SHUT_WR): no more bytes from us (after close_notify).
+  Status shutdown_send() noexcept;
+  // Waits until the socket is readable (or the peer closed it), at most until `deadline`:
+  // for reading it directly (MSG_DONTWAIT), as a lingering close does.
+  Task<Status> wait_readable(std::chrono::steady_clock::time_point deadline);
+
   tls::Connection& connection() noexcept { return connection_; }
   const tls::Connection& connection() const noexcept { return connection_; }
 
