@@ -9,9 +9,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <new>
 #include <string>
 
 namespace bulwark::net {
@@ -64,8 +66,13 @@ EventLoop::EventLoop(int epoll_fd, int wake_fd)
 
 EventLoop::~EventLoop() {
   // Coroutines still suspended here (a server abandoned with connections open) are destroyed
-  // while everything their destructors use is alive: first the parked ones, then those whose
-  // completion the io_context still queues.
+  // while everything their destructors use is alive: the handlers of the parked waits go
+  // first (asio then queues the destruction of their frames), then the io_context with
+  // everything it queues.
+  for (Watch* w = watches_; w != nullptr; w = w->next_) {
+    w->drop(0);
+    w->drop(1);
+  }
   auto parked = std::move(parked_);
   parked_.clear();
   parked.clear();
@@ -128,8 +135,11 @@ void EventLoop::cancel_timer(TimerId id) noexcept {
 }
 
 int EventLoop::next_timeout_ms() const {
-  if (timers_.empty()) return -1;
-  const auto left = timers_.begin()->first.first - Clock::now();
+  if (timers_.empty() && deadlines_.empty()) return -1;
+  Clock::time_point first = Clock::time_point::max();
+  if (!timers_.empty()) first = timers_.begin()->first.first;
+  if (!deadlines_.empty()) first = std::min(first, deadlines_.front().when);
+  const auto left = first - Clock::now();
   if (left <= Clock::duration::zero()) return 0;
   // Rounded up: waking before the deadline would only wait again.
   const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
@@ -138,6 +148,12 @@ int EventLoop::next_timeout_ms() const {
 
 void EventLoop::fire_timers() {
   const Clock::time_point now = Clock::now();
+  while (!deadlines_.empty() && deadlines_.front().when <= now) {
+    const Deadline d = deadlines_.front();
+    heap_remove(0);
+    d.watch->finish(static_cast<Watch::Dir>(d.dir),
+                    Error(Errc::timed_out, "no progress within the time limit"));
+  }
   std::vector<std::function<void()>> due;
   while (!timers_.empty() && timers_.begin()->first.first <= now) {
     auto node = timers_.extract(timers_.begin());
@@ -146,6 +162,46 @@ void EventLoop::fire_timers() {
   }
   for (auto& fn : due)
     fn();
+}
+
+void EventLoop::heap_set(std::size_t index, const Deadline& d) noexcept {
+  deadlines_[index] = d;
+  d.watch->heap_index_[d.dir] = index;
+}
+
+void EventLoop::heap_place(std::size_t index) noexcept {
+  const Deadline d = deadlines_[index];
+  while (index > 0) {  // up
+    const std::size_t parent = (index - 1) / 2;
+    if (!(d.when < deadlines_[parent].when)) break;
+    heap_set(index, deadlines_[parent]);
+    index = parent;
+  }
+  for (;;) {  // down
+    std::size_t child = 2 * index + 1;
+    if (child >= deadlines_.size()) break;
+    if (child + 1 < deadlines_.size() && deadlines_[child + 1].when < deadlines_[child].when) {
+      ++child;
+    }
+    if (!(deadlines_[child].when < d.when)) break;
+    heap_set(index, deadlines_[child]);
+    index = child;
+  }
+  heap_set(index, d);
+}
+
+void EventLoop::heap_push(Watch& w, int dir, Clock::time_point when) {
+  deadlines_.push_back(Deadline{when, &w, dir});
+  heap_place(deadlines_.size() - 1);
+}
+
+void EventLoop::heap_remove(std::size_t index) noexcept {
+  deadlines_[index].watch->heap_index_[deadlines_[index].dir] = Watch::npos;
+  const Deadline last = deadlines_.back();
+  deadlines_.pop_back();
+  if (index == deadlines_.size()) return;
+  heap_set(index, last);
+  heap_place(index);
 }
 
 void EventLoop::run() {
@@ -191,6 +247,35 @@ EventLoop::Watch::Watch(EventLoop& loop, int fd, bool level) : loop_(loop), fd_(
   ev.events = level ? EPOLLIN : (EPOLLIN | EPOLLRDHUP | EPOLLET);
   ev.data.ptr = this;
   registered_ = fd >= 0 && ::epoll_ctl(loop_.epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+  next_ = loop_.watches_;
+  if (next_ != nullptr) next_->prev_ = this;
+  loop_.watches_ = this;
+}
+
+EventLoop::Watch::~Watch() {
+  // A wait still parked (the Watch goes while a coroutine waits on it, as a listener's does
+  // when its server is destroyed) is never resumed: its handler goes, and asio destroys the
+  // coroutine's frames later (through the io_context).
+  drop(0);
+  drop(1);
+  if (prev_ != nullptr) {
+    prev_->next_ = next_;
+  } else {
+    loop_.watches_ = next_;
+  }
+  if (next_ != nullptr) next_->prev_ = prev_;
+}
+
+void EventLoop::Watch::drop(int i) noexcept {
+  if (heap_index_[i] != npos) loop_.heap_remove(heap_index_[i]);
+  Completion* c = waiter_[i];
+  if (c == nullptr) return;
+  waiter_[i] = nullptr;
+  if (waiter_inline_[i]) {
+    c->~Completion();
+  } else {
+    delete c;
+  }
 }
 
 void EventLoop::Watch::pause(bool paused) noexcept {
@@ -210,17 +295,6 @@ void EventLoop::Watch::would_block(Dir d) noexcept {
   watching_writes_ = ::epoll_ctl(loop_.epoll_fd_, EPOLL_CTL_MOD, fd_, &ev) == 0;
 }
 
-EventLoop::Watch::~Watch() {
-  for (int d = 0; d < 2; ++d) {
-    loop_.cancel_timer(timer_[d]);
-    // A wait still parked (the Watch goes while a coroutine waits on it, as a listener's does
-    // when its server is destroyed) is never resumed: its handler goes, and asio destroys
-    // the coroutine's frames (through the io_context). Destroyed with its own coroutine, the
-    // Watch finds its wait already out of the table (see ~EventLoop).
-    if (waiter_[d] != 0) loop_.parked_.erase(waiter_[d]);
-  }
-}
-
 void EventLoop::Watch::on_event(std::uint32_t events) noexcept {
   if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) hangup_ = true;
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
@@ -235,12 +309,16 @@ void EventLoop::Watch::on_event(std::uint32_t events) noexcept {
 
 void EventLoop::Watch::finish(Dir d, Status status) noexcept {
   const int i = static_cast<int>(d);
-  const std::uint64_t id = waiter_[i];
-  if (id == 0) return;
-  waiter_[i] = 0;
-  loop_.cancel_timer(timer_[i]);
-  timer_[i] = 0;
-  loop_.complete(id, std::move(status));
+  Completion* c = waiter_[i];
+  if (c == nullptr) return;
+  if (heap_index_[i] != npos) loop_.heap_remove(heap_index_[i]);
+  waiter_[i] = nullptr;
+  c->post(std::move(status));  // the handler moves out into the io_context's queue
+  if (waiter_inline_[i]) {
+    c->~Completion();
+  } else {
+    delete c;
+  }
 }
 
 void EventLoop::Watch::cancel() noexcept {
@@ -257,18 +335,20 @@ asio::awaitable<Status> EventLoop::Watch::wait(Dir d, Clock::time_point deadline
   const int i = static_cast<int>(d);
   if (ready_[i]) co_return Status{};
   if (!registered_) co_return Error(Errc::closed, "the socket is closed");
-  if (Clock::now() >= deadline)
+  if (Clock::now() >= deadline) {
     co_return Error(Errc::timed_out, "no progress within the time limit");
+  }
   co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Status)>(
-      [this, d, i, deadline](auto handler) {
-        using H = decltype(handler);
-        waiter_[i] = loop_.park(std::make_unique<CompletionFor<H>>(std::move(handler)));
-        if (deadline != Clock::time_point::max()) {
-          timer_[i] = loop_.start_timer(deadline, [this, d, i] {
-            timer_[i] = 0;  // fired: nothing to cancel
-            finish(d, Error(Errc::timed_out, "no progress within the time limit"));
-          });
+      [this, i, deadline](auto handler) {
+        using C = CompletionFor<decltype(handler)>;
+        if constexpr (sizeof(C) <= kInline && alignof(C) <= alignof(std::max_align_t)) {
+          waiter_[i] = new (storage_[i]) C(std::move(handler));
+          waiter_inline_[i] = true;
+        } else {
+          waiter_[i] = new C(std::move(handler));
+          waiter_inline_[i] = false;
         }
+        if (deadline != Clock::time_point::max()) loop_.heap_push(*this, i, deadline);
       },
       asio::use_awaitable);
 }

@@ -20,6 +20,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -36,6 +37,10 @@ namespace bulwark::net {
 namespace asio = boost::asio;
 
 class EventLoop {
+  struct Completion;  // a parked coroutine's completion handler, type-erased
+  template <class Handler>
+  struct CompletionFor;
+
  public:
   using Clock = std::chrono::steady_clock;
   using TimerId = std::uint64_t;  // 0: none
@@ -86,8 +91,11 @@ class EventLoop {
 
    private:
     friend class EventLoop;
+    static constexpr std::size_t kInline = 96;  // an awaitable's completion handler fits
     void on_event(std::uint32_t events) noexcept;
     void finish(Dir d, Status status) noexcept;
+    // Destroys the parked handler without resuming it (asio then destroys its frames).
+    void drop(int i) noexcept;
 
     EventLoop& loop_;
     int fd_;
@@ -96,8 +104,16 @@ class EventLoop {
     bool watching_writes_ = false;  // EPOLLOUT asked for (after the first blocked send)
     bool level_ = false;
     bool ready_[2] = {true, true};  // try first: a socket just accepted usually has data
-    std::uint64_t waiter_[2] = {0, 0};
-    TimerId timer_[2] = {0, 0};
+    // The parked waits: their handlers live here (no allocation per wait) unless too big.
+    Completion* waiter_[2] = {nullptr, nullptr};
+    bool waiter_inline_[2] = {false, false};
+    alignas(std::max_align_t) unsigned char storage_[2][kInline];
+    // Their deadlines, in the loop's deadline heap (npos: none).
+    std::size_t heap_index_[2] = {npos, npos};
+    // The loop's list of Watches (to drop their waits when the loop goes).
+    Watch* prev_ = nullptr;
+    Watch* next_ = nullptr;
+    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
   };
 
   // Runs until stop(): the ready coroutines, then epoll, then the expired timers.
@@ -115,12 +131,19 @@ class EventLoop {
   asio::awaitable<void> sleep_until(Clock::time_point when);
 
  private:
-  struct Completion;
-  template <class Handler>
-  struct CompletionFor;
-
   EventLoop(int epoll_fd, int wake_fd);
   friend class Watch;
+  // Deadlines of parked waits: a binary min-heap whose entries know their place (each Watch
+  // keeps its index), so arming and disarming allocate nothing and take O(log n).
+  struct Deadline {
+    Clock::time_point when;
+    Watch* watch;
+    int dir;
+  };
+  void heap_push(Watch& w, int dir, Clock::time_point when);
+  void heap_remove(std::size_t index) noexcept;
+  void heap_place(std::size_t index) noexcept;  // sifts the entry at `index` into place
+  void heap_set(std::size_t index, const Deadline& d) noexcept;
   // Keeps a suspended coroutine's completion handler until complete() or the loop's end.
   std::uint64_t park(std::unique_ptr<Completion> c);
   // Resumes it (through the io_context) with `status`; false if it is no longer parked.
@@ -138,6 +161,8 @@ class EventLoop {
   bool stopping_ = false;
   std::uint64_t next_id_ = 1;
   std::unordered_map<std::uint64_t, std::unique_ptr<Completion>> parked_;
+  Watch* watches_ = nullptr;  // every live Watch
+  std::vector<Deadline> deadlines_;
   std::map<std::pair<Clock::time_point, TimerId>, std::function<void()>> timers_;
   std::unordered_map<TimerId, Clock::time_point> timer_when_;
   std::mutex posted_mu_;
