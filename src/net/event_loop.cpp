@@ -331,6 +331,21 @@ void EventLoop::Watch::closing() noexcept {
   cancel();
 }
 
+EventLoop::Descriptor::Descriptor(EventLoop& loop, int fd, bool level)
+    : fd_(fd), watch_(std::make_unique<Watch>(loop, fd, level)) {}
+
+EventLoop::Descriptor::~Descriptor() {
+  watch_.reset();
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void EventLoop::Descriptor::close() noexcept {
+  if (fd_ < 0) return;
+  watch_->closing();
+  ::close(fd_);
+  fd_ = -1;
+}
+
 asio::awaitable<Status> EventLoop::Watch::wait(Dir d, Clock::time_point deadline) {
   const int i = static_cast<int>(d);
   if (ready_[i]) co_return Status{};

@@ -201,23 +201,6 @@ std::size_t SourceRateLimiter::tracked() const {
 
 // ---- the server ------------------------------------------------------------------------------
 
-// A listening socket of a worker, watched level-triggered: one accept per report.
-struct Server::Listener {
-  Listener(EventLoop& loop, int descriptor)
-      : fd(descriptor), watch(std::make_unique<EventLoop::Watch>(loop, descriptor, true)) {}
-  ~Listener() { close(); }
-  Listener(const Listener&) = delete;
-  Listener& operator=(const Listener&) = delete;
-  void close() noexcept {
-    if (fd < 0) return;
-    watch->closing();
-    ::close(fd);
-    fd = -1;
-  }
-  int fd;
-  std::unique_ptr<EventLoop::Watch> watch;
-};
-
 // One event loop and its listening sockets. Everything in here is touched by its own thread
 // only (stop() posts to it). Members are destroyed in reverse order: the listeners before the
 // loop they are registered with, the loop (and with it any coroutine frame it still holds)
@@ -227,19 +210,15 @@ struct Server::Worker {
   unsigned index;
   std::list<ConnectionContext*> connections;
   std::unique_ptr<EventLoop> loop;
-  std::vector<std::unique_ptr<Listener>> listeners;
+  // Watched level-triggered: one accept per report.
+  std::vector<std::unique_ptr<EventLoop::Descriptor>> listeners;
   EventLoop::TimerId grace = 0;
   // The first worker, with handle_signals: the eventfd the signal handler writes to.
-  int signals = -1;
-  std::unique_ptr<EventLoop::Watch> signal_watch;
+  std::unique_ptr<EventLoop::Descriptor> signals;
   bool signalled = false;  // a signal started the shutdown
   bool shutting_down = false;
   bool abandoned = false;  // the event loop was stopped with connections still open
   bool finished = false;   // shut down: no connection left (or abandoned)
-  ~Worker() {
-    signal_watch.reset();
-    if (signals >= 0) ::close(signals);
-  }
 };
 
 Task<void> ConnectionContext::sleep_for(std::chrono::milliseconds duration) {
@@ -299,7 +278,8 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options,
                      "cannot listen on " + format_endpoint(bound) + ": " + fd.error().message());
       }
       if (worker->index == 0) bound = got;
-      worker->listeners.push_back(std::make_unique<Listener>(*worker->loop, *fd));
+      worker->listeners.push_back(
+          std::make_unique<EventLoop::Descriptor>(*worker->loop, *fd, true));
     }
     server->endpoints_.push_back(bound);
   }
@@ -343,10 +323,10 @@ void Server::run() {
   struct sigaction previous_int {};
   struct sigaction previous_term {};
   if (options_.handle_signals) {
-    first.signals = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (first.signals >= 0) {
-      first.signal_watch = std::make_unique<EventLoop::Watch>(*first.loop, first.signals, true);
-      signal_fd.store(first.signals);
+    const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd >= 0) {
+      first.signals = std::make_unique<EventLoop::Descriptor>(*first.loop, fd, true);
+      signal_fd.store(fd);
       struct sigaction sa {};
       sa.sa_handler = on_stop_signal;
       sigemptyset(&sa.sa_mask);
@@ -370,7 +350,7 @@ void Server::run() {
   first.loop->run();
   for (std::thread& t : threads)
     t.join();
-  if (first.signals >= 0) {
+  if (first.signals) {
     signal_fd.store(-1);
     // Stopped by a signal: the process is on its way out. A repeated SIGTERM (coreutils
     // `timeout` sends one to its child and one to its process group) must not kill it now
@@ -390,9 +370,10 @@ Task<void> Server::signal_loop(Worker& first) {
   using Dir = EventLoop::Watch::Dir;
   for (;;) {
     std::uint64_t count = 0;
-    if (::read(first.signals, &count, sizeof count) != sizeof count) {
-      first.signal_watch->would_block(Dir::read);
-      if (!co_await first.signal_watch->wait(Dir::read, EventLoop::Clock::time_point::max())) {
+    EventLoop::Watch& watch = first.signals->watch();
+    if (::read(first.signals->fd(), &count, sizeof count) != sizeof count) {
+      watch.would_block(Dir::read);
+      if (!co_await watch.wait(Dir::read, EventLoop::Clock::time_point::max())) {
         co_return;  // the server is done
       }
       continue;
@@ -484,25 +465,25 @@ void Server::worker_finished(Worker& w) {
   w.finished = true;
   const bool last = workers_finished_.fetch_add(1) + 1 == workers_.size();
   Worker& first = *workers_.front();
-  if (&w != &first || first.signals < 0 || last) w.loop->stop();
-  if (last && &w != &first && first.signals >= 0) {
+  if (&w != &first || !first.signals || last) w.loop->stop();
+  if (last && &w != &first && first.signals) {
     first.loop->post([&first] { first.loop->stop(); });
   }
 }
 
-Task<void> Server::accept_loop(Worker& w, Listener& listener) {
+Task<void> Server::accept_loop(Worker& w, EventLoop::Descriptor& listener) {
   using Dir = EventLoop::Watch::Dir;
   for (;;) {
-    if (!co_await listener.watch->wait(Dir::read, EventLoop::Clock::time_point::max())) {
+    if (!co_await listener.watch().wait(Dir::read, EventLoop::Clock::time_point::max())) {
       co_return;  // closed: the server is stopping
     }
     // One connection per report of the (level-triggered) listener: no accept that says EAGAIN
     // after the last one; with more queued, epoll reports it again at once.
-    listener.watch->would_block(Dir::read);
+    listener.watch().would_block(Dir::read);
     // The peer's address comes with accept() itself: no getpeername() per connection.
     tcp::endpoint peer;
     socklen_t len = static_cast<socklen_t>(peer.capacity());
-    const int fd = ::accept4(listener.fd, peer.data(), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd = ::accept4(listener.fd(), peer.data(), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
       peer.resize(len);
       admit(w, fd, peer);
@@ -511,9 +492,9 @@ Task<void> Server::accept_loop(Worker& w, Listener& listener) {
     if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
       // Out of descriptors or memory: say so once and give the system a moment.
       log_once(Limit::accept_error, "cannot accept connections: " + errno_text());
-      listener.watch->pause(true);
+      listener.watch().pause(true);
       co_await w.loop->sleep_until(EventLoop::Clock::now() + 50ms);
-      listener.watch->pause(false);
+      listener.watch().pause(false);
     }
     // EAGAIN (another report of one connection), ECONNABORTED (the client gave up), EINTR:
     // wait for the next report.

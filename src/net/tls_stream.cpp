@@ -5,8 +5,6 @@
 
 #include <sys/socket.h>
 
-#include <unistd.h>
-
 #include <array>
 #include <cerrno>
 #include <optional>
@@ -83,19 +81,15 @@ std::span<std::uint8_t> read_buffer() {
 // system call, so it is armed per wait).
 struct TlsStream::Shared {
   explicit Shared(tcp::socket s) : socket(std::move(s)) { timer.emplace(socket->get_executor()); }
-  Shared(EventLoop& loop, int descriptor)
-      : fd(descriptor), watch(std::make_unique<EventLoop::Watch>(loop, descriptor)) {}
-  ~Shared() {
-    if (!watch) return;
-    watch.reset();
-    if (fd >= 0) ::close(fd);
-  }
-  int native() noexcept { return watch ? fd : socket->native_handle(); }
+  Shared(EventLoop& loop, int fd)
+      : descriptor(std::make_unique<EventLoop::Descriptor>(loop, fd)),
+        watch(&descriptor->watch()) {}
+  int native() noexcept { return descriptor ? descriptor->fd() : socket->native_handle(); }
 
   std::optional<tcp::socket> socket;
   std::optional<asio::steady_timer> timer;
-  int fd = -1;
-  std::unique_ptr<EventLoop::Watch> watch;
+  std::unique_ptr<EventLoop::Descriptor> descriptor;
+  EventLoop::Watch* watch = nullptr;  // the descriptor's
   SteadyClock::time_point deadline = SteadyClock::time_point::max();
   // Over asio, the deadline the timer is armed for: it is armed at the operation's first wait
   // and kept until the operation ends, not re-armed for every wait (each arming may be a
@@ -134,7 +128,7 @@ int TlsStream::native_handle() const noexcept {
 }
 
 bool TlsStream::is_open() const noexcept {
-  return shared_->watch ? shared_->fd >= 0 : shared_->socket->is_open();
+  return shared_->descriptor ? shared_->descriptor->is_open() : shared_->socket->is_open();
 }
 
 void TlsStream::cancel() noexcept {
@@ -148,11 +142,8 @@ void TlsStream::cancel() noexcept {
 
 void TlsStream::close() noexcept {
   Shared& s = *shared_;
-  if (s.watch) {
-    if (s.fd < 0) return;
-    s.watch->closing();
-    ::close(s.fd);
-    s.fd = -1;
+  if (s.descriptor) {
+    s.descriptor->close();
   } else {
     error_code ignored;
     s.socket->close(ignored);

@@ -116,6 +116,24 @@ class EventLoop {
     static constexpr std::size_t npos = static_cast<std::size_t>(-1);
   };
 
+  // A descriptor owned together with its Watch: close() ends the pending waits and closes
+  // it; otherwise it is closed when it goes, after its Watch.
+  class Descriptor {
+   public:
+    Descriptor(EventLoop& loop, int fd, bool level = false);
+    ~Descriptor();
+    Descriptor(const Descriptor&) = delete;
+    Descriptor& operator=(const Descriptor&) = delete;
+    int fd() const noexcept { return fd_; }
+    bool is_open() const noexcept { return fd_ >= 0; }
+    Watch& watch() noexcept { return *watch_; }
+    void close() noexcept;
+
+   private:
+    int fd_;
+    std::unique_ptr<Watch> watch_;
+  };
+
   // Runs until stop(): the ready coroutines, then epoll, then the expired timers.
   void run();
   // From the loop's thread: run() returns after the current round.

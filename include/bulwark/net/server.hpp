@@ -181,9 +181,8 @@ class Server {
   Server(ServerOptions options, std::shared_ptr<const tls::ServerConfig> config, Handler handler);
   void log(std::string_view line) const;
   void log_once(Limit which, std::string_view line);
-  struct Listener;
   void admit(Worker& worker, int fd, const tcp::endpoint& peer);
-  Task<void> accept_loop(Worker& worker, Listener& listener);
+  Task<void> accept_loop(Worker& worker, EventLoop::Descriptor& listener);
   Task<void> serve_connection(Worker& worker, int fd, tcp::endpoint peer);
   Task<void> signal_loop(Worker& first);
   Task<void> close_connection(Worker& worker, TlsStream& stream, const ConnectionContext& ctx);
