@@ -96,8 +96,8 @@ struct Options {
   int connections = 1000;                   // idle connections held for the memory figure
   int rounds = 4;                           // bulwark / libssl alternations per figure
   // --instructions WHAT WHO: one measured case only, for bench/callgrind.sh (see there).
-  std::string instructions_what;  // full, resumed or bulk
-  std::string instructions_who;   // bulwark or libssl
+  std::string instructions_what;  // full, resumed, bulk (16 KiB writes) or bulk1k (1 KiB)
+  std::string instructions_who;   // bulwark, libssl, or raw (the AEAD ceiling; bulk only)
 };
 
 Options quick_options() {
@@ -122,10 +122,11 @@ void usage(std::FILE* to) {
                "  --bulk-mib N     MiB sent per implementation at 16 KiB writes (384);\n"
                "                   3/16 of it at 1 KiB writes\n"
                "  --connections N  idle connections held for the memory figure (1000)\n"
-               "  --instructions full|resumed|bulk bulwark|libssl\n"
+               "  --instructions full|resumed|bulk|bulk1k bulwark|libssl|raw\n"
                "                   run one case under callgrind (bench/callgrind.sh): only\n"
                "                   its counted work is collected; --handshakes N handshakes\n"
-               "                   (server side) or --bulk-mib N MiB at 16 KiB writes\n");
+               "                   (server side) or --bulk-mib N MiB at 16 KiB (bulk) or\n"
+               "                   1 KiB (bulk1k) writes; raw: the AEAD ceiling (bulk only)\n");
 }
 
 Options parse_options(int argc, char** argv) {
@@ -164,11 +165,15 @@ Options parse_options(int argc, char** argv) {
       }
       o.instructions_what = argv[++i];
       o.instructions_who = argv[++i];
-      const bool what_ok = o.instructions_what == "full" || o.instructions_what == "resumed" ||
-                           o.instructions_what == "bulk";
-      const bool who_ok = o.instructions_who == "bulwark" || o.instructions_who == "libssl";
+      const std::string& what = o.instructions_what;
+      const std::string& who = o.instructions_who;
+      const bool bulk = what == "bulk" || what == "bulk1k";
+      const bool what_ok = bulk || what == "full" || what == "resumed";
+      const bool who_ok = who == "bulwark" || who == "libssl" || (bulk && who == "raw");
       if (!what_ok || !who_ok) {
-        std::fprintf(stderr, "bench_tls: --instructions full|resumed|bulk bulwark|libssl\n");
+        std::fprintf(stderr,
+                     "bench_tls: --instructions full|resumed|bulk|bulk1k bulwark|libssl, or "
+                     "bulk|bulk1k raw\n");
         std::exit(2);
       }
     } else if (arg == "--help" || arg == "-h") {
@@ -959,23 +964,19 @@ class RawAead {
     open_aad_ = aad_;
   }
 
-  std::int64_t seal_records(int records) {
-    std::int64_t ns = 0;
+  void seal_records(int records, std::int64_t& ns) {
     std::array<std::uint8_t, 16> tag{};
     charge(ns, [&] {
       for (int i = 0; i < records; ++i)
         seal(text_.data(), tag.data());
     });
-    return ns;
   }
 
-  std::int64_t open_records(int records) {
-    std::int64_t ns = 0;
+  void open_records(int records, std::int64_t& ns) {
     charge(ns, [&] {
       for (int i = 0; i < records; ++i)
         open();
     });
-    return ns;
   }
 
  private:
@@ -1102,8 +1103,8 @@ BulkFigures bulk(const test::Pki& pki, const Suite& suite, std::size_t write_siz
       run_libssl();
       run_bulwark();
     }
-    seal_ns += raw.seal_records(per_round);
-    open_ns += raw.open_records(per_round);
+    raw.seal_records(per_round, seal_ns);
+    raw.open_records(per_round, open_ns);
   }
   const std::size_t moved = static_cast<std::size_t>(per_round) * o.rounds * write_size;
   return BulkFigures{mb_per_second(moved, bw_ns), mb_per_second(moved, ls_ns),
@@ -1181,16 +1182,22 @@ int run_instructions(const Options& o) {
   const std::string& what = o.instructions_what;
   Cost warm;
   Cost counted;
-  if (what == "bulk") {
-    constexpr std::size_t kWrite = 16384;
+  if (what == "bulk" || what == "bulk1k") {
+    const std::size_t write_size = what == "bulk" ? 16384 : 1024;
     const Scenario sc{.pki = &ecdsa};
-    const std::vector<std::uint8_t> data(kWrite, 0x5a);
-    std::vector<std::uint8_t> sink(kWrite);
-    const int writes = static_cast<int>(std::max<std::size_t>(1, o.bulk_bytes_16k / kWrite));
+    const std::vector<std::uint8_t> data(write_size, 0x5a);
+    std::vector<std::uint8_t> sink(write_size);
+    const int writes = static_cast<int>(std::max<std::size_t>(1, o.bulk_bytes_16k / write_size));
     std::int64_t warm_ns = 0;
     std::int64_t counted_ns = 0;
     collected_account = &counted_ns;
-    if (bulwark) {
+    if (o.instructions_who == "raw") {
+      RawAead raw(*sc.suite, write_size);
+      raw.seal_records(4, warm_ns);
+      raw.open_records(4, warm_ns);
+      raw.seal_records(writes, counted_ns);
+      raw.open_records(writes, counted_ns);
+    } else if (bulwark) {
       const BulwarkEndpoints ep = bulwark_endpoints(sc);
       BulwarkPair pair = bulwark_connect(ep, warm, false);
       bulwark_transfer(pair, data, sink, 4, warm_ns);
@@ -1201,7 +1208,7 @@ int run_instructions(const Options& o) {
       libssl_transfer(pair, data, sink, 4, warm_ns);
       libssl_transfer(pair, data, sink, writes, counted_ns);
     }
-    std::printf("collected: %d writes of %zu bytes (%s, %s)\n", writes, kWrite, what.c_str(),
+    std::printf("collected: %d writes of %zu bytes (%s, %s)\n", writes, write_size, what.c_str(),
                 o.instructions_who.c_str());
     return 0;
   }
