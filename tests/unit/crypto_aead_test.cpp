@@ -2,9 +2,12 @@
 #include "support/hex.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -439,4 +442,75 @@ TEST(CryptoAead, RekeyGivesWhatANewKeyGives) {
     EXPECT_EQ(a, plaintext);
     EXPECT_EQ(aead->rekey(Bytes(key_len + 1, 1)).error(), Errc::invalid_argument);
   }
+}
+
+// Aead calls the provider's cipher functions itself rather than through EVP: what it seals,
+// for every length class (empty, partial block, whole blocks, a record and more) and split
+// into head and tail anywhere, is what EVP's own calls give for the same key and nonce.
+TEST(CryptoAead, SealsWhatEvpSeals) {
+  DeterministicRandom rng(ascii("aead vs evp"));
+  for (AeadAlg alg : all_algs) {
+    SCOPED_TRACE(bulwark::crypto::aead_name(alg));
+    EVP_CIPHER* cipher =
+        EVP_CIPHER_fetch(nullptr, std::string(bulwark::crypto::aead_name(alg)).c_str(), nullptr);
+    ASSERT_NE(cipher, nullptr);
+    EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+    ASSERT_NE(ctx, nullptr);
+    const Bytes key = random_bytes(rng, bulwark::crypto::aead_key_length(alg));
+    auto aead = Aead::create(alg, key);
+    ASSERT_TRUE(aead);
+    for (std::size_t len : {0, 1, 15, 16, 17, 255, 1024, 1025, 16385}) {
+      SCOPED_TRACE(len);
+      const Bytes nonce = random_bytes(rng, 12);
+      const Bytes aad = random_bytes(rng, len % 2 == 0 ? 5 : 13);
+      const Bytes plaintext = random_bytes(rng, len);
+      Bytes expected(len);
+      Bytes expected_tag(16);
+      int n = 0;
+      ASSERT_EQ(EVP_EncryptInit_ex2(ctx, cipher, key.data(), nonce.data(), nullptr), 1);
+      ASSERT_EQ(EVP_EncryptUpdate(ctx, nullptr, &n, aad.data(), static_cast<int>(aad.size())), 1);
+      ASSERT_EQ(
+          EVP_EncryptUpdate(ctx, expected.data(), &n, plaintext.data(), static_cast<int>(len)), 1);
+      ASSERT_EQ(EVP_EncryptFinal_ex(ctx, expected.data() + n, &n), 1);
+      ASSERT_EQ(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, expected_tag.data()), 1);
+      for (std::size_t split : {std::size_t{0}, len / 3, len - std::min<std::size_t>(len, 1)}) {
+        SCOPED_TRACE(split);
+        const std::span<const std::uint8_t> all(plaintext);
+        Bytes out(len);
+        Bytes tag(16);
+        ASSERT_TRUE(aead->seal_to(nonce, aad, all.first(split), all.subspan(split), out, tag));
+        EXPECT_EQ(out, expected);
+        EXPECT_EQ(tag, expected_tag);
+      }
+      // And EVP opens it.
+      Bytes opened(len);
+      ASSERT_EQ(EVP_DecryptInit_ex2(ctx, cipher, key.data(), nonce.data(), nullptr), 1);
+      ASSERT_EQ(EVP_DecryptUpdate(ctx, nullptr, &n, aad.data(), static_cast<int>(aad.size())), 1);
+      ASSERT_EQ(EVP_DecryptUpdate(ctx, opened.data(), &n, expected.data(), static_cast<int>(len)),
+                1);
+      ASSERT_EQ(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, 16, expected_tag.data()), 1);
+      ASSERT_EQ(EVP_DecryptFinal_ex(ctx, opened.data() + n, &n), 1);
+      EXPECT_EQ(opened, plaintext);
+    }
+    EVP_CIPHER_CTX_free(ctx);
+    EVP_CIPHER_free(cipher);
+  }
+}
+
+// Move assignment frees the key held before and takes the other's; the source refuses after.
+TEST(CryptoAead, MoveAssignmentReplacesTheKey) {
+  const Kat k = known_answers()[3];  // AES-256-GCM
+  auto target = Aead::create(AeadAlg::chacha20_poly1305, Bytes(32, 1));
+  auto source = Aead::create(k.alg, k.key);
+  ASSERT_TRUE(target);
+  ASSERT_TRUE(source);
+  *target = std::move(*source);
+  EXPECT_EQ(target->alg(), AeadAlg::aes_256_gcm);
+  Bytes buf = k.plaintext;
+  Bytes tag(16);
+  ASSERT_TRUE(target->seal(k.nonce, k.aad, buf, tag));
+  EXPECT_EQ(buf, k.ciphertext);
+  EXPECT_EQ(tag, k.tag);
+  Bytes other = k.plaintext;
+  EXPECT_EQ(source->seal(k.nonce, k.aad, other, tag).error(), Errc::invalid_argument);  // NOLINT
 }

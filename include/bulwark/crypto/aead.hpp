@@ -1,11 +1,8 @@
 // AEAD ciphers for record protection: AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305.
 #pragma once
 
-#include <openssl/types.h>
-
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <span>
 #include <string_view>
 
@@ -37,13 +34,14 @@ constexpr std::size_t aead_tag_length(AeadAlg) noexcept {
 std::string_view aead_name(AeadAlg alg) noexcept;  // "AES-128-GCM", ...
 
 namespace detail {
-struct CipherCtxFree {
-  void operator()(EVP_CIPHER_CTX* ctx) const noexcept;
-};
+// The provider's cipher functions for one algorithm, looked up once per process (aead.cpp).
+struct AeadProvider;
 }  // namespace detail
 
 // One key, ready to seal and open. The key schedule is set up once in create(); each
 // operation only installs the nonce, so the per-record path neither fetches nor allocates.
+// It calls the functions of the provider that EVP_CIPHER_fetch chose (provider-cipher(7)),
+// as EVP does, without the parameter queries EVP makes on every call (DECISIONS.md).
 // seal/open work in place; seal_to/open_to read one buffer and write another (one copy less
 // for a record layer that seals from the caller's data or opens into its own buffer). The
 // same object may both seal and open. Move-only; a
@@ -53,11 +51,11 @@ class Aead {
   // `invalid_argument` unless key.size() == aead_key_length(alg).
   static Result<Aead> create(AeadAlg alg, std::span<const std::uint8_t> key);
 
-  Aead(Aead&&) noexcept = default;
-  Aead& operator=(Aead&&) noexcept = default;
+  Aead(Aead&& other) noexcept;
+  Aead& operator=(Aead&& other) noexcept;
   Aead(const Aead&) = delete;
   Aead& operator=(const Aead&) = delete;
-  ~Aead() = default;
+  ~Aead();
 
   // Installs a new key of the same algorithm in this context (no allocation, no provider
   // set-up: a TLS 1.3 key change). `invalid_argument` unless key.size() == key_length().
@@ -105,10 +103,17 @@ class Aead {
                                     std::span<std::uint8_t> ciphertext_and_tag) noexcept;
 
  private:
-  Aead(AeadAlg alg, EVP_CIPHER_CTX* ctx) noexcept : alg_(alg), ctx_(ctx) {}
+  Aead(AeadAlg alg, const detail::AeadProvider* provider, void* ctx) noexcept
+      : alg_(alg), provider_(provider), ctx_(ctx) {}
+  bool begin(std::span<const std::uint8_t> nonce, bool encrypt) noexcept;
+  bool update(std::uint8_t* out, std::span<const std::uint8_t> in) noexcept;
+  bool finish() noexcept;
+  bool get_tag(std::span<std::uint8_t> tag) noexcept;
+  bool set_tag(std::span<const std::uint8_t> tag) noexcept;
 
   AeadAlg alg_;
-  std::unique_ptr<EVP_CIPHER_CTX, detail::CipherCtxFree> ctx_;
+  const detail::AeadProvider* provider_ = nullptr;
+  void* ctx_ = nullptr;  // the provider's cipher context (its key schedule), freed with it
 };
 
 }  // namespace bulwark::crypto
