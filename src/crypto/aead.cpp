@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <string>
 #include <utility>
 
@@ -44,26 +43,21 @@ struct AeadProvider {
 
 namespace {
 
-// True if `name` is one of the colon-separated names of a provider's algorithm.
-bool names_include(std::string_view names, std::string_view name) noexcept {
+// True if one of the colon-separated names of a provider's algorithm is a name of `cipher`
+// (libcrypto's name map knows every alias, whichever a provider registered).
+bool names_cipher(std::string_view names, const EVP_CIPHER* cipher) {
   while (!names.empty()) {
     const std::size_t colon = std::min(names.find(':'), names.size());
-    const std::string_view one = names.substr(0, colon);
-    if (one.size() == name.size() &&
-        std::equal(one.begin(), one.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) ==
-                 std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return true;
-    }
+    if (EVP_CIPHER_is_a(cipher, std::string(names.substr(0, colon)).c_str()) == 1) return true;
     names.remove_prefix(std::min(colon + 1, names.size()));
   }
   return false;
 }
 
-// The functions of the implementation EVP_CIPHER_fetch chose for `name`, from its provider's
-// table of cipher algorithms.
-detail::AeadProvider provider_functions(const EVP_CIPHER* cipher, std::string_view name) {
+// The functions of the implementation EVP_CIPHER_fetch chose, from its provider's table of
+// cipher algorithms: the provider's first entry for that algorithm (the default and FIPS
+// providers have one each).
+detail::AeadProvider provider_functions(const EVP_CIPHER* cipher) {
   detail::AeadProvider p;
   const OSSL_PROVIDER* prov = EVP_CIPHER_get0_provider(cipher);
   if (prov == nullptr) return p;
@@ -71,7 +65,7 @@ detail::AeadProvider provider_functions(const EVP_CIPHER* cipher, std::string_vi
   int no_store = 0;
   const OSSL_ALGORITHM* algs = OSSL_PROVIDER_query_operation(prov, OSSL_OP_CIPHER, &no_store);
   for (const OSSL_ALGORITHM* a = algs; a != nullptr && a->algorithm_names != nullptr; ++a) {
-    if (!names_include(a->algorithm_names, name)) continue;
+    if (!names_cipher(a->algorithm_names, cipher)) continue;
     for (const OSSL_DISPATCH* f = a->implementation; f->function_id != 0; ++f) {
       switch (f->function_id) {
         case OSSL_FUNC_CIPHER_NEWCTX:
@@ -117,7 +111,7 @@ struct Fetched {
 
   explicit Fetched(std::string_view name)
       : cipher(EVP_CIPHER_fetch(nullptr, std::string(name).c_str(), nullptr)) {
-    if (cipher) functions = provider_functions(cipher.get(), name);
+    if (cipher) functions = provider_functions(cipher.get());
   }
   const detail::AeadProvider* get() const noexcept {
     return cipher && functions.complete() ? &functions : nullptr;
