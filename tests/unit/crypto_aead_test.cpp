@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -451,10 +452,15 @@ TEST(CryptoAead, SealsWhatEvpSeals) {
   DeterministicRandom rng(ascii("aead vs evp"));
   for (AeadAlg alg : all_algs) {
     SCOPED_TRACE(bulwark::crypto::aead_name(alg));
-    EVP_CIPHER* cipher =
-        EVP_CIPHER_fetch(nullptr, std::string(bulwark::crypto::aead_name(alg)).c_str(), nullptr);
+    // Owned, so that a failed assertion leaks neither.
+    const std::unique_ptr<EVP_CIPHER, decltype(&EVP_CIPHER_free)> owned_cipher(
+        EVP_CIPHER_fetch(nullptr, std::string(bulwark::crypto::aead_name(alg)).c_str(), nullptr),
+        &EVP_CIPHER_free);
+    const std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> owned_ctx(
+        EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+    EVP_CIPHER* cipher = owned_cipher.get();
+    EVP_CIPHER_CTX* ctx = owned_ctx.get();
     ASSERT_NE(cipher, nullptr);
-    EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
     ASSERT_NE(ctx, nullptr);
     const Bytes key = random_bytes(rng, bulwark::crypto::aead_key_length(alg));
     auto aead = Aead::create(alg, key);
@@ -492,8 +498,6 @@ TEST(CryptoAead, SealsWhatEvpSeals) {
       ASSERT_EQ(EVP_DecryptFinal_ex(ctx, opened.data() + n, &n), 1);
       EXPECT_EQ(opened, plaintext);
     }
-    EVP_CIPHER_CTX_free(ctx);
-    EVP_CIPHER_free(cipher);
   }
 }
 
