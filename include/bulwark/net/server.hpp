@@ -108,8 +108,12 @@ class Server;
 class ConnectionContext {
  public:
   const tcp::endpoint& peer() const noexcept { return peer_; }
-  // The peer's address without the port ("192.0.2.1", "2001:db8::1"), for logs.
-  const std::string& peer_address() const noexcept { return peer_address_; }
+  // The peer's address without the port ("192.0.2.1", "2001:db8::1"), for logs: formatted
+  // when first asked for, so connections that log nothing do not pay for it.
+  const std::string& peer_address() const {
+    if (peer_address_.empty()) peer_address_ = peer_.address().to_string();
+    return peer_address_;
+  }
   unsigned worker() const noexcept { return worker_; }
   std::uint64_t id() const noexcept { return id_; }
   // The server is stopping: finish the response in flight, then return.
@@ -124,7 +128,7 @@ class ConnectionContext {
  private:
   friend class Server;
   tcp::endpoint peer_;
-  std::string peer_address_;
+  mutable std::string peer_address_;
   unsigned worker_ = 0;
   std::uint64_t id_ = 0;
   bool stopping_ = false;
