@@ -12,6 +12,7 @@
 
 #include "bulwark/crypto/secret.hpp"
 #include "crypto/ossl.hpp"
+#include "crypto/provider_table.hpp"
 
 namespace bulwark::crypto {
 
@@ -43,17 +44,6 @@ struct AeadProvider {
 
 namespace {
 
-// True if one of the colon-separated names of a provider's algorithm is a name of `cipher`
-// (libcrypto's name map knows every alias, whichever a provider registered).
-bool names_cipher(std::string_view names, const EVP_CIPHER* cipher) {
-  while (!names.empty()) {
-    const std::size_t colon = std::min(names.find(':'), names.size());
-    if (EVP_CIPHER_is_a(cipher, std::string(names.substr(0, colon)).c_str()) == 1) return true;
-    names.remove_prefix(std::min(colon + 1, names.size()));
-  }
-  return false;
-}
-
 // The functions of the implementation EVP_CIPHER_fetch chose, from its provider's table of
 // cipher algorithms: the provider's first entry for that algorithm (the default and FIPS
 // providers have one each).
@@ -62,43 +52,38 @@ detail::AeadProvider provider_functions(const EVP_CIPHER* cipher) {
   const OSSL_PROVIDER* prov = EVP_CIPHER_get0_provider(cipher);
   if (prov == nullptr) return p;
   p.provctx = OSSL_PROVIDER_get0_provider_ctx(prov);
-  int no_store = 0;
-  const OSSL_ALGORITHM* algs = OSSL_PROVIDER_query_operation(prov, OSSL_OP_CIPHER, &no_store);
-  for (const OSSL_ALGORITHM* a = algs; a != nullptr && a->algorithm_names != nullptr; ++a) {
-    if (!names_cipher(a->algorithm_names, cipher)) continue;
-    for (const OSSL_DISPATCH* f = a->implementation; f->function_id != 0; ++f) {
-      switch (f->function_id) {
-        case OSSL_FUNC_CIPHER_NEWCTX:
-          p.newctx = OSSL_FUNC_cipher_newctx(f);
-          break;
-        case OSSL_FUNC_CIPHER_FREECTX:
-          p.freectx = OSSL_FUNC_cipher_freectx(f);
-          break;
-        case OSSL_FUNC_CIPHER_ENCRYPT_INIT:
-          p.einit = OSSL_FUNC_cipher_encrypt_init(f);
-          break;
-        case OSSL_FUNC_CIPHER_DECRYPT_INIT:
-          p.dinit = OSSL_FUNC_cipher_decrypt_init(f);
-          break;
-        case OSSL_FUNC_CIPHER_UPDATE:
-          p.update = OSSL_FUNC_cipher_update(f);
-          break;
-        case OSSL_FUNC_CIPHER_FINAL:
-          p.final = OSSL_FUNC_cipher_final(f);
-          break;
-        case OSSL_FUNC_CIPHER_GET_CTX_PARAMS:
-          p.get_ctx_params = OSSL_FUNC_cipher_get_ctx_params(f);
-          break;
-        case OSSL_FUNC_CIPHER_SET_CTX_PARAMS:
-          p.set_ctx_params = OSSL_FUNC_cipher_set_ctx_params(f);
-          break;
-        default:
-          break;
-      }
-    }
-    break;
-  }
-  if (algs != nullptr) OSSL_PROVIDER_unquery_operation(prov, OSSL_OP_CIPHER, algs);
+  ossl::take_functions(
+      prov, OSSL_OP_CIPHER, [&](const char* name) { return EVP_CIPHER_is_a(cipher, name) == 1; },
+      [&](const OSSL_DISPATCH& f) {
+        switch (f.function_id) {
+          case OSSL_FUNC_CIPHER_NEWCTX:
+            p.newctx = OSSL_FUNC_cipher_newctx(&f);
+            break;
+          case OSSL_FUNC_CIPHER_FREECTX:
+            p.freectx = OSSL_FUNC_cipher_freectx(&f);
+            break;
+          case OSSL_FUNC_CIPHER_ENCRYPT_INIT:
+            p.einit = OSSL_FUNC_cipher_encrypt_init(&f);
+            break;
+          case OSSL_FUNC_CIPHER_DECRYPT_INIT:
+            p.dinit = OSSL_FUNC_cipher_decrypt_init(&f);
+            break;
+          case OSSL_FUNC_CIPHER_UPDATE:
+            p.update = OSSL_FUNC_cipher_update(&f);
+            break;
+          case OSSL_FUNC_CIPHER_FINAL:
+            p.final = OSSL_FUNC_cipher_final(&f);
+            break;
+          case OSSL_FUNC_CIPHER_GET_CTX_PARAMS:
+            p.get_ctx_params = OSSL_FUNC_cipher_get_ctx_params(&f);
+            break;
+          case OSSL_FUNC_CIPHER_SET_CTX_PARAMS:
+            p.set_ctx_params = OSSL_FUNC_cipher_set_ctx_params(&f);
+            break;
+          default:
+            break;
+        }
+      });
   return p;
 }
 

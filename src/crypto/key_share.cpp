@@ -1,6 +1,7 @@
 #include "bulwark/crypto/key_share.hpp"
 
 #include <openssl/bn.h>
+#include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
@@ -10,13 +11,15 @@
 #include <utility>
 
 #include "crypto/ossl.hpp"
+#include "crypto/provider_table.hpp"
 
-// Design: X25519 goes through EVP (libcrypto has no other public X25519 API). P-256 and P-384
-// use EC_GROUP / EC_POINT directly: building an EVP_PKEY from a scalar and a peer point, and
-// EVP's peer validation (which repeats a full scalar multiplication to check the order), cost
-// more than the ECDH itself, and with cofactor-1 curves an on-curve check is the complete
-// validation (SP 800-56A partial validation). Both curves' groups come from
-// EC_GROUP_new_by_curve_name, which selects libcrypto's constant-time implementations.
+// Design: X25519 goes through its provider (libcrypto has no other public X25519 API; see
+// X25519Provider). P-256 and P-384 use EC_GROUP / EC_POINT directly: building an EVP_PKEY from
+// a scalar and a peer point, and EVP's peer validation (which repeats a full scalar
+// multiplication to check the order), cost more than the ECDH itself, and with cofactor-1
+// curves an on-curve check is the complete validation (SP 800-56A partial validation). Both
+// curves' groups come from EC_GROUP_new_by_curve_name, which selects libcrypto's constant-time
+// implementations.
 
 namespace bulwark::crypto {
 
@@ -29,45 +32,103 @@ using EcPointPtr = std::unique_ptr<EC_POINT, ossl::Deleter<EC_POINT_clear_free>>
 
 constexpr std::size_t kX25519Size = 32;
 
-// An X25519 key from its raw private (the public value is computed) or public bytes, through
-// one EVP_PKEY_CTX per thread set up once for EVP_PKEY_fromdata: EVP_PKEY_new_raw_*_key_ex
-// look the key manager up by name on every call (a locked walk of libcrypto's name map).
-ossl::PkeyPtr x25519_from_raw(std::span<const std::uint8_t> raw, bool is_private) {
-  thread_local ossl::PkeyCtxPtr fromdata;
-  if (!fromdata) {
-    ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "X25519", nullptr));
-    if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1) return nullptr;
-    fromdata = std::move(ctx);
+// X25519 through its provider's key-management and key-exchange functions (provider-keymgmt(7),
+// provider-keyexch(7)), looked up once per process: what EVP_PKEY_fromdata and EVP_PKEY_derive
+// call, without an EVP_PKEY per key (whose creation walks libcrypto's whole name map in 3.0 to
+// find a legacy method) or an EVP_PKEY_CTX per derivation. 4 us of the 52 us that a key pair
+// and one derivation take. The key data is the provider's own object: it computes the public
+// value on import and wipes the private key when freed.
+struct X25519Provider {
+  ossl::KeyExchPtr keyexch;  // kept for the life of the process: it holds the provider loaded
+  void* provctx = nullptr;
+  OSSL_FUNC_keymgmt_new_fn* key_new = nullptr;
+  OSSL_FUNC_keymgmt_free_fn* key_free = nullptr;
+  OSSL_FUNC_keymgmt_import_fn* key_import = nullptr;
+  OSSL_FUNC_keymgmt_get_params_fn* key_get_params = nullptr;
+  OSSL_FUNC_keyexch_newctx_fn* newctx = nullptr;
+  OSSL_FUNC_keyexch_freectx_fn* freectx = nullptr;
+  OSSL_FUNC_keyexch_init_fn* init = nullptr;
+  OSSL_FUNC_keyexch_set_peer_fn* set_peer = nullptr;
+  OSSL_FUNC_keyexch_derive_fn* derive = nullptr;
+
+  // The key exchange EVP_KEYEXCH_fetch chooses, and the same provider's key management (the
+  // two must agree on the key data).
+  X25519Provider() : keyexch(EVP_KEYEXCH_fetch(nullptr, "X25519", nullptr)) {
+    if (!keyexch) return;
+    const OSSL_PROVIDER* prov = EVP_KEYEXCH_get0_provider(keyexch.get());
+    provctx = OSSL_PROVIDER_get0_provider_ctx(prov);
+    const auto is_x25519 = [&](const char* name) {
+      return EVP_KEYEXCH_is_a(keyexch.get(), name) == 1;
+    };
+    ossl::take_functions(prov, OSSL_OP_KEYMGMT, is_x25519, [&](const OSSL_DISPATCH& f) {
+      switch (f.function_id) {
+        case OSSL_FUNC_KEYMGMT_NEW:
+          key_new = OSSL_FUNC_keymgmt_new(&f);
+          break;
+        case OSSL_FUNC_KEYMGMT_FREE:
+          key_free = OSSL_FUNC_keymgmt_free(&f);
+          break;
+        case OSSL_FUNC_KEYMGMT_IMPORT:
+          key_import = OSSL_FUNC_keymgmt_import(&f);
+          break;
+        case OSSL_FUNC_KEYMGMT_GET_PARAMS:
+          key_get_params = OSSL_FUNC_keymgmt_get_params(&f);
+          break;
+        default:
+          break;
+      }
+    });
+    ossl::take_functions(prov, OSSL_OP_KEYEXCH, is_x25519, [&](const OSSL_DISPATCH& f) {
+      switch (f.function_id) {
+        case OSSL_FUNC_KEYEXCH_NEWCTX:
+          newctx = OSSL_FUNC_keyexch_newctx(&f);
+          break;
+        case OSSL_FUNC_KEYEXCH_FREECTX:
+          freectx = OSSL_FUNC_keyexch_freectx(&f);
+          break;
+        case OSSL_FUNC_KEYEXCH_INIT:
+          init = OSSL_FUNC_keyexch_init(&f);
+          break;
+        case OSSL_FUNC_KEYEXCH_SET_PEER:
+          set_peer = OSSL_FUNC_keyexch_set_peer(&f);
+          break;
+        case OSSL_FUNC_KEYEXCH_DERIVE:
+          derive = OSSL_FUNC_keyexch_derive(&f);
+          break;
+        default:
+          break;
+      }
+    });
   }
-  // OSSL_PARAM wants a mutable pointer; fromdata only reads (and copies) the bytes.
+  bool complete() const noexcept {
+    return keyexch && provctx != nullptr && key_new != nullptr && key_free != nullptr &&
+           key_import != nullptr && key_get_params != nullptr && newctx != nullptr &&
+           freectx != nullptr && init != nullptr && set_peer != nullptr && derive != nullptr;
+  }
+};
+
+const X25519Provider* x25519_provider() {
+  static const X25519Provider p;
+  return p.complete() ? &p : nullptr;
+}
+
+// The provider's key data for raw X25519 bytes: a key pair from the private value (the public
+// value is computed), or a public key. Freed with key_free; nullptr on failure.
+void* x25519_import(const X25519Provider& x, std::span<const std::uint8_t> raw, bool is_private) {
+  void* key = x.key_new(x.provctx);
+  if (key == nullptr) return nullptr;
+  // OSSL_PARAM wants a mutable pointer; the import only reads (and copies) the bytes.
   auto* bytes = const_cast<std::uint8_t*>(raw.data());
-  OSSL_PARAM params[] = {
+  const OSSL_PARAM params[] = {
       OSSL_PARAM_construct_octet_string(
           is_private ? OSSL_PKEY_PARAM_PRIV_KEY : OSSL_PKEY_PARAM_PUB_KEY, bytes, raw.size()),
       OSSL_PARAM_construct_end()};
-  EVP_PKEY* key = nullptr;
-  if (EVP_PKEY_fromdata(fromdata.get(), &key, is_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
-                        params) != 1) {
+  if (x.key_import(key, is_private ? OSSL_KEYMGMT_SELECT_KEYPAIR : OSSL_KEYMGMT_SELECT_PUBLIC_KEY,
+                   params) != 1) {
+    x.key_free(key);
     return nullptr;
   }
-  return ossl::PkeyPtr(key);
-}
-
-// The peer's X25519 public value as a key, for one derivation on this thread: one key per
-// thread, given each new value in place (EVP_PKEY_set1_encoded_public_key), instead of a new
-// key whose creation looks its key manager up by name. Safe because the key is used by this
-// thread only, public values are not secret, and every derive context that references it is
-// freed before the call that set it returns (derive_x25519). nullptr on failure.
-EVP_PKEY* x25519_peer(std::span<const std::uint8_t> peer_public) {
-  thread_local ossl::PkeyPtr peer;
-  if (peer) {
-    if (EVP_PKEY_set1_encoded_public_key(peer.get(), peer_public.data(), peer_public.size()) == 1)
-      return peer.get();
-    peer.reset();
-    return nullptr;
-  }
-  peer = x25519_from_raw(peer_public, false);
-  return peer.get();
+  return key;
 }
 
 // A NIST prime curve, set up once per process and only read afterwards (EC_POINT_mul and
@@ -176,8 +237,9 @@ std::size_t private_value_size(Group group) noexcept {
   return 0;
 }
 
-void KeyShare::PkeyFree::operator()(EVP_PKEY* p) const noexcept {
-  EVP_PKEY_free(p);
+void KeyShare::X25519KeyFree::operator()(void* key) const noexcept {
+  // Only a provider that was found made the key.
+  if (const X25519Provider* x = x25519_provider()) x->key_free(key);
 }
 
 KeyShare::KeyShare(KeyShare&&) noexcept = default;
@@ -210,14 +272,18 @@ Result<KeyShare> KeyShare::from_private(Group group, std::span<const std::uint8_
   KeyShare share(group);
 
   if (group == Group::x25519) {
-    share.x25519_.reset(x25519_from_raw(private_bytes, true).release());
+    const X25519Provider* x = x25519_provider();
+    if (x == nullptr) return ossl::failure(Errc::unsupported, "X25519 not available");
+    share.x25519_.reset(x25519_import(*x, private_bytes, true));
     if (!share.x25519_) return ossl::failure(Errc::crypto_failure, "X25519 private key");
-    std::size_t len = share.public_.size();
-    if (EVP_PKEY_get_raw_public_key(share.x25519_.get(), share.public_.data(), &len) != 1 ||
-        len != kX25519Size) {
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+                                                             share.public_.data(), kX25519Size),
+                           OSSL_PARAM_construct_end()};
+    if (x->key_get_params(share.x25519_.get(), params) != 1 ||
+        params[0].return_size != kX25519Size) {
       return ossl::failure(Errc::crypto_failure, "X25519 public key");
     }
-    share.public_len_ = static_cast<std::uint8_t>(len);
+    share.public_len_ = static_cast<std::uint8_t>(kX25519Size);
     return share;
   }
 
@@ -255,25 +321,28 @@ Result<Secret> KeyShare::derive_x25519(std::span<const std::uint8_t> peer_public
   if (peer_public.size() != kX25519Size) {
     return Error(Errc::invalid_public_value, "X25519 public value must be 32 bytes");
   }
-  EVP_PKEY* peer = x25519_peer(peer_public);
-  if (peer == nullptr) return ossl::failure(Errc::crypto_failure, "X25519 peer key");
+  const X25519Provider* x = x25519_provider();
+  if (x == nullptr) return ossl::failure(Errc::unsupported, "X25519 not available");
+  using KeyPtr = std::unique_ptr<void, X25519KeyFree>;
+  const KeyPtr peer(x25519_import(*x, peer_public, false));
+  if (!peer) return ossl::failure(Errc::crypto_failure, "X25519 peer key");
   Secret shared(kX25519Size);
-  std::size_t len = shared.size();
+  std::size_t len = 0;
   {
-    ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, x25519_.get(), nullptr));
-    // No EVP peer validation: RFC 7748 accepts every u-coordinate, and the check that matters
-    // (the all-zero output below) can only be made on the result.
-    if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 ||
-        EVP_PKEY_derive_set_peer_ex(ctx.get(), peer, 0) != 1) {
+    const auto free_ctx = [x](void* c) { x->freectx(c); };
+    const std::unique_ptr<void, decltype(free_ctx)> ctx(x->newctx(x->provctx), free_ctx);
+    // No peer validation: RFC 7748 accepts every u-coordinate, and the check that matters (the
+    // all-zero output below) can only be made on the result.
+    if (!ctx || x->init(ctx.get(), x25519_.get(), nullptr) != 1 ||
+        x->set_peer(ctx.get(), peer.get()) != 1) {
       return ossl::failure(Errc::crypto_failure, "X25519 derive setup");
     }
     // libcrypto itself refuses an all-zero X25519 result; that is the only way this fails
     // once the keys are set up, so the failure is the peer's.
-    if (EVP_PKEY_derive(ctx.get(), shared.data(), &len) != 1) {
+    if (x->derive(ctx.get(), shared.data(), &len, shared.size()) != 1) {
       return ossl::failure(Errc::invalid_public_value, "X25519 with a low-order peer value");
     }
-    // The context, and with it its reference to the peer key, ends here, before the kept
-    // peer key can take another value.
+    // The context, and with it its references to both keys, ends here, before the peer key.
   }
   // RFC 7748 §6.1 / RFC 8446 §7.4.2: an all-zero shared secret MUST be rejected.
   if (len != kX25519Size || all_zero(shared.span())) {

@@ -137,9 +137,8 @@ TEST(KeyShareX25519, LowOrderPointsAreRejected) {
     expect_rejected(*share, unhex(u), u);
 }
 
-// The peer's public value goes into a key kept per thread and overwritten for each
-// derivation: every result must be the one a fresh peer key gives (libcrypto's own raw-key
-// path here), whatever came before, a rejected low-order value included.
+// X25519 through libcrypto's own raw-key EVP path, the reference for KeyShare, which calls the
+// provider's functions directly.
 Bytes reference_x25519(const Bytes& priv, const Bytes& peer) {
   EVP_PKEY* mine = EVP_PKEY_new_raw_private_key_ex(nullptr, "X25519", nullptr, priv.data(), 32);
   EVP_PKEY* other = EVP_PKEY_new_raw_public_key_ex(nullptr, "X25519", nullptr, peer.data(), 32);
@@ -156,7 +155,9 @@ Bytes reference_x25519(const Bytes& priv, const Bytes& peer) {
   return good ? out : Bytes{};
 }
 
-TEST(KeyShareX25519, AKeptPeerKeyGivesWhatAFreshOneGives) {
+// The provider-direct key pair and derivation give what EVP gives, peer after peer, with a
+// rejected low-order value in between.
+TEST(KeyShareX25519, EveryPeerGivesWhatEvpGives) {
   const Bytes seed{7};
   DeterministicRandom rng(seed);
   Bytes mine_priv(32);
@@ -178,7 +179,7 @@ TEST(KeyShareX25519, AKeptPeerKeyGivesWhatAFreshOneGives) {
   }
 }
 
-TEST(KeyShareX25519, KeptPeerKeysAreNotSharedBetweenThreads) {
+TEST(KeyShareX25519, ThreadsDeriveWhatEvpDerives) {
   constexpr int threads = 4;
   constexpr int rounds = 50;
   std::vector<std::thread> workers;

@@ -65,8 +65,8 @@ class KeyShare {
   Result<Secret> derive(std::span<const std::uint8_t> peer_public) const;
 
  private:
-  struct PkeyFree {
-    void operator()(EVP_PKEY* p) const noexcept;
+  struct X25519KeyFree {
+    void operator()(void* key) const noexcept;
   };
 
   explicit KeyShare(Group group) noexcept : group_(group) {}
@@ -76,8 +76,9 @@ class KeyShare {
   Group group_;
   std::uint8_t public_len_ = 0;
   std::array<std::uint8_t, kMaxPublicValueSize> public_{};
-  Secret ec_scalar_;                            // P-256 / P-384: big-endian private scalar
-  std::unique_ptr<EVP_PKEY, PkeyFree> x25519_;  // X25519: the private key
+  Secret ec_scalar_;  // P-256 / P-384: big-endian private scalar
+  // X25519: the private key, as its provider's key data (the public value is in public_).
+  std::unique_ptr<void, X25519KeyFree> x25519_;
 };
 
 }  // namespace bulwark::crypto
