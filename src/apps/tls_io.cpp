@@ -252,10 +252,6 @@ Result<Listener> tcp_listen(const HostPort& where, int backlog) {
     // Accepted sockets inherit TCP_NODELAY from the listener on Linux: no setsockopt per
     // connection.
     ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    // TLS clients speak first: accept() returns a connection once its ClientHello is in, not
-    // before (one wake-up per connection instead of two when the hello trails the TCP
-    // handshake); a silent peer is handed over after about 1 s (as in net::Server).
-    ::setsockopt(fd.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof one);
     if (::bind(fd.get(), a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd.get(), backlog) != 0) {
       last_error = std::strerror(errno);
       continue;

@@ -63,12 +63,7 @@ std::string errno_text() {
 }
 
 // A non-blocking listening socket for `where` (SO_REUSEADDR, SO_REUSEPORT, TCP_NODELAY for the
-// accepted sockets to inherit, IPv6 only on [::], TCP_DEFER_ACCEPT); the bound address in
-// `bound`. The protocols served here (TLS, HTTP, the proxy's CONNECT) all start with the client
-// speaking, so a connection is handed over only once its first bytes are in: no wake-up, read
-// and wait for a connection that has sent nothing yet, and a peer that stays silent costs
-// nothing until the kernel gives it up and hands it over (after about 1 s, when the handshake
-// timeout starts). A protocol where the server speaks first (SSH) must not use this.
+// accepted sockets to inherit, IPv6 only on [::]); the bound address in `bound`.
 Result<int> listen_on(const tcp::endpoint& where, int backlog, tcp::endpoint& bound) {
   const int family = where.address().is_v6() ? AF_INET6 : AF_INET;
   const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -76,8 +71,7 @@ Result<int> listen_on(const tcp::endpoint& where, int backlog, tcp::endpoint& bo
   const int one = 1;
   bool ok = ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
             ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == 0 &&
-            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0 &&
-            ::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof one) == 0;
+            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0;
   if (ok && family == AF_INET6) {
     ok = ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) == 0;
   }

@@ -330,38 +330,6 @@ TEST(NetServer, HandshakeLimitClosesConnectionsBeyondIt) {
   EXPECT_TRUE(r.stop_and_wait());
 }
 
-// The listener defers accept (TCP_DEFER_ACCEPT) until the client's first bytes: a peer that
-// connects and says nothing takes no handshake slot while a client that speaks is served, and
-// is handed over once the kernel stops waiting for it (about 1 s).
-TEST(NetServer, SilentPeerIsNotAcceptedUntilTheKernelGivesUpWaiting) {
-  EchoState state;
-  Running r;
-  ServerOptions options;
-  options.workers = 1;
-  options.limits.max_handshakes = 1;
-  r.start(options, echo_handler(state));
-  std::optional<std::uint64_t> accepted_while_silent;
-  bool speaker_served = false;
-  auto client = [&](asio::io_context& io) -> Task<void> {
-    tcp::socket silent(io);
-    co_await silent.async_connect(r.endpoint(), asio::use_awaitable);
-    std::this_thread::sleep_for(200ms);
-    accepted_while_silent = r.server->stats().accepted;
-    auto speaker = co_await connect_tls(io, r.endpoint(), r.client_config);
-    if (speaker) {
-      auto answer = co_await ask(*speaker, "hi");
-      speaker_served = answer && *answer == "echo:hi";
-    }
-    EXPECT_TRUE(eventually([&] { return r.server->stats().handshaking == 1; }));
-    silent.close();
-  };
-  ASSERT_TRUE(run_client(client));
-  EXPECT_EQ(accepted_while_silent, 0u);
-  EXPECT_TRUE(speaker_served);
-  EXPECT_EQ(r.server->stats().refused_handshakes, 0u);
-  EXPECT_TRUE(r.stop_and_wait());
-}
-
 TEST(NetServer, PerSourceRateLimitRefusesAFlood) {
   EchoState state;
   Running r;
