@@ -14,6 +14,7 @@
 #include "bulwark/crypto/keys.hpp"
 #include "bulwark/crypto/random.hpp"
 #include "bulwark/crypto/signature.hpp"
+#include "certificate_verify.hpp"
 
 namespace {
 
@@ -34,15 +35,7 @@ T must(bulwark::Result<T> r) {
   return std::move(r).value();
 }
 
-// What a TLS 1.3 server signs in CertificateVerify: 64 spaces, the context string, a zero
-// byte and a SHA-256 transcript hash (RFC 8446 §4.4.3).
-std::vector<std::uint8_t> certificate_verify_content() {
-  static constexpr char kContext[] = "TLS 1.3, server CertificateVerify";  // with its 0 byte
-  std::vector<std::uint8_t> m(64 + sizeof kContext + 32, 0xab);
-  std::memset(m.data(), 0x20, 64);
-  std::memcpy(m.data() + 64, kContext, sizeof kContext);
-  return m;
-}
+using bulwark::bench::certificate_verify_content;
 
 void sign_bench(benchmark::State& state, KeyType type, SignatureScheme scheme) {
   const PrivateKey key = must(PrivateKey::generate(type));

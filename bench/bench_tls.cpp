@@ -58,6 +58,7 @@
 #include "bulwark/crypto/signature.hpp"
 #include "bulwark/tls/connection.hpp"
 #include "bulwark/tls/session.hpp"
+#include "certificate_verify.hpp"
 #include "support/pki.hpp"
 
 // Under AddressSanitizer the heap is ASan's, and glibc's mallinfo2() does not see it.
@@ -700,15 +701,7 @@ void alternate(const Options& o, int total, Series&... series) {
 
 // ---- 2. crypto floor -----------------------------------------------------------------------
 
-// What a TLS 1.3 server signs in CertificateVerify: 64 spaces, the context string, a zero
-// byte and a SHA-256 transcript hash (RFC 8446 §4.4.3).
-std::vector<std::uint8_t> certificate_verify_content() {
-  static constexpr char kContext[] = "TLS 1.3, server CertificateVerify";  // with its 0 byte
-  std::vector<std::uint8_t> m(64 + sizeof kContext + 32, 0xab);
-  std::memset(m.data(), 0x20, 64);
-  std::memcpy(m.data() + 64, kContext, sizeof kContext);
-  return m;
-}
+using bench::certificate_verify_content;
 
 // The public-key work a server cannot avoid per full handshake, done once and charged to
 // `cost` (server_ns, handshakes): one CertificateVerify signature and one X25519 key
