@@ -703,17 +703,13 @@ void alternate(const Options& o, int total, Series&... series) {
 
 using bench::certificate_verify_content;
 
-// The public-key work a server cannot avoid per full handshake, done once and charged to
-// `cost` (server_ns, handshakes): one CertificateVerify signature and one X25519 key
-// generation + derivation. Measured in the rounds of section 1's handshakes (full_handshakes),
-// so that a drift in machine speed moves the floor and the handshakes alike.
-struct Floor {
-  virtual ~Floor() = default;
-  virtual void once(Cost& cost) = 0;
-};
+// The floors: the public-key work a server cannot avoid per full handshake, done once by
+// once() and charged to `cost` (server_ns, handshakes): one CertificateVerify signature and
+// one X25519 key generation + derivation. Measured in the rounds of section 1's handshakes
+// (full_handshakes), so that a drift in machine speed moves the floor and the handshakes alike.
 
 // Through bulwark's crypto layer (crypto::sign, KeyShare::generate + derive).
-class BulwarkFloor final : public Floor {
+class BulwarkFloor {
  public:
   BulwarkFloor(const crypto::PrivateKey& key, crypto::SignatureScheme scheme)
       : key_(key),
@@ -721,7 +717,7 @@ class BulwarkFloor final : public Floor {
         peer_(must(
             crypto::KeyShare::generate(crypto::Group::x25519, crypto::SystemRandom::instance()),
             "peer share")) {}
-  void once(Cost& cost) override {
+  void once(Cost& cost) {
     charge(cost.server_ns, [&] {
       auto signature = must(crypto::sign(key_, scheme_, content_), "sign");
       auto mine =
@@ -744,7 +740,7 @@ class BulwarkFloor final : public Floor {
 // context per signature, EVP_PKEY_keygen and a derive context per exchange): the floor as the
 // issue computes it from libcrypto's own figures. bulwark's crypto layer beats it (X25519 and
 // the hashes skip EVP's per-call work), so BulwarkFloor is the higher floor.
-class EvpFloor final : public Floor {
+class EvpFloor {
  public:
   EvpFloor(const crypto::PrivateKey& key, bool pss) : key_(key), pss_(pss) {
     EVP_PKEY_CTX* g = EVP_PKEY_CTX_new_from_name(nullptr, "X25519", nullptr);
@@ -752,11 +748,11 @@ class EvpFloor final : public Floor {
     EVP_PKEY_CTX_free(g);
     if (!ok) fail("EVP X25519 peer");
   }
-  ~EvpFloor() override { EVP_PKEY_free(peer_); }
+  ~EvpFloor() { EVP_PKEY_free(peer_); }
   EvpFloor(const EvpFloor&) = delete;
   EvpFloor& operator=(const EvpFloor&) = delete;
 
-  void once(Cost& cost) override {
+  void once(Cost& cost) {
     const bool ok = charge(cost.server_ns, [&] {
       std::array<std::uint8_t, 512> signature;
       std::size_t signature_len = signature.size();
