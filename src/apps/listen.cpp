@@ -69,18 +69,18 @@ void print_connection(const std::string& peer, const tls::Connection& conn) {
 }
 
 // Serves one accepted connection; true when it ended cleanly.
-bool serve(const Server& server, Fd socket, const std::string& peer, std::uint64_t number) {
+bool serve(const Server& server, Fd socket, const PeerAddress& peer, std::uint64_t number) {
   const ListenOptions& o = server.options;
   std::shared_ptr<const tls::ServerConfig> config = server.config;
   if (o.trace) {
     // A copy per connection, so that trace lines say which connection they belong to.
     auto traced = std::make_shared<tls::ServerConfig>(*config);
-    install_trace(*traced, fmt::format("[#{} {}]", number, peer));
+    install_trace(*traced, fmt::format("[#{} {}]", number, peer.text()));
     config = std::move(traced);
   }
   auto conn = tls::Connection::server(config);
   if (!conn) {
-    fail(cmd, fmt::format("{}: {}", peer, conn.error().message()));
+    fail(cmd, fmt::format("{}: {}", peer.text(), conn.error().message()));
     return false;
   }
   DriveOptions d;
@@ -94,7 +94,7 @@ bool serve(const Server& server, Fd socket, const std::string& peer, std::uint64
   d.stop_fd = server.stop_fd;
   if (!o.quiet) {
     d.on_handshake = [&peer](tls::Connection& c) -> Status {
-      print_connection(peer, c);
+      print_connection(peer.text(), c);
       return {};
     };
   }
@@ -102,10 +102,10 @@ bool serve(const Server& server, Fd socket, const std::string& peer, std::uint64
   std::lock_guard lock(output_mutex());
   switch (r.end) {
     case DriveEnd::clean:
-      if (o.verbose) fmt::print(stderr, "bulwark listen: {} closed cleanly\n", peer);
+      if (o.verbose) fmt::print(stderr, "bulwark listen: {} closed cleanly\n", peer.text());
       return true;
     case DriveEnd::stopped:
-      if (o.verbose) fmt::print(stderr, "bulwark listen: {} closed: stopping\n", peer);
+      if (o.verbose) fmt::print(stderr, "bulwark listen: {} closed: stopping\n", peer.text());
       return true;
     case DriveEnd::tls_error: {
       // --quiet: a client that completed the handshake and left without close_notify before
@@ -116,14 +116,14 @@ bool serve(const Server& server, Fd socket, const std::string& peer, std::uint64
         return true;
       }
       const FailureText t = describe_failure(*conn, r.handshake_completed);
-      fail(cmd, fmt::format("{}: {}", peer, t.cause), t.remedy);
+      fail(cmd, fmt::format("{}: {}", peer.text(), t.cause), t.remedy);
       return false;
     }
     case DriveEnd::timeout:
-      fail(cmd, fmt::format("{}: timed out: {}", peer, r.detail));
+      fail(cmd, fmt::format("{}: timed out: {}", peer.text(), r.detail));
       return false;
     case DriveEnd::io_error:
-      fail(cmd, fmt::format("{}: {}", peer, r.detail));
+      fail(cmd, fmt::format("{}: {}", peer.text(), r.detail));
       return false;
   }
   return false;
@@ -183,7 +183,7 @@ int run_listen(const ListenOptions& o) {
   std::fflush(stderr);
 
   if (o.once) {
-    std::string peer;
+    PeerAddress peer;
     auto socket = tcp_accept(*listener, server.stop_fd, peer);
     if (!socket) return socket.error() == Errc::closed ? exit_ok : fail(cmd, socket.error());
     listener->fd = Fd();  // nobody else is served: refuse further connections
@@ -211,7 +211,7 @@ int run_listen(const ListenOptions& o) {
   std::function<void()> spawn;
   auto connection_thread = [&] {
     for (;;) {
-      std::string peer;
+      PeerAddress peer;
       accepting.fetch_add(1);
       auto socket = tcp_accept(*listener, -1, peer);
       const std::size_t still_accepting = accepting.fetch_sub(1) - 1;

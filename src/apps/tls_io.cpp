@@ -271,18 +271,21 @@ Result<Listener> tcp_listen(const HostPort& where, int backlog) {
                fmt::format("cannot listen on {}:{}: {}", where.host, where.port, last_error));
 }
 
-Result<Fd> tcp_accept(const Listener& listener, int stop_fd, std::string& peer) {
+const std::string& PeerAddress::text() const {
+  if (text_.empty()) text_ = numeric_address(reinterpret_cast<const sockaddr*>(&address_), length_);
+  return text_;
+}
+
+Result<Fd> tcp_accept(const Listener& listener, int stop_fd, PeerAddress& peer) {
   for (;;) {
     // A connection already queued is taken without a poll first (the listener is
     // non-blocking; the accepted socket is not).
     if (stop_fd >= 0 && stop_requested()) return Error(Errc::closed, "stopping");
-    sockaddr_storage from{};
-    socklen_t len = sizeof from;
-    Fd fd(::accept4(listener.fd.get(), reinterpret_cast<sockaddr*>(&from), &len, SOCK_CLOEXEC));
-    if (fd.valid()) {
-      peer = numeric_address(reinterpret_cast<sockaddr*>(&from), len);
-      return fd;
-    }
+    peer = PeerAddress();
+    peer.length_ = sizeof peer.address_;
+    Fd fd(::accept4(listener.fd.get(), reinterpret_cast<sockaddr*>(&peer.address_), &peer.length_,
+                    SOCK_CLOEXEC));
+    if (fd.valid()) return fd;
     // A listener shut down (to stop the threads waiting in accept) says EINVAL.
     if (errno == EINVAL) return Error(Errc::closed, "the listener was shut down");
     // Out of descriptors: give the system a moment instead of spinning.

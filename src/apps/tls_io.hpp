@@ -4,6 +4,8 @@
 // writer, the --trace printer, and the one-line descriptions of failures.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -63,10 +65,22 @@ struct Listener {
 // A listening TCP socket on the first address of `where` that binds (port "0": any free port).
 // Non-blocking, with TCP_NODELAY (which accepted sockets inherit).
 Result<Listener> tcp_listen(const HostPort& where, int backlog = 128);
+// A client's address as accept() gave it; text() formats it ("127.0.0.1:40123") when first
+// asked for, so a connection that logs nothing does not pay for the formatting.
+class PeerAddress {
+ public:
+  const std::string& text() const;
+
+ private:
+  friend Result<Fd> tcp_accept(const Listener&, int, PeerAddress&);
+  sockaddr_storage address_{};
+  socklen_t length_ = 0;
+  mutable std::string text_;
+};
 // The next connection (blocking until one arrives or `stop_fd` becomes readable: then
 // Errc::closed; also Errc::closed once the listener was shut down). The accepted socket is
-// blocking. `peer` receives the client's address for display.
-Result<Fd> tcp_accept(const Listener& listener, int stop_fd, std::string& peer);
+// blocking. `peer` receives the client's address.
+Result<Fd> tcp_accept(const Listener& listener, int stop_fd, PeerAddress& peer);
 
 // ---- policy, credentials, trust --------------------------------------------------------------
 
