@@ -4,8 +4,10 @@
 // never a read past the end (Heartbleed and the Slapper worm both trusted a length).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -154,7 +156,8 @@ class Writer {
 
  private:
   void put_be(std::uint64_t v, int width) noexcept;
-  std::uint8_t* grow(std::size_t n) noexcept;  // nullptr on failure
+  std::uint8_t* grow(std::size_t n) noexcept;       // nullptr on failure
+  std::uint8_t* grow_slow(std::size_t n) noexcept;  // the vector must grow, or a failure
   Prefix open_prefix(int width, std::size_t min, std::size_t max) noexcept;
   void fail(Errc e) noexcept;
 
@@ -166,5 +169,113 @@ class Writer {
   bool failed_ = false;
   Errc error_ = Errc::invalid_argument;
 };
+
+// ---- the hot paths, inline: a handshake makes a few hundred of these calls ----------------
+
+inline Result<std::uint64_t> Reader::be(int width) noexcept {
+  const auto w = static_cast<std::size_t>(width);
+  if (remaining() < w) return Errc::truncated;
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < w; ++i)
+    v = (v << 8) | data_[pos_ + i];
+  pos_ += w;
+  return v;
+}
+
+inline Result<std::uint8_t> Reader::u8() noexcept {
+  if (empty()) return Errc::truncated;
+  return data_[pos_++];
+}
+
+inline Result<std::uint16_t> Reader::u16() noexcept {
+  BW_ASSIGN(auto v, be(2));
+  return static_cast<std::uint16_t>(v);
+}
+
+inline Result<Bytes> Reader::bytes(std::size_t n) noexcept {
+  if (remaining() < n) return Errc::truncated;
+  Bytes out = data_.subspan(pos_, n);
+  pos_ += n;
+  return out;
+}
+
+inline Result<Reader> Reader::prefixed_impl(int width, std::size_t min, std::size_t max) noexcept {
+  const std::size_t start = pos_;
+  BW_ASSIGN(const std::uint64_t len, be(width));
+  if (len > remaining()) {
+    pos_ = start;  // a failed read consumes nothing
+    return Errc::truncated;
+  }
+  if (len < min || len > max) {
+    pos_ = start;
+    return Errc::length_overflow;
+  }
+  Reader sub(data_.subspan(pos_, static_cast<std::size_t>(len)));
+  pos_ += static_cast<std::size_t>(len);
+  return sub;
+}
+
+inline std::uint8_t* Writer::grow(std::size_t n) noexcept {
+  if (vec_ == nullptr && !failed_ && fixed_.size() - fixed_len_ >= n) {
+    std::uint8_t* p = fixed_.data() + fixed_len_;
+    fixed_len_ += n;
+    return p;
+  }
+  if (vec_ != nullptr && !failed_ && vec_->capacity() - vec_->size() >= n) {
+    const std::size_t old = vec_->size();
+    vec_->resize(old + n);  // within capacity: cannot throw
+    return vec_->data() + old;
+  }
+  return grow_slow(n);
+}
+
+inline void Writer::put_be(std::uint64_t v, int width) noexcept {
+  std::uint8_t* p = grow(static_cast<std::size_t>(width));
+  if (p == nullptr) return;
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<std::uint8_t>(v);
+    v >>= 8;
+  }
+}
+
+inline std::size_t Writer::size() const noexcept {
+  return vec_ != nullptr ? vec_->size() - start_ : fixed_len_;
+}
+
+inline Writer::Prefix Writer::open_prefix(int width, std::size_t min, std::size_t max) noexcept {
+  const std::size_t at = size();
+  put_be(0, width);  // placeholder, filled in on close
+  return Prefix(this, width, at, min, std::min(max, max_for_width(width)));
+}
+
+inline void Writer::bytes(Bytes b) noexcept {
+  if (b.empty()) return;
+  std::uint8_t* p = grow(b.size());
+  if (p != nullptr) std::memcpy(p, b.data(), b.size());
+}
+
+inline MutableBytes Writer::mutable_data() noexcept {
+  if (vec_ != nullptr) return MutableBytes(*vec_).subspan(start_);
+  return fixed_.first(fixed_len_);
+}
+
+inline Status Writer::Prefix::close() noexcept {
+  Writer* w = w_;
+  if (w == nullptr) return {};
+  w_ = nullptr;
+  if (w->failed_) return w->error_;
+  const std::size_t len = w->size() - at_ - static_cast<std::size_t>(width_);
+  if (len < min_ || len > max_) {
+    w->fail(Errc::length_overflow);
+    return Errc::length_overflow;
+  }
+  std::uint8_t* p = w->mutable_data().data() + at_;
+  std::size_t v = len;
+  for (int i = width_ - 1; i >= 0; --i) {
+    p[i] = static_cast<std::uint8_t>(v);
+    v >>= 8;
+  }
+  return {};
+}
 
 }  // namespace bulwark::wire

@@ -91,8 +91,23 @@ void ExtensionBlock::encode(wire::Writer& w, std::size_t min, std::size_t max) c
 }
 
 std::optional<wire::Bytes> ExtensionBlock::find(ExtensionType t) const noexcept {
-  for (const Extension& e : entries_)
-    if (e.type == t) return e.body;
+  const wire::Bytes raw = entries_.wire_bytes();
+  if (raw.empty()) {  // caller-owned entries (or none)
+    for (const Extension& e : entries_)
+      if (e.type == t) return e.body;
+    return std::nullopt;
+  }
+  // A decoded block, whose every entry decode() has validated: a server looks up about fifteen
+  // types per ClientHello, so the walk reads only each entry's type and length.
+  wire::Reader r(raw);
+  while (r.remaining() >= 4) {
+    const auto type = r.u16();
+    const auto length = r.u16();
+    if (!type || !length) break;
+    const auto body = r.bytes(*length);
+    if (!body) break;
+    if (*type == static_cast<std::uint16_t>(t)) return *body;
+  }
   return std::nullopt;
 }
 

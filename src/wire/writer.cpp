@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstring>
 
 #include "bulwark/wire.hpp"
@@ -11,7 +12,7 @@ void Writer::fail(Errc e) noexcept {
   }
 }
 
-std::uint8_t* Writer::grow(std::size_t n) noexcept {
+std::uint8_t* Writer::grow_slow(std::size_t n) noexcept {
   if (failed_) return nullptr;
   if (vec_ == nullptr) {
     if (fixed_.size() - fixed_len_ < n) {
@@ -24,6 +25,13 @@ std::uint8_t* Writer::grow(std::size_t n) noexcept {
   }
   const std::size_t old = vec_->size();
   try {
+    // Geometric growth from a first block that holds a typical handshake message or record
+    // header whole: a vector grown from empty by single fields reallocates about ten times
+    // on the way to 1 KiB.
+    if (vec_->capacity() - old < n) {
+      constexpr std::size_t first_block = 256;
+      vec_->reserve(std::max({old + n, 2 * vec_->capacity(), first_block}));
+    }
     vec_->resize(old + n);
   } catch (...) {
     fail(Errc::capacity_exceeded);
@@ -32,24 +40,9 @@ std::uint8_t* Writer::grow(std::size_t n) noexcept {
   return vec_->data() + old;
 }
 
-void Writer::put_be(std::uint64_t v, int width) noexcept {
-  std::uint8_t* p = grow(static_cast<std::size_t>(width));
-  if (p == nullptr) return;
-  for (int i = width - 1; i >= 0; --i) {
-    p[i] = static_cast<std::uint8_t>(v);
-    v >>= 8;
-  }
-}
-
 void Writer::u24(std::uint32_t v) noexcept {
   if (v > 0xffffffu) return fail(Errc::length_overflow);
   put_be(v, 3);
-}
-
-void Writer::bytes(Bytes b) noexcept {
-  if (b.empty()) return;
-  std::uint8_t* p = grow(b.size());
-  if (p != nullptr) std::memcpy(p, b.data(), b.size());
 }
 
 MutableBytes Writer::reserve(std::size_t n) noexcept {
@@ -58,18 +51,9 @@ MutableBytes Writer::reserve(std::size_t n) noexcept {
   return {p, n};
 }
 
-std::size_t Writer::size() const noexcept {
-  return vec_ != nullptr ? vec_->size() - start_ : fixed_len_;
-}
-
 Bytes Writer::data() const noexcept {
   if (vec_ != nullptr) return Bytes(*vec_).subspan(start_);
   return Bytes(fixed_.data(), fixed_len_);
-}
-
-MutableBytes Writer::mutable_data() noexcept {
-  if (vec_ != nullptr) return MutableBytes(*vec_).subspan(start_);
-  return fixed_.first(fixed_len_);
 }
 
 Status Writer::status() const noexcept {
@@ -83,34 +67,9 @@ std::vector<std::uint8_t> Writer::take() noexcept {
   return out;
 }
 
-Writer::Prefix Writer::open_prefix(int width, std::size_t min, std::size_t max) noexcept {
-  const std::size_t at = size();
-  put_be(0, width);  // placeholder, filled in on close
-  return Prefix(this, width, at, min, std::min(max, max_for_width(width)));
-}
-
 Writer::Prefix::Prefix(Prefix&& other) noexcept
     : w_(other.w_), width_(other.width_), at_(other.at_), min_(other.min_), max_(other.max_) {
   other.w_ = nullptr;
-}
-
-Status Writer::Prefix::close() noexcept {
-  Writer* w = w_;
-  if (w == nullptr) return {};
-  w_ = nullptr;
-  if (w->failed_) return w->error_;
-  const std::size_t len = w->size() - at_ - static_cast<std::size_t>(width_);
-  if (len < min_ || len > max_) {
-    w->fail(Errc::length_overflow);
-    return Errc::length_overflow;
-  }
-  std::uint8_t* p = w->mutable_data().data() + at_;
-  std::size_t v = len;
-  for (int i = width_ - 1; i >= 0; --i) {
-    p[i] = static_cast<std::uint8_t>(v);
-    v >>= 8;
-  }
-  return {};
 }
 
 }  // namespace bulwark::wire
