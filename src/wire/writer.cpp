@@ -12,16 +12,13 @@ void Writer::fail(Errc e) noexcept {
   }
 }
 
+// Called by grow() when its fast paths do not apply: a failed writer, a full fixed buffer,
+// or a vector without the capacity.
 std::uint8_t* Writer::grow_slow(std::size_t n) noexcept {
   if (failed_) return nullptr;
   if (vec_ == nullptr) {
-    if (fixed_.size() - fixed_len_ < n) {
-      fail(Errc::capacity_exceeded);
-      return nullptr;
-    }
-    std::uint8_t* p = fixed_.data() + fixed_len_;
-    fixed_len_ += n;
-    return p;
+    fail(Errc::capacity_exceeded);
+    return nullptr;
   }
   const std::size_t old = vec_->size();
   try {
