@@ -5,6 +5,7 @@
 #
 #   bench/serve_vs_nginx.sh [BULWARK]       (default build/release/bulwark)
 #   WORKERS=1 DURATION=8 ROUNDS=2 CONNECTIONS=32 IDLE=10000 bench/serve_vs_nginx.sh
+#   HANDSHAKE_SLICES=8 HANDSHAKE_SECONDS=2 bench/serve_vs_nginx.sh
 #
 # Figures:
 #   1 KiB / 1 MiB keep-alive requests/s     wrk, 1 thread, CONNECTIONS connections
@@ -13,7 +14,11 @@
 #                                           user+system CPU from /proc/PID/stat (nginx: master
 #                                           and workers); full handshakes also for `bulwark
 #                                           listen` (blocking threads, no event loop: ~7 system
-#                                           calls per handshake), the bound for serve's loop
+#                                           calls per handshake), the bound for serve's loop.
+#                                           Measured in HANDSHAKE_SLICES short slices that
+#                                           rotate between the servers (the same server varies
+#                                           by +-10 % from one slice to the next on this VM);
+#                                           the figure is all handshakes over all CPU seconds
 #   RSS per idle TLS connection             IDLE connections held open after their handshake
 #                                           by bench/idle_connections.py; the server's RSS
 #                                           growth divided by the connections held; then
@@ -28,7 +33,8 @@ DURATION=${DURATION:-8}
 ROUNDS=${ROUNDS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
 IDLE=${IDLE:-10000}
-HANDSHAKE_SECONDS=${HANDSHAKE_SECONDS:-8}
+HANDSHAKE_SECONDS=${HANDSHAKE_SECONDS:-2}
+HANDSHAKE_SLICES=${HANDSHAKE_SLICES:-8}
 work=$repo/build/bench-serve
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"
@@ -160,20 +166,29 @@ requests_per_second() {
   wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "https://127.0.0.1:$(port_of "$1")$2" 2>&1 |
     awk '/^Requests\/sec:/ {print $2}'
 }
-# Handshakes per server-CPU-second with s_time MODE... (-new; -reuse -tls1_2: s_time reads no
-# TLS 1.3 ticket, so it resumes TLS 1.2 sessions only).
-handshakes_per_cpu_second() {
-  local server=$1 before after out n
-  shift
+# One slice of handshakes on SERVER with s_time MODE... (-new; -reuse -tls1_2: s_time reads no
+# TLS 1.3 ticket, so it resumes TLS 1.2 sessions only), added to KEY's totals; the slice's
+# handshakes per server-CPU-second are left in slice_rate (no subshell: the totals must stay).
+declare -A hs_count hs_ticks
+handshake_slice() {
+  local key=$1 server=$2 before after out n
+  shift 2
   before=$(cpu_ticks "$server")
   out=$(openssl s_time -connect "127.0.0.1:$(port_of "$server")" "$@" -time "$HANDSHAKE_SECONDS" 2>&1 || true)
   after=$(cpu_ticks "$server")
   n=$(echo "$out" | awk '/connections in [0-9.]+ real seconds/ {print $1; exit}')
   [[ -n $n && $after -gt $before ]] || {
-    echo "0"
-    return
+    echo "serve_vs_nginx: s_time $* against $server failed: $out" >&2
+    exit 1
   }
-  awk -v n="$n" -v t=$((after - before)) -v hz="$ticks_per_second" 'BEGIN {printf "%.0f", n / (t / hz)}'
+  hs_count[$key]=$((${hs_count[$key]:-0} + n))
+  hs_ticks[$key]=$((${hs_ticks[$key]:-0} + after - before))
+  slice_rate=$(awk -v n="$n" -v t=$((after - before)) -v hz="$ticks_per_second" 'BEGIN {printf "%.0f", n / (t / hz)}')
+}
+# All of KEY's handshakes over all the CPU seconds they took.
+handshakes_per_cpu_second() {
+  awk -v n="${hs_count[$1]:-0}" -v t="${hs_ticks[$1]:-0}" -v hz="$ticks_per_second" \
+    'BEGIN {if (t > 0) printf "%.0f", n / (t / hz); else print 0}'
 }
 # idle_rss_per_connection SERVER [PATH]: with PATH, each connection first downloads it.
 idle_rss_per_connection() {
@@ -207,17 +222,35 @@ mean() { awk -v a="${sum[$1]:-0}" -v n="${count[$1]:-1}" 'BEGIN {printf "%.1f", 
 
 echo "serve_vs_nginx: $(nginx -v 2>&1 | sed 's/^nginx version: //') vs bulwark $("$bulwark" --version | awk '{print $2}')," \
   "$WORKERS worker(s), ECDSA P-256, wrk 1 thread x $CONNECTIONS connections x ${DURATION}s," \
-  "$ROUNDS alternating rounds, $(nproc) cores"
+  "$ROUNDS alternating rounds, handshakes in $HANDSHAKE_SLICES slices of ${HANDSHAKE_SECONDS}s, $(nproc) cores"
 for ((round = 0; round < ROUNDS; round++)); do
   # Who goes first alternates between rounds.
   if ((round % 2 == 0)); then order=(nginx bulwark); else order=(bulwark nginx); fi
   for s in "${order[@]}"; do
     add "$s.1k" "$(requests_per_second "$s" /1k.bin)"
     add "$s.1m" "$(requests_per_second "$s" /1m.bin)"
-    add "$s.full" "$(handshakes_per_cpu_second "$s" -new)"
-    add "$s.resumed" "$(handshakes_per_cpu_second "$s" -reuse -tls1_2)"
   done
-  add listen.full "$(handshakes_per_cpu_second listen -new)"
+done
+# Handshakes in short slices, each server in turn, the order rotating: a drift of the machine's
+# speed falls on all servers alike. Each slice's bulwark/nginx ratio is kept to show the spread.
+full_ratios=()
+for ((slice = 0; slice < HANDSHAKE_SLICES; slice++)); do
+  case $((slice % 3)) in
+    0) order=(nginx bulwark listen) ;;
+    1) order=(bulwark listen nginx) ;;
+    *) order=(listen nginx bulwark) ;;
+  esac
+  declare -A rate=()
+  for s in "${order[@]}"; do
+    handshake_slice "$s.full" "$s" -new
+    rate[$s]=$slice_rate
+  done
+  full_ratios+=("$(awk -v b="${rate[bulwark]}" -v n="${rate[nginx]}" 'BEGIN {printf "%.2f", b / n}')")
+  if ((slice % 2 == 0)); then order=(nginx bulwark); else order=(bulwark nginx); fi
+  for s in "${order[@]}"; do handshake_slice "$s.resumed" "$s" -reuse -tls1_2; done
+done
+for k in nginx.full bulwark.full listen.full nginx.resumed bulwark.resumed; do
+  add "$k" "$(handshakes_per_cpu_second "$k")"
 done
 for s in nginx bulwark; do
   add "$s.idle" "$(idle_rss_per_connection "$s")"
@@ -246,6 +279,8 @@ row "full TLS 1.3 handshakes / server-CPU-s" full higher ">= 2x"
 printf '%-44s %12s %12s %16s   %s\n' "  the same, bulwark listen (no event loop)" "$(mean nginx.full)" \
   "$(mean listen.full)" "$(awk -v n="$(mean nginx.full)" -v b="$(mean listen.full)" \
     'BEGIN {if (n > 0) printf "%.2fx", b / n; else print "-"}')" ""
+printf '%-44s %12s %12s %16s   %s\n' "  bulwark/nginx per slice, lowest - highest" "" "" \
+  "$(printf '%s\n' "${full_ratios[@]}" | sort -n | sed -n '1p;$p' | paste -sd- | sed 's/-/x - /; s/$/x/')" ""
 row "resumed TLS 1.2 handshakes / server-CPU-s" resumed higher ""
 row "RSS KiB per idle TLS connection ($IDLE held)" idle lower "<= 10 KiB"
 row "  the same after each downloaded 64 KiB" idle_after lower ""
