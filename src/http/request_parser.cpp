@@ -215,9 +215,13 @@ struct RequestParser::Impl {
   std::size_t head_bytes = 0;  // bytes of this head consumed so far (empty lines included)
   bool before_request_line = true;
 
+  // `pending` is only used when a head arrives in pieces, and gives its memory back when the
+  // head is complete: a kept-alive connection waiting for its next request holds no head
+  // buffer (up to max_head_bytes each, for every idle connection of a crowd).
+  static constexpr std::size_t kKeptPending = 256;
+
   explicit Impl(RequestLimits l) : limits(l) {
     head.limits = &limits;
-    pending.reserve(limits.max_head_bytes);
     start();
   }
 
@@ -225,9 +229,17 @@ struct RequestParser::Impl {
     head.clear();
     parser.emplace(head);
     state = State::need_more;
-    pending.clear();
+    release_pending();
     head_bytes = 0;
     before_request_line = true;
+  }
+
+  void release_pending() {
+    if (pending.capacity() > kKeptPending) {
+      std::string().swap(pending);
+    } else {
+      pending.clear();
+    }
   }
 
   Progress fail(int status, std::string_view detail, std::size_t consumed) {
@@ -331,7 +343,7 @@ struct RequestParser::Impl {
     if (!ec) {
       // The head ended inside the new bytes (the buffered ones alone were not a head).
       if (used < before) return fail(400, "inconsistent head", 0);
-      pending.clear();
+      release_pending();
       return complete(used - before);
     }
     if (ec != bhttp::error::need_more)
@@ -368,6 +380,9 @@ bool RequestParser::started() const noexcept {
 }
 void RequestParser::reset() noexcept {
   impl_->start();
+}
+std::size_t RequestParser::buffer_capacity() const noexcept {
+  return impl_->pending.capacity();
 }
 
 }  // namespace bulwark::http

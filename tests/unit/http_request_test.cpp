@@ -145,6 +145,26 @@ TEST(HttpRequestParser, PartialHeadIsKeptByTheParser) {
   EXPECT_FALSE(parser.started());
 }
 
+// A kept-alive connection holds its parser between requests: the parser holds no head buffer
+// then, neither before the first head nor after one that arrived in pieces.
+TEST(HttpRequestParser, NoHeadBufferIsHeldBetweenRequests) {
+  RequestParser parser;
+  EXPECT_LE(parser.buffer_capacity(), 256u);
+  const std::string field = "User-Agent: " + std::string(3000, 'a') + "\r\n";
+  const auto a = parser.feed("GET /x HTTP/1.1\r\nHost: h\r\n" + field.substr(0, 2000));
+  EXPECT_EQ(a.state, State::need_more);
+  EXPECT_GE(parser.buffer_capacity(), 1000u);  // the partial head is buffered
+  const auto b = parser.feed(field.substr(2000) + "\r\n");
+  ASSERT_EQ(b.state, State::complete);
+  EXPECT_EQ(parser.request().user_agent.size(), 3000u);
+  EXPECT_LE(parser.buffer_capacity(), 256u);
+  // The next request starts with no buffer either.
+  const auto c = parser.feed(std::string_view("GET /y HTTP/1.1\r\nHost: h\r\n\r\n"));
+  ASSERT_EQ(c.state, State::complete);
+  EXPECT_EQ(parser.request().target, "/y");
+  EXPECT_LE(parser.buffer_capacity(), 256u);
+}
+
 TEST(HttpRequestParser, LeadingEmptyLinesAreIgnored) {
   // RFC 9112 §2.2
   const auto out = parse_one("\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n");

@@ -78,6 +78,10 @@ class RequestParser {
   bool started() const noexcept;
   // Forgets the current request (complete, partial or failed) and any buffered bytes.
   void reset() noexcept;
+  // Bytes of buffer held for a head that arrived in pieces: up to max_head_bytes while such a
+  // head is incomplete, at most a few hundred otherwise (an idle keep-alive connection keeps
+  // its parser, so the parser must not keep a head's worth of memory).
+  std::size_t buffer_capacity() const noexcept;
 
  private:
   struct Impl;
