@@ -143,7 +143,7 @@ measure() {  # measure SERVER VERSION: adds s_time's handshakes and the server's
   local user_before system_before user_after system_after out n
   read -r user_before system_before < <(cpu_ticks "$1")
   # To a file, not a pipe: s_time writes a '*' per connection, and a reader woken for each
-  # one preempted the server in about a quarter of its handshakes.
+  # one preempted the server in a quarter to a third of its handshakes.
   # shellcheck disable=SC2046 # client_options is a word list
   timeout $((SECONDS_PER_RUN + 30)) openssl s_time -connect "127.0.0.1:${port[$1]}" -new \
     $(client_options "$2") -time "$SECONDS_PER_RUN" >"$work/s_time.out" 2>&1 || true

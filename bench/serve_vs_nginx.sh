@@ -175,7 +175,7 @@ handshake_slice() {
   shift 2
   before=$(cpu_ticks "$server")
   # To a file, not a pipe: s_time writes a '*' per connection, and a reader woken for each
-  # one preempted the server in about a quarter of its handshakes.
+  # one preempted the server in a quarter to a third of its handshakes.
   openssl s_time -connect "127.0.0.1:$(port_of "$server")" "$@" -time "$HANDSHAKE_SECONDS" \
     >"$work/s_time.out" 2>&1 || true
   after=$(cpu_ticks "$server")
