@@ -142,11 +142,9 @@ declare -A handshakes ticks system_ticks
 measure() {  # measure SERVER VERSION: adds s_time's handshakes and the server's CPU ticks
   local user_before system_before user_after system_after out n
   read -r user_before system_before < <(cpu_ticks "$1")
-  # To a file, not a pipe: s_time writes a '*' per connection, and a reader woken for each
-  # one preempted the server in a quarter to a third of its handshakes.
   # shellcheck disable=SC2046 # client_options is a word list
-  timeout $((SECONDS_PER_RUN + 30)) openssl s_time -connect "127.0.0.1:${port[$1]}" -new \
-    $(client_options "$2") -time "$SECONDS_PER_RUN" >"$work/s_time.out" 2>&1 || true
+  s_time_to_file "$work/s_time.out" "$SECONDS_PER_RUN" -connect "127.0.0.1:${port[$1]}" -new \
+    $(client_options "$2")
   # The server finishes the last connection's work (tickets, the close) after s_time ends.
   sleep 0.2
   read -r user_after system_after < <(cpu_ticks "$1")

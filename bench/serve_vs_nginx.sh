@@ -174,10 +174,7 @@ handshake_slice() {
   local key=$1 server=$2 before after out n
   shift 2
   before=$(cpu_ticks "$server")
-  # To a file, not a pipe: s_time writes a '*' per connection, and a reader woken for each
-  # one preempted the server in a quarter to a third of its handshakes.
-  openssl s_time -connect "127.0.0.1:$(port_of "$server")" "$@" -time "$HANDSHAKE_SECONDS" \
-    >"$work/s_time.out" 2>&1 || true
+  s_time_to_file "$work/s_time.out" "$HANDSHAKE_SECONDS" -connect "127.0.0.1:$(port_of "$server")" "$@"
   after=$(cpu_ticks "$server")
   out=$(<"$work/s_time.out")
   n=$(echo "$out" | awk '/connections in [0-9.]+ real seconds/ {print $1; exit}')
