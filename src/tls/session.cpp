@@ -139,11 +139,15 @@ Status TicketKeys::rotate_locked(TimePoint now) {
 }
 
 Result<std::vector<std::uint8_t>> TicketKeys::seal(const TicketState& st, TimePoint now) {
-  // Room for the largest state (each variable field has a one-byte length) from the start:
-  // a vector that grew would free a copy of the secret without wiping it.
-  std::vector<std::uint8_t> storage;
-  storage.reserve(2 + 2 + 2 + 8 + 4 + 4 + 3 * (1 + 255) + 4);
-  wire::Writer plain(storage);
+  // key name (16) | nonce (12) | state, encrypted in place | tag (16), in one buffer with room
+  // for the largest state (each variable field has a one-byte length) from the start: a vector
+  // that grew would free a copy of the plaintext secret without wiping it.
+  constexpr std::size_t header = 16 + 12;
+  constexpr std::size_t tag_size = 16;
+  std::vector<std::uint8_t> out;
+  out.reserve(header + 2 + 2 + 2 + 8 + 4 + 4 + 3 * (1 + 255) + 4 + tag_size);
+  out.resize(header);
+  wire::Writer plain(out);
   plain.u16(ticket_format);
   plain.u16(static_cast<std::uint16_t>(st.version));
   plain.u16(static_cast<std::uint16_t>(st.cipher_suite));
@@ -156,22 +160,31 @@ Result<std::vector<std::uint8_t>> TicketKeys::seal(const TicketState& st, TimePo
   plain.prefixed_bytes<1>(wire::Bytes(reinterpret_cast<const std::uint8_t*>(st.server_name.data()),
                                       st.server_name.size()));
   plain.u32(st.max_early_data);
-  BW_TRY(plain.status());
-  crypto::Secret text(plain.data());
-  crypto::wipe(storage);
+  if (Status written = plain.status(); !written) {
+    crypto::wipe(out);
+    return written.error();
+  }
+  const std::size_t text_size = plain.data().size();
+  out.resize(header + text_size + tag_size);  // within the reserved room
+  const auto body = std::span(out).subspan(header, text_size);
+  Status sealed = seal_in_place(now, out, body);
+  if (!sealed) {
+    crypto::wipe(body);  // the plaintext state holds the resumption secret
+    return sealed.error();
+  }
+  return out;
+}
 
+// Names the ticket `out` with the current key, draws its nonce and encrypts `body` in place.
+Status TicketKeys::seal_in_place(TimePoint now, std::span<std::uint8_t> out,
+                                 std::span<std::uint8_t> body) {
   std::lock_guard lock(mu_);
   BW_TRY(rotate_locked(now));
-  std::vector<std::uint8_t> out(16 + 12 + text.size() + 16);
   std::copy(current_->name.begin(), current_->name.end(), out.begin());
-  auto nonce = std::span(out).subspan(16, 12);
+  const auto nonce = out.subspan(16, 12);
   BW_TRY(random_.fill(nonce));
-  std::copy(text.span().begin(), text.span().end(), out.begin() + 28);
-  auto body = std::span(out).subspan(28, text.size());
-  auto tag = std::span(out).subspan(28 + text.size(), 16);
   // The key name is authenticated too.
-  BW_TRY(current_->aead->seal(nonce, std::span(out).first(16), body, tag));
-  return out;
+  return current_->aead->seal(nonce, out.first(16), body, out.last(16));
 }
 
 std::optional<TicketState> TicketKeys::open(wire::Bytes ticket, TimePoint now) {
