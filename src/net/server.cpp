@@ -615,7 +615,10 @@ Task<void> Server::close_connection(Worker&, TlsStream& stream, const Connection
   // it closes too, so that its unread data does not turn our close into a reset.
   if (!stream.shutdown_send() || options_.limits.linger.count() <= 0) co_return;
   const auto deadline = SteadyClock::now() + options_.limits.linger;
-  std::array<std::uint8_t, 4096> sink;
+  // What is drained is dropped: one buffer per worker thread serves every lingering connection
+  // (kept out of this coroutine's frame, which is then small enough for the allocator's
+  // per-thread cache).
+  thread_local std::array<std::uint8_t, 4096> sink;
   std::size_t drained = 0;
   while (drained < (1u << 20)) {
     const ssize_t n = ::recv(stream.native_handle(), sink.data(), sink.size(), MSG_DONTWAIT);

@@ -268,7 +268,8 @@ Task<Status> TlsStream::flush_pending() {
 
 Task<Status> TlsStream::fill() {
   // Whatever the engine wants to say (a KeyUpdate answer, an alert) goes out before we wait.
-  BW_CO_TRY(co_await flush_pending());
+  // (Checked here: a coroutine call costs a frame even when it has nothing to do.)
+  if (connection_.wants_write()) BW_CO_TRY(co_await flush_pending());
   const std::span<std::uint8_t> buffer = read_buffer();
   Shared& s = *shared_;
   using Dir = EventLoop::Watch::Dir;
@@ -305,6 +306,7 @@ Task<Status> TlsStream::handshake() {
     if (connection_.failed()) co_return failure_error();
     BW_CO_TRY(co_await fill());
   }
+  if (!connection_.wants_write()) co_return Status{};
   co_return co_await flush_pending();
 }
 
