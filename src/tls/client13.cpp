@@ -692,10 +692,7 @@ Status Client13::send_second_flight() {
 }
 
 Status Client13::on_post_handshake(const HandshakeMessage& m) {
-  if (m.type != HandshakeType::new_session_ticket) {
-    return Error(Errc::unexpected_message,
-                 std::string("unexpected post-handshake message ") + std::string(name(m.type)));
-  }
+  if (m.type != HandshakeType::new_session_ticket) return unexpected_post_handshake(m);
   BW_ASSIGN(NewSessionTicket13 nst, decode_body<NewSessionTicket13>(m.body));
   if (!cfg_->sessions || nst.ticket_lifetime == 0) return {};
   BW_ASSIGN(Secret psk,

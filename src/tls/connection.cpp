@@ -393,6 +393,10 @@ Status Connection::Impl::on_handshake_bytes(wire::Bytes fragment) {
         state == State::handshaking ? handshaker->on_message(*m) : on_post_handshake(*m);
     // The version is decided: the TLS 1.2 handshaker takes over from here.
     if (handled && next_handshaker) handshaker = std::move(next_handshaker);
+    if (handled && state != State::handshaking && handshaker &&
+        !handshaker->needed_after_handshake()) {
+      handshaker.reset();
+    }
     deferring_trace = false;
     trace(TraceEvent::Direction::received, m->type, m->message.size(),
           std::exchange(trace_detail, {}), received_at);
@@ -414,8 +418,14 @@ Status Connection::Impl::on_handshake_bytes(wire::Bytes fragment) {
   return {};
 }
 
+Error unexpected_post_handshake(const HandshakeMessage& m) {
+  return Error(Errc::unexpected_message,
+               std::string("unexpected post-handshake message ") + std::string(name(m.type)));
+}
+
 Status Connection::Impl::on_post_handshake(const HandshakeMessage& m) {
   if (m.type == HandshakeType::key_update && !tls12) return on_key_update(m);
+  if (!handshaker) return unexpected_post_handshake(m);
   return handshaker->on_post_handshake(m);
 }
 
@@ -432,8 +442,7 @@ Status Connection::Impl::refuse_renegotiation(const HandshakeMessage& m) {
     send_alert(AlertLevel::warning, AlertDescription::no_renegotiation);
     return {};
   }
-  return Error(Errc::unexpected_message,
-               std::string("unexpected post-handshake message ") + std::string(name(m.type)));
+  return unexpected_post_handshake(m);
 }
 
 void Connection::Impl::install_read_cipher12(RecordCipher c) {

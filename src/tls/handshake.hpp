@@ -250,9 +250,16 @@ bool expects(const HandshakeType (&list)[N], HandshakeType t) {
 }
 
 // The role- and version-specific handshake logic.
+// The error for a post-handshake message nobody expects (RFC 8446 §4.6, RFC 5246 §7.4).
+Error unexpected_post_handshake(const HandshakeMessage& m);
+
 class Handshaker {
  public:
   virtual ~Handshaker() = default;
+  // Whether the connection still needs this handshaker once established: a TLS 1.3 server's
+  // does not (it has sent its tickets; KeyUpdate is the connection's), and goes, so that an
+  // idle connection does not keep the handshake's state.
+  virtual bool needed_after_handshake() const { return true; }
   // Starts the handshake (the client sends its ClientHello).
   virtual Status start() = 0;
   // A whole handshake message, during the handshake.

@@ -28,9 +28,9 @@ class Server13 final : public Handshaker {
   Status start() override { return {}; }
   Status on_message(const HandshakeMessage& m) override;
   Status on_post_handshake(const HandshakeMessage& m) override {
-    return Error(Errc::unexpected_message,
-                 std::string("unexpected post-handshake message ") + std::string(name(m.type)));
+    return unexpected_post_handshake(m);
   }
+  bool needed_after_handshake() const override { return false; }
   bool accepts_change_cipher_spec() const override {
     return !std::holds_alternative<WaitClientHello>(state_) &&
            !std::holds_alternative<Connected>(state_);
@@ -106,8 +106,7 @@ class Server13 final : public Handshaker {
   Secret client_hs_;
   Secret client_ap_;
   Secret resumption_master_;
-  // The client Finished the tickets sent with our flight were derived from (on the heap: an
-  // idle connection keeps this object).
+  // The client Finished the tickets sent with our flight were derived from.
   Secret expected_client_finished_;
   HelloRandom client_random_{};
   std::vector<std::uint8_t> session_id_;

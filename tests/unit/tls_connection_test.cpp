@@ -8,7 +8,10 @@
 #include <map>
 #include <numeric>
 
+#include "bulwark/crypto/hkdf.hpp"
+#include "bulwark/tls/cipher_suites.hpp"
 #include "bulwark/tls/connection.hpp"
+#include "bulwark/tls/record.hpp"
 #include "bulwark/tls/session.hpp"
 #include "support/pki.hpp"
 #include "support/tls_pair.hpp"
@@ -344,6 +347,41 @@ TEST(TlsConnection, KeyUpdateFloodIsLimited) {
   EXPECT_FALSE(pump(p.client, p.server));
   ASSERT_NE(p.server.failure(), nullptr);
   EXPECT_EQ(p.server.failure()->error.code(), Errc::limit_exceeded);
+}
+
+// RFC 8446 §4.6: after the handshake a server expects only KeyUpdate (no post-handshake
+// authentication here); any other handshake message is unexpected_message. The server's
+// handshaker is gone by then (an idle connection keeps no handshake state): the connection
+// itself must still answer so.
+TEST(TlsConnection, ServerRefusesPostHandshakeMessages) {
+  auto c = test::client_config(ecdsa_pki());
+  crypto::Secret client_secret;
+  c->key_log = [&](std::string_view label, wire::Bytes, wire::Bytes secret) {
+    if (label == "CLIENT_TRAFFIC_SECRET_0") client_secret = crypto::Secret(secret);
+  };
+  auto p = connect(c, test::server_config(ecdsa_pki()));
+  ASSERT_TRUE(pump(p.client, p.server)) << why(p);
+  ASSERT_TRUE(p.server.update_keys(false)) << "KeyUpdate still works";
+  ASSERT_TRUE(pump(p.server, p.client)) << why(p);
+  ASSERT_EQ(client_secret.size(), 32u);
+  // A ClientHello under the client's first application key, as the client would seal it.
+  const CipherSuiteInfo* suite = find_cipher_suite(CipherSuite::tls_aes_128_gcm_sha256);
+  ASSERT_NE(suite, nullptr);
+  auto key = crypto::hkdf_expand_label(crypto::HashAlg::sha256, client_secret, "key", {}, 16);
+  auto iv = crypto::hkdf_expand_label(crypto::HashAlg::sha256, client_secret, "iv", {}, 12);
+  ASSERT_TRUE(key && iv);
+  RecordWriter w;
+  w.set_tls13(true);
+  ASSERT_TRUE(w.set_cipher13(*suite, key->span(), iv->span()));
+  const V client_hello = {1, 0, 0, 4, 3, 3, 0, 0};
+  V record;
+  ASSERT_TRUE(w.write(ContentType::handshake, client_hello, record));
+  EXPECT_FALSE(p.server.feed(record));
+  ASSERT_NE(p.server.failure(), nullptr);
+  EXPECT_EQ(p.server.failure()->alert, AlertDescription::unexpected_message);
+  EXPECT_NE(p.server.failure()->error.detail().find("unexpected post-handshake message"),
+            std::string::npos)
+      << p.server.failure()->error.message();
 }
 
 TEST(TlsConnection, CloseNotifyAndTruncation) {
