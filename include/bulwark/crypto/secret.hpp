@@ -66,8 +66,8 @@ class Secret {
 
   std::size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
-  std::uint8_t* data() noexcept { return size_ > kInline ? heap_ : inline_; }
-  const std::uint8_t* data() const noexcept { return size_ > kInline ? heap_ : inline_; }
+  std::uint8_t* data() noexcept { return heap_ != nullptr ? heap_ : inline_; }
+  const std::uint8_t* data() const noexcept { return heap_ != nullptr ? heap_ : inline_; }
   std::span<std::uint8_t> span() noexcept { return {data(), size_}; }
   std::span<const std::uint8_t> span() const noexcept { return {data(), size_}; }
   operator std::span<const std::uint8_t>() const noexcept { return span(); }  // NOLINT
@@ -79,7 +79,7 @@ class Secret {
  private:
   void allocate(std::size_t n) {
     if (n > kInline) {
-      heap_ = new std::uint8_t[n]();  // before size_: new may throw
+      heap_ = new std::uint8_t[n]();
     } else {
       std::memset(inline_, 0, n);
     }
@@ -88,30 +88,29 @@ class Secret {
   // Moves o's bytes here (o is empty afterwards; inline bytes left behind are wiped).
   void take(Secret& o) noexcept {
     size_ = o.size_;
-    if (size_ > kInline) {
-      heap_ = o.heap_;
-    } else if (size_ > 0) {
+    heap_ = o.heap_;
+    if (heap_ == nullptr && size_ > 0) {
       std::memcpy(inline_, o.inline_, size_);
       wipe(std::span<std::uint8_t>(o.inline_, size_));
     }
+    o.heap_ = nullptr;
     o.size_ = 0;
   }
   // Wipes the bytes and tells the test observer, if any, then frees a heap buffer.
   void release() noexcept {
-    if (size_ == 0) return;
+    if (size_ == 0 && heap_ == nullptr) return;
     wipe(span());
     if (auto observer = testing::detail::secret_release_observer.load(std::memory_order_relaxed)) {
-      observer(data(), size_);
+      if (size_ > 0) observer(data(), size_);
     }
-    if (size_ > kInline) delete[] heap_;
+    delete[] heap_;
+    heap_ = nullptr;
     size_ = 0;
   }
 
+  std::uint8_t* heap_ = nullptr;  // more than kInline bytes
   std::size_t size_ = 0;
-  union {
-    std::uint8_t inline_[kInline];  // up to kInline bytes: the first size_ hold the secret
-    std::uint8_t* heap_;            // more
-  };
+  std::uint8_t inline_[kInline];  // the first size_ bytes hold the secret (no heap_)
 };
 
 }  // namespace bulwark::crypto
