@@ -249,10 +249,10 @@ bool expects(const HandshakeType (&list)[N], HandshakeType t) {
   return std::find(std::begin(list), std::end(list), t) != std::end(list);
 }
 
-// The role- and version-specific handshake logic.
 // The error for a post-handshake message nobody expects (RFC 8446 §4.6, RFC 5246 §7.4).
 Error unexpected_post_handshake(const HandshakeMessage& m);
 
+// The role- and version-specific handshake logic.
 class Handshaker {
  public:
   virtual ~Handshaker() = default;

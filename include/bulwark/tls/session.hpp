@@ -130,7 +130,7 @@ class TicketKeys {
   TicketKeys(crypto::Random& random, std::chrono::seconds rotation)
       : random_(random), rotation_(rotation) {}
   Status rotate_locked(TimePoint now);
-  // Under mu_: names the ticket `out` with the current key, draws its nonce, encrypts `body`.
+  // Takes mu_; names the ticket `out` with the current key, draws its nonce, encrypts `body`.
   Status seal_in_place(TimePoint now, std::span<std::uint8_t> out, std::span<std::uint8_t> body);
 
   std::mutex mu_;
