@@ -18,7 +18,10 @@
 #                                           Measured in HANDSHAKE_SLICES short slices that
 #                                           rotate between the servers (the same server varies
 #                                           by +-10 % from one slice to the next on this VM);
-#                                           the figure is all handshakes over all CPU seconds
+#                                           the figure is all handshakes over all CPU seconds;
+#                                           beside them the floor (bench/socket_floor.cpp: no
+#                                           TLS, the same sockets and public-key work, with a
+#                                           stand-in client) and the transport alone
 #   RSS per idle TLS connection             IDLE connections held open after their handshake
 #                                           by bench/idle_connections.py; the server's RSS
 #                                           growth divided by the connections held; then
@@ -40,6 +43,8 @@ work=$repo/build/bench-serve
 source "$here/lib.sh"
 needs serve_vs_nginx nginx wrk openssl python3
 needs_program serve_vs_nginx "$bulwark" "make build"
+socket_floor=$(dirname "$bulwark")/socket_floor
+needs_program serve_vs_nginx "$socket_floor" "make build"
 ulimit -n $((IDLE * 2 + 1000)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 rm -rf "$work"
@@ -56,6 +61,8 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 nginx_port=$(free_port)
 bulwark_port=$(free_port)
 listen_port=$(free_port)
+floor_port=$(free_port)
+transport_port=$(free_port)
 
 cat >"$work/nginx/nginx.conf" <<EOF
 worker_processes $WORKERS;
@@ -121,9 +128,17 @@ start_servers() {
     --groups x25519 --max-connections 64 --quiet 2>>"$work/listen.err" &
   listen_pid=$!
   server_pids+=("$listen_pid")
+  "$socket_floor" server "$floor_port" 2>>"$work/floor.err" &
+  floor_pid=$!
+  server_pids+=("$floor_pid")
+  "$socket_floor" server "$transport_port" --no-crypto 2>>"$work/floor.err" &
+  transport_pid=$!
+  server_pids+=("$transport_pid")
   wait_port "$nginx_port"
   wait_port "$bulwark_port"
   wait_port "$listen_port"
+  wait_port "$floor_port"
+  wait_port "$transport_port"
 }
 start_servers
 
@@ -132,6 +147,8 @@ procs_of() {
   case $1 in
     nginx) echo "$nginx_pid $(pgrep -P "$nginx_pid" | tr '\n' ' ')" ;;
     listen) echo "$listen_pid" ;;
+    floor) echo "$floor_pid" ;;
+    transport) echo "$transport_pid" ;;
     *) echo "$bulwark_pid" ;;
   esac
 }
@@ -139,6 +156,8 @@ port_of() {
   case $1 in
     nginx) echo "$nginx_port" ;;
     listen) echo "$listen_port" ;;
+    floor) echo "$floor_port" ;;
+    transport) echo "$transport_port" ;;
     *) echo "$bulwark_port" ;;
   esac
 }
@@ -169,15 +188,22 @@ requests_per_second() {
 # One slice of handshakes on SERVER with s_time MODE... (-new; -reuse -tls1_2: s_time reads no
 # TLS 1.3 ticket, so it resumes TLS 1.2 sessions only), added to KEY's totals; the slice's
 # handshakes per server-CPU-second are left in slice_rate (no subshell: the totals must stay).
+# The floor servers speak no TLS: their client is socket_floor's own.
 declare -A hs_count hs_ticks
 handshake_slice() {
   local key=$1 server=$2 before after out n
   shift 2
   before=$(cpu_ticks "$server")
-  s_time_to_file "$work/s_time.out" "$HANDSHAKE_SECONDS" -connect "127.0.0.1:$(port_of "$server")" "$@"
+  case $server in
+    floor | transport)
+      timeout $((HANDSHAKE_SECONDS + 30)) "$socket_floor" client "$(port_of "$server")" \
+        "$HANDSHAKE_SECONDS" >"$work/s_time.out" 2>&1 || true
+      ;;
+    *) s_time_to_file "$work/s_time.out" "$HANDSHAKE_SECONDS" -connect "127.0.0.1:$(port_of "$server")" "$@" ;;
+  esac
   after=$(cpu_ticks "$server")
   out=$(<"$work/s_time.out")
-  n=$(echo "$out" | awk '/connections in [0-9.]+ real seconds/ {print $1; exit}')
+  n=$(echo "$out" | awk '/connections in [0-9.]+ real seconds/ || /^[0-9]+ connections$/ {print $1; exit}')
   [[ -n $n && $after -gt $before ]] || {
     echo "serve_vs_nginx: s_time $* against $server failed: $out" >&2
     exit 1
@@ -237,9 +263,9 @@ done
 full_ratios=()
 for ((slice = 0; slice < HANDSHAKE_SLICES; slice++)); do
   case $((slice % 3)) in
-    0) order=(nginx bulwark listen) ;;
-    1) order=(bulwark listen nginx) ;;
-    *) order=(listen nginx bulwark) ;;
+    0) order=(nginx bulwark listen floor transport) ;;
+    1) order=(bulwark listen floor transport nginx) ;;
+    *) order=(listen floor transport nginx bulwark) ;;
   esac
   declare -A rate=()
   for s in "${order[@]}"; do
@@ -250,7 +276,7 @@ for ((slice = 0; slice < HANDSHAKE_SLICES; slice++)); do
   if ((slice % 2 == 0)); then order=(nginx bulwark); else order=(bulwark nginx); fi
   for s in "${order[@]}"; do handshake_slice "$s.resumed" "$s" -reuse -tls1_2; done
 done
-for k in nginx.full bulwark.full listen.full nginx.resumed bulwark.resumed; do
+for k in nginx.full bulwark.full listen.full floor.full transport.full nginx.resumed bulwark.resumed; do
   add "$k" "$(handshakes_per_cpu_second "$k")"
 done
 for s in nginx bulwark; do
@@ -277,11 +303,19 @@ printf '\n%-44s %12s %12s %16s   %s\n' "" nginx bulwark "bulwark/nginx" goal
 row "1 KiB keep-alive requests/s" 1k higher ">= 1.2x"
 row "1 MiB keep-alive requests/s" 1m higher ">= 1x"
 row "full TLS 1.3 handshakes / server-CPU-s" full higher ">= 2x"
-printf '%-44s %12s %12s %16s   %s\n' "  the same, bulwark listen (no event loop)" "$(mean nginx.full)" \
-  "$(mean listen.full)" "$(awk -v n="$(mean nginx.full)" -v b="$(mean listen.full)" \
-    'BEGIN {if (n > 0) printf "%.2fx", b / n; else print "-"}')" ""
+for s in listen floor transport; do
+  case $s in
+    listen) label="  the same, bulwark listen (no event loop)" ;;
+    floor) label="  floor: no TLS, sockets + public-key work" ;;
+    *) label="  floor's sockets alone, no crypto" ;;
+  esac
+  printf '%-44s %12s %12s %16s   %s\n' "$label" "$(mean nginx.full)" "$(mean "$s.full")" \
+    "$(awk -v n="$(mean nginx.full)" -v b="$(mean "$s.full")" \
+      'BEGIN {if (n > 0) printf "%.2fx", b / n; else print "-"}')" ""
+done
 printf '%-44s %12s %12s %16s   %s\n' "  bulwark/nginx per slice, lowest - highest" "" "" \
   "$(printf '%s\n' "${full_ratios[@]}" | sort -n | sed -n '1p;$p' | paste -sd- | sed 's/-/x - /; s/$/x/')" ""
 row "resumed TLS 1.2 handshakes / server-CPU-s" resumed higher ""
 row "RSS KiB per idle TLS connection ($IDLE held)" idle lower "<= 10 KiB"
 row "  the same after each downloaded 64 KiB" idle_after lower ""
+echo "(floor rows: bench/socket_floor.cpp, no TLS server; its own client stands in for s_time)"
