@@ -34,6 +34,7 @@
 #include <cstring>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -44,6 +45,7 @@
 #include "bulwark/crypto/random.hpp"
 #include "bulwark/crypto/signature.hpp"
 #include "certificate_verify.hpp"
+#include "support/pki.hpp"
 
 namespace {
 
@@ -56,15 +58,10 @@ constexpr auto kScheme = crypto::SignatureScheme::ecdsa_secp256r1_sha256;
 
 volatile std::sig_atomic_t stopping = 0;
 
-[[noreturn]] void fail(const std::string& what) {
-  std::fprintf(stderr, "socket_floor: %s\n", what.c_str());
-  std::exit(1);
-}
+using test::must;  // throws; main reports it
 
-template <typename T>
-T must(Result<T> r, const char* what) {
-  if (!r) fail(std::string(what) + ": " + r.error().message());
-  return std::move(*r);
+[[noreturn]] void fail(const std::string& what) {
+  throw std::runtime_error(what);
 }
 
 sockaddr_in loopback(int port) {
@@ -80,7 +77,7 @@ sockaddr_in loopback(int port) {
 class Work {
  public:
   explicit Work(bool crypto) : crypto_(crypto) {
-    if (crypto_) key_.emplace(must(crypto::PrivateKey::generate(crypto::KeyType::ec_p256), "key"));
+    if (crypto_) key_.emplace(test::make_key());
   }
   // Fills the flight from the ClientHello's first 32 bytes (the client's X25519 value).
   void flight(std::span<const std::uint8_t> hello, std::array<std::uint8_t, kFlight>& out) {
@@ -124,6 +121,10 @@ int serve(int port, bool crypto) {
   std::unordered_map<int, bool> answered;  // per connection: has its flight gone out
   std::array<std::uint8_t, 65536> in{};
   std::array<std::uint8_t, kFlight> out{};
+  const auto drop = [&](int fd) {
+    answered.erase(fd);
+    ::close(fd);
+  };
   // Reads what `fd` has; answers a first ClientHello; closes at the client's end. After a short
   // read it waits for the next event, unless this one also reported the end (edge-triggered:
   // no later event would), as serve's TlsStream does.
@@ -131,19 +132,13 @@ int serve(int port, bool crypto) {
     for (;;) {
       const ssize_t n = ::recv(fd, in.data(), in.size(), MSG_DONTWAIT);
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-      if (n <= 0) {
-        answered.erase(fd);
-        ::close(fd);
-        return;
-      }
+      if (n <= 0) return drop(fd);
       bool& sent = answered[fd];
       if (!sent && static_cast<std::size_t>(n) >= 32) {
         work.flight(std::span(in.data(), static_cast<std::size_t>(n)), out);
         if (::send(fd, out.data(), out.size(), MSG_DONTWAIT | MSG_NOSIGNAL) !=
             static_cast<ssize_t>(out.size())) {
-          answered.erase(fd);
-          ::close(fd);
-          return;
+          return drop(fd);
         }
         sent = true;
       }
@@ -194,7 +189,7 @@ bool read_exactly(int fd, std::uint8_t* to, std::size_t len) {
 
 int client(int port, double seconds) {
   // The signature checked after each flight: the client's own, of the content the server signs.
-  const auto key = must(crypto::PrivateKey::generate(crypto::KeyType::ec_p256), "key");
+  const crypto::PrivateKey key = test::make_key();
   const crypto::PublicKey public_key = key.public_key();
   const std::vector<std::uint8_t> content = bench::certificate_verify_content();
   const std::vector<std::uint8_t> reference = must(crypto::sign(key, kScheme, content), "sign");
@@ -219,8 +214,7 @@ int client(int port, double seconds) {
     }
     // With --no-crypto the flight holds no key share; the client's work stays the same.
     const auto secret = share.derive(std::span(flight.data(), 32));
-    const auto checked = crypto::verify(public_key, kScheme, content, reference);
-    if (!checked) fail("signature check: " + checked.error().message());
+    must(crypto::verify(public_key, kScheme, content, reference), "signature check");
     (void)secret;
     ::send(fd, finished.data(), finished.size(), MSG_NOSIGNAL);
     // s_time closes without reading what is left (the server's tickets): a reset.
@@ -239,9 +233,7 @@ void usage() {
                "       socket_floor client PORT SECONDS\n");
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   const std::string_view role = argc > 1 ? argv[1] : "";
   const int port = argc > 2 ? std::atoi(argv[2]) : 0;
   if (port <= 0 || port > 65535) {
@@ -258,4 +250,15 @@ int main(int argc, char** argv) {
   }
   usage();
   return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "socket_floor: %s\n", e.what());
+    return 1;
+  }
 }
