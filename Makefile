@@ -15,10 +15,37 @@ all: build
 bootstrap:
 	@scripts/bootstrap.sh
 
-$(RELEASE)/build.ninja: | bootstrap
-	cmake -S . -B $(RELEASE) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
+PGO_GEN    := $(BUILD)/pgo-generate
+PGO_DATA   := $(abspath $(BUILD))/pgo-data
 
+# The release build is profile-guided (GCC; docs/DECISIONS.md): on the first build an
+# instrumented `bulwark` is built and trained (scripts/pgo-train.sh, ~15 s), and the release
+# build uses its profile from then on (a function changed since is optimised as without one;
+# `rm -rf $(PGO_DATA) $(RELEASE)` trains and builds afresh). PGO=0: no profile.
+PGO        ?= 1
+ifeq ($(PGO),1)
+RELEASE_PGO := -DBULWARK_PGO=use -DBULWARK_PGO_DIR=$(PGO_DATA)
+else
+RELEASE_PGO := -DBULWARK_PGO= -DBULWARK_PGO_DIR=
+endif
+
+$(PGO_GEN)/build.ninja: | bootstrap
+	cmake -S . -B $(PGO_GEN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DBULWARK_TESTS=OFF \
+	  -DBULWARK_BENCH=OFF -DBULWARK_PGO=generate -DBULWARK_PGO_DIR=$(PGO_DATA)
+
+$(RELEASE)/build.ninja: | bootstrap
+	cmake -S . -B $(RELEASE) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release $(RELEASE_PGO)
+
+$(PGO_DATA)/trained: | bootstrap $(PGO_GEN)/build.ninja
+	cmake --build $(PGO_GEN) -j $(JOBS) --target bulwark_cli
+	scripts/pgo-train.sh $(PGO_GEN)/bulwark $(PGO_DATA)
+	touch $@
+
+ifeq ($(PGO),1)
+build: $(PGO_DATA)/trained
+endif
 build: bootstrap $(RELEASE)/build.ninja
+	cmake -S . -B $(RELEASE) $(RELEASE_PGO) >/dev/null
 	cmake --build $(RELEASE) -j $(JOBS)
 
 # The main job (see README.md).
