@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Profile-guided optimisation, the training run (see docs/DECISIONS.md): runs the instrumented
 # `bulwark` ($1) through the work it is built for, on 127.0.0.1 only, so that GCC's profile
-# data in $2 says which code is hot. `make build` calls it between the instrumented build and
-# the release build; a run takes about fifteen seconds.
+# data says which code is hot. $2 is the BULWARK_PGO_DIR the binary was built with (the
+# instrumented code writes there, whatever this script is told): cleared first, checked last.
+# `make build` calls it between the instrumented build and the release build (~15 s).
 #
 #   bulwark serve with an ECDSA P-256 certificate, as a user runs it, and against it:
 #     openssl s_time -new         full TLS 1.3 handshakes, no request (4 s)
@@ -40,14 +41,20 @@ head -c 1024 /dev/urandom >"$work/www/1k.bin"
 head -c 1048576 /dev/urandom >"$work/www/1m.bin"
 echo '<!doctype html><title>bulwark</title><p>training' >"$work/www/index.html"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$bulwark" serve "$work/www" --listen "127.0.0.1:$port" --cert "$work/cert.pem" \
+# Port 0: the kernel picks a free port, which serve reports on stderr ("listening on ...").
+"$bulwark" serve "$work/www" --listen 127.0.0.1:0 --cert "$work/cert.pem" \
   --key "$work/key.pem" --workers 1 --handshake-rate 0 2>"$work/serve.err" &
 server=$!
+port=
 for ((i = 0; i < 200; i++)); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/serve.err" | head -1)
+  [[ -z $port ]] && kill -0 "$server" 2>/dev/null || break
   sleep 0.05
 done
+[[ -n $port ]] || {
+  echo "pgo-train: bulwark serve did not start: $(cat "$work/serve.err")" >&2
+  exit 1
+}
 
 url=https://127.0.0.1:$port
 timeout 30 openssl s_time -connect "127.0.0.1:$port" -new -time 4 >/dev/null 2>&1
