@@ -132,10 +132,13 @@ bool pss_restrictions_allow(EVP_PKEY* pkey, Hash hash) noexcept {
   return !has_salt || min_salt <= static_cast<int>(hash_len(hash));
 }
 
-bool fits(const SchemeInfo& info, EVP_PKEY* pkey, KeyType type, int bits) noexcept {
+// The key's size is asked of libcrypto only for RSA: for other keys the query is a
+// library-wide method look-up, and a server checks its key against each offered scheme per
+// handshake.
+bool fits(const SchemeInfo& info, EVP_PKEY* pkey, KeyType type) noexcept {
   if (pkey == nullptr || type != info.key) return false;
   if (type == KeyType::rsa || type == KeyType::rsa_pss) {
-    if (!rsa_size_fits(info.padding, info.hash, bits)) return false;
+    if (!rsa_size_fits(info.padding, info.hash, EVP_PKEY_get_bits(pkey))) return false;
   }
   if (type == KeyType::rsa_pss) return pss_restrictions_allow(pkey, info.hash);
   return true;
@@ -191,12 +194,12 @@ bool scheme_fits_key(SignatureScheme scheme, KeyType type, int bits) noexcept {
 
 bool scheme_fits_key(SignatureScheme scheme, const PublicKey& key) noexcept {
   const auto info = info_of(scheme);
-  return info && key.valid() && fits(*info, key.native(), key.type(), key.bits());
+  return info && key.valid() && fits(*info, key.native(), key.type());
 }
 
 bool scheme_fits_key(SignatureScheme scheme, const PrivateKey& key) noexcept {
   const auto info = info_of(scheme);
-  return info && key.valid() && fits(*info, key.native(), key.type(), key.bits());
+  return info && key.valid() && fits(*info, key.native(), key.type());
 }
 
 namespace {
@@ -207,12 +210,11 @@ struct Prepared {
 };
 
 // The scheme, checked against the key, and a one-shot digest context set up to sign or verify.
-Result<Prepared> prepare(SignatureScheme scheme, EVP_PKEY* pkey, KeyType type, int bits,
-                         bool signing) {
+Result<Prepared> prepare(SignatureScheme scheme, EVP_PKEY* pkey, KeyType type, bool signing) {
   const auto info = info_of(scheme);
   if (!info) return Error(Errc::unsupported, "unknown signature scheme");
   // RFC 8446 §4.2.3 / §4.4.3: the scheme must match the key (and, for ECDSA, its curve).
-  if (!fits(*info, pkey, type, bits)) {
+  if (!fits(*info, pkey, type)) {
     return Error(Errc::invalid_key, std::string(info->name) + " does not fit a " +
                                         std::string(key_type_name(type)) + " key");
   }
@@ -277,7 +279,7 @@ std::optional<Result<std::vector<std::uint8_t>>> sign_with_kept_context(
   const auto info = info_of(scheme);
   if (!info || info->hash == Hash::none) return std::nullopt;
   // RFC 8446 §4.2.3 / §4.4.3: the scheme must match the key (and, for ECDSA, its curve).
-  if (!fits(*info, key.native(), type, key.bits())) {
+  if (!fits(*info, key.native(), type)) {
     return Error(Errc::invalid_key, std::string(info->name) + " does not fit a " +
                                         std::string(key_type_name(type)) + " key");
   }
@@ -310,7 +312,7 @@ std::optional<Result<std::vector<std::uint8_t>>> sign_with_kept_context(
 Result<std::vector<std::uint8_t>> sign(const PrivateKey& key, SignatureScheme scheme,
                                        std::span<const std::uint8_t> message) {
   if (auto kept = sign_with_kept_context(key, scheme, message)) return std::move(*kept);
-  BW_ASSIGN(Prepared p, prepare(scheme, key.native(), key.type(), key.bits(), true));
+  BW_ASSIGN(Prepared p, prepare(scheme, key.native(), key.type(), true));
   const int max_len = EVP_PKEY_get_size(key.native());
   if (max_len <= 0) return ossl::failure(Errc::crypto_failure, "signature size");
   std::vector<std::uint8_t> signature(static_cast<std::size_t>(max_len));
@@ -324,7 +326,7 @@ Result<std::vector<std::uint8_t>> sign(const PrivateKey& key, SignatureScheme sc
 
 Status verify(const PublicKey& key, SignatureScheme scheme, std::span<const std::uint8_t> message,
               std::span<const std::uint8_t> signature) {
-  BW_ASSIGN(Prepared p, prepare(scheme, key.native(), key.type(), key.bits(), false));
+  BW_ASSIGN(Prepared p, prepare(scheme, key.native(), key.type(), false));
   // 1 is the only success; 0 is a mismatch and < 0 a malformed signature: both are the peer's.
   if (EVP_DigestVerify(p.ctx.get(), signature.data(), signature.size(), message.data(),
                        message.size()) != 1) {

@@ -61,7 +61,11 @@ std::size_t send_now(int fd, wire::Bytes data, error_code& ec) {
   }
 }
 
+// A peer that leaves resets or breaks the connection all the time: those take their text from
+// here, not from a strerror (a message catalogue look-up) per connection.
 Error socket_error(const error_code& ec) {
+  if (ec == asio::error::connection_reset) return Error(Errc::io_error, "Connection reset by peer");
+  if (ec == asio::error::broken_pipe) return Error(Errc::io_error, "Broken pipe");
   return Error(Errc::io_error, ec.message());
 }
 
