@@ -139,7 +139,7 @@ int EventLoop::next_timeout_ms() const {
   Clock::time_point first = Clock::time_point::max();
   if (!timers_.empty()) first = timers_.begin()->first.first;
   if (!deadlines_.empty()) first = std::min(first, deadlines_.front().when);
-  const auto left = first - Clock::now();
+  const auto left = first - now_;
   if (left <= Clock::duration::zero()) return 0;
   // Rounded up: waking before the deadline would only wait again.
   const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
@@ -147,7 +147,7 @@ int EventLoop::next_timeout_ms() const {
 }
 
 void EventLoop::fire_timers() {
-  const Clock::time_point now = Clock::now();
+  const Clock::time_point now = now_;
   while (!deadlines_.empty() && deadlines_.front().when <= now) {
     const Deadline d = deadlines_.front();
     heap_remove(0);
@@ -207,11 +207,13 @@ void EventLoop::heap_remove(std::size_t index) noexcept {
 void EventLoop::run() {
   std::array<epoll_event, 64> events;
   stopping_ = false;
+  now_ = Clock::now();
   for (;;) {
     io_->poll();
     if (stopping_) return;
     const int n =
         ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), next_timeout_ms());
+    now_ = Clock::now();
     bool woken = false;
     for (int i = 0; i < n; ++i) {
       if (events[i].data.ptr == nullptr) {
@@ -350,7 +352,7 @@ asio::awaitable<Status> EventLoop::Watch::wait(Dir d, Clock::time_point deadline
   const int i = static_cast<int>(d);
   if (ready_[i]) co_return Status{};
   if (!registered_) co_return Error(Errc::closed, "the socket is closed");
-  if (Clock::now() >= deadline) {
+  if (loop_.now() >= deadline) {
     co_return Error(Errc::timed_out, "no progress within the time limit");
   }
   co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Status)>(

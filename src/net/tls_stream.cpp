@@ -89,6 +89,10 @@ struct TlsStream::Shared {
       : descriptor(std::make_unique<EventLoop::Descriptor>(loop, fd)),
         watch(&descriptor->watch()) {}
   int native() noexcept { return descriptor ? descriptor->fd() : socket->native_handle(); }
+  // Over an EventLoop, its time of the round (EventLoop::now()); over asio, the clock.
+  SteadyClock::time_point now() const noexcept {
+    return watch ? watch->loop().now() : SteadyClock::now();
+  }
 
   std::optional<tcp::socket> socket;
   std::optional<asio::steady_timer> timer;
@@ -193,7 +197,7 @@ Task<Status> TlsStream::wait_readable(SteadyClock::time_point deadline) {
 
 TlsStream::OperationScope TlsStream::start_operation() noexcept {
   shared_->deadline =
-      timeout_.count() > 0 ? SteadyClock::now() + timeout_ : SteadyClock::time_point::max();
+      timeout_.count() > 0 ? shared_->now() + timeout_ : SteadyClock::time_point::max();
   return OperationScope(*shared_);
 }
 
@@ -205,7 +209,7 @@ TlsStream::OperationScope::~OperationScope() {
 
 Task<Status> TlsStream::wait(bool for_write) {
   Shared& s = *shared_;
-  if (s.timed_out || SteadyClock::now() >= s.deadline) {
+  if (s.timed_out || s.now() >= s.deadline) {
     s.timed_out = true;
     co_return Error(Errc::timed_out, "no progress within the time limit");
   }

@@ -66,6 +66,7 @@ class EventLoop {
     Watch& operator=(const Watch&) = delete;
 
     int fd() const noexcept { return fd_; }
+    EventLoop& loop() const noexcept { return loop_; }
     bool registered() const noexcept { return registered_; }
     // What epoll said since the last would_block(): a recv / send is worth trying.
     bool ready(Dir d) const noexcept { return ready_[static_cast<int>(d)]; }
@@ -136,6 +137,10 @@ class EventLoop {
 
   // Runs until stop(): the ready coroutines, then epoll, then the expired timers.
   void run();
+  // The time the loop last woke up: late by at most one round's work, which deadlines of
+  // seconds do not notice, and read once per round instead of at every wait (about ten clock
+  // reads per TLS handshake otherwise). From the loop's thread.
+  Clock::time_point now() const noexcept { return now_; }
   // From the loop's thread: run() returns after the current round.
   void stop() noexcept { stopping_ = true; }
   bool stopping() const noexcept { return stopping_; }
@@ -177,6 +182,7 @@ class EventLoop {
   int epoll_fd_;
   int wake_fd_;
   bool stopping_ = false;
+  Clock::time_point now_ = Clock::now();
   std::uint64_t next_id_ = 1;
   std::unordered_map<std::uint64_t, std::unique_ptr<Completion>> parked_;
   Watch* watches_ = nullptr;  // every live Watch
