@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -153,6 +154,28 @@ Bytes reference_x25519(const Bytes& priv, const Bytes& peer) {
   EVP_PKEY_free(mine);
   EXPECT_TRUE(good);
   return good ? out : Bytes{};
+}
+
+// The public value comes from the ladder (X25519(k, 9)), not from libcrypto's computation on
+// import: RFC 7748 §6.1 defines it as that product, and EVP's fixed-base computation must agree
+// for every private key, clamped bits set or not.
+TEST(KeyShareX25519, PublicValueIsWhatEvpComputes) {
+  const Bytes seed{11};
+  DeterministicRandom rng(seed);
+  for (int i = 0; i < 32; ++i) {
+    Bytes priv(32);
+    ASSERT_TRUE(rng.fill(priv));
+    if (i == 0) std::fill(priv.begin(), priv.end(), 0xff);  // every bit that clamping clears
+    if (i == 1) std::fill(priv.begin(), priv.end(), 0x00);  // and every bit it sets
+    EVP_PKEY* pkey = EVP_PKEY_new_raw_private_key_ex(nullptr, "X25519", nullptr, priv.data(), 32);
+    ASSERT_NE(pkey, nullptr);
+    Bytes evp_pub(32);
+    std::size_t len = evp_pub.size();
+    const bool got = EVP_PKEY_get_raw_public_key(pkey, evp_pub.data(), &len) == 1 && len == 32;
+    EVP_PKEY_free(pkey);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(to_bytes(share_from(Group::x25519, priv).public_value()), evp_pub) << i;
+  }
 }
 
 // The provider-direct key pair and derivation give what EVP gives, peer after peer, with a
