@@ -13,12 +13,6 @@
 
 namespace bulwark::crypto {
 
-// explicit_bzero (glibc): a memset the compiler may not drop, at memset's speed (several times
-// OPENSSL_cleanse's on the short buffers a handshake wipes by the dozen).
-void wipe(std::span<std::uint8_t> bytes) noexcept {
-  if (!bytes.empty()) explicit_bzero(bytes.data(), bytes.size());
-}
-
 bool constant_time_equal(std::span<const std::uint8_t> a,
                          std::span<const std::uint8_t> b) noexcept {
   if (a.size() != b.size()) return false;
